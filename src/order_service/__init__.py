@@ -1,0 +1,3 @@
+"""order-service: event-sourced order management for online shops."""
+
+__version__ = "0.1.0"

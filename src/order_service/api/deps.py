@@ -1,0 +1,48 @@
+"""FastAPI dependencies: what a route gets handed, built once per app in its lifespan."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from order_service.application.handlers import Shop
+from order_service.application.ports import CommandContext, Storage
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def get_shop(request: Request) -> Shop:
+    """The shop's use cases for this app."""
+    shop: Shop = request.app.state.shop
+    return shop
+
+
+def get_storage(request: Request) -> Storage:
+    """The storage the read routes query."""
+    storage: Storage = request.app.state.shop.storage
+    return storage
+
+
+def request_id(request: HTTPConnection) -> str:
+    """The caller's X-Request-ID if it is sane, else a fresh one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _SAFE_REQUEST_ID.match(given) else str(uuid4())
+
+
+def get_command_context(request: Request) -> CommandContext:
+    """Who and what caused a command, for the events' metadata."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    return CommandContext(
+        correlation_id=request_id(request), caused_by=f"http {request.method} {path}"
+    )
+
+
+ShopDep = Annotated[Shop, Depends(get_shop)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+ContextDep = Annotated[CommandContext, Depends(get_command_context)]

@@ -1,0 +1,185 @@
+"""Every error as RFC 9457 problem details (application/problem+json), mapped in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from order_service.application.ports import ConcurrencyConflict
+from order_service.domain import errors
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; extension members add what a client can act on."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="URI naming the kind of problem", examples=[
+        "urn:order-service:problem:out-of-stock"])
+    title: str
+    status: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemKind:
+    """How one class of error appears over HTTP."""
+
+    status: int
+    slug: str
+    title: str
+
+
+# Most specific first: the first class an error is an instance of wins.
+DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
+    (errors.OrderNotFound, ProblemKind(404, "order-not-found", "Order not found")),
+    (errors.ProductNotFound, ProblemKind(404, "product-not-found", "Product not found")),
+    (errors.OutOfStock, ProblemKind(409, "out-of-stock", "Out of stock")),
+    (errors.IllegalTransition, ProblemKind(409, "illegal-transition",
+                                           "Order cannot make this change")),
+    (errors.ProductAlreadyExists, ProblemKind(409, "product-exists", "Product already exists")),
+    (errors.ShippingMethodAlreadyExists, ProblemKind(409, "shipping-method-exists",
+                                                     "Shipping method already exists")),
+    (errors.UnknownProducts, ProblemKind(422, "unknown-product", "Unknown product")),
+    (errors.UnknownShippingMethod, ProblemKind(422, "unknown-shipping-method",
+                                               "Unknown shipping method")),
+    (errors.UnknownPaymentMethod, ProblemKind(422, "unknown-payment-method",
+                                              "Unknown payment method")),
+    (errors.CurrencyMismatch, ProblemKind(422, "currency-mismatch", "Wrong currency")),
+    (errors.InvalidQuantity, ProblemKind(422, "invalid-quantity", "Invalid quantity")),
+    (errors.EmptyOrder, ProblemKind(422, "empty-order", "Order has no lines")),
+    (ConcurrencyConflict, ProblemKind(409, "concurrent-change",
+                                      "Changed concurrently; try again")),
+)
+
+
+def problem_type(slug: str) -> str:
+    """The URI that names a kind of problem."""
+    return f"urn:order-service:problem:{slug}"
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail}
+    return JSONResponse(
+        {**body, **extensions}, status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _extensions(error: Exception) -> dict[str, Any]:
+    match error:
+        case errors.OutOfStock():
+            return {"out_of_stock": [
+                {"sku": s.sku, "requested": s.requested, "available": s.available}
+                for s in error.shortages
+            ]}
+        case errors.IllegalTransition():
+            return {"order_id": str(error.order_id), "current_status": error.current.value,
+                    "action": error.action}
+        case errors.UnknownProducts():
+            return {"skus": list(error.skus)}
+        case _:
+            return {}
+
+
+def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    for cls, kind in DOMAIN_PROBLEMS:
+        if isinstance(error, cls):
+            return problem_response(
+                kind.status, kind.slug, kind.title, _sentence(str(error)), **_extensions(error)
+            )
+    return _unexpected(_request, error)
+
+
+def _pointer(location: Sequence[int | str]) -> dict[str, str]:
+    where, *path = location
+    if where == "body":
+        return {"pointer": "#" + "".join(f"/{part}" for part in path)}
+    return {"parameter": ".".join(str(part) for part in path), "in": str(where)}
+
+
+def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = list(error.errors())
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return problem_response(400, "malformed-json", "Malformed JSON",
+                                "The request body is not valid JSON.")
+    items = []
+    for p in problems:
+        location = p.get("loc", ())
+        items.append({**_pointer(location), "detail": _field_message(p)})
+    summary = "; ".join(_where(p.get("loc", ())) + ": " + _field_message(p) for p in problems)
+    return problem_response(422, "validation", "Invalid request", _sentence(summary),
+                            errors=items)
+
+
+def _where(location: Sequence[int | str]) -> str:
+    where, *path = location
+    if not path:
+        return "request body" if where == "body" else str(where)
+    dotted = ".".join(str(part) for part in path)
+    return dotted if where == "body" else f"{where} parameter {dotted}"
+
+
+def _field_message(problem: dict[str, Any]) -> str:
+    if problem.get("type") == "missing":
+        return "is required"
+    if problem.get("type") == "extra_forbidden":
+        return "is not a field of this request"
+    return str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    status = HTTPStatus(error.status_code)
+    detail = error.detail if isinstance(error.detail, str) else status.phrase
+    if detail == status.phrase:
+        detail = {404: "No resource lives at this path.",
+                  405: "This path does not accept that method."}.get(status, status.phrase)
+    return problem_response(status.value, status.phrase.lower().replace(" ", "-"), status.phrase,
+                            detail, headers=dict(error.headers or {}))
+
+
+def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    # The full trace goes to the log for operators; the client learns only that it
+    # was not their fault.
+    log.error("unhandled error", exc_info=error)
+    return problem_response(500, "internal-error", "Internal server error",
+                            "The service failed to handle this request; it was logged.")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error the app can raise answer as problem+json."""
+    app.add_exception_handler(errors.OrderServiceError, _domain_error)
+    app.add_exception_handler(ConcurrencyConflict, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

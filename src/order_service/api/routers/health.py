@@ -1,0 +1,26 @@
+"""Health checks for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from order_service.api.problems import problem_response
+from order_service.schema import database_is_reachable
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live", summary="Liveness")
+def live() -> dict[str, str]:
+    """The process is up and answering."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness", response_model=None)
+def ready(request: Request) -> dict[str, str] | JSONResponse:
+    """The service can reach its database and take traffic."""
+    if database_is_reachable(request.app.state.shop.storage.engine):
+        return {"status": "ok"}
+    return problem_response(503, "not-ready", "Service Unavailable",
+                            "The database cannot be reached.")

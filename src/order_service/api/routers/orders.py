@@ -1,0 +1,130 @@
+"""Order routes: place, pay, ship, cancel, read, list and history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from order_service.api.cursors import decode_cursor, encode_cursor
+from order_service.api.deps import ContextDep, ShopDep, StorageDep
+from order_service.api.problems import Problem, problem_response
+from order_service.api.schemas.orders import (
+    CancelIn,
+    OrderEventOut,
+    OrderOut,
+    OrderPageOut,
+    PayIn,
+    PlaceOrderIn,
+    ShipIn,
+)
+from order_service.application import queries
+from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.domain.errors import OrderNotFound
+from order_service.domain.values import OrderStatus
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": Problem, "description": "No order has this id"}}
+ILLEGAL: Responses = {
+    409: {"model": Problem, "description": "Not allowed in the order's current status"}
+}
+
+OrderIdPath = Annotated[str, Path(description="The order's UUID", examples=[
+    "7d3f1e1a-2b9c-4c55-9a43-2f8c1d5e8a10"])]
+
+
+def _order_id(raw: str) -> UUID:
+    # An id that is not even a UUID names no order: that is a 404, not a form error.
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise OrderNotFound.unparsable(raw) from None
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Place an order",
+    responses={409: {"model": Problem, "description": "Not enough stock for some lines"},
+               422: {"model": Problem, "description": "Invalid order, unknown SKU or method"}},
+)
+def place_order(body: PlaceOrderIn, shop: ShopDep, context: ContextDep, response: Response
+                ) -> OrderOut:
+    """Place an order from the storefront: stock is taken at once, prices come from the
+    catalogue, and the order gets the next receipt number. If any line cannot be served
+    the whole order is refused with 409 and nothing is taken."""
+    order = shop.place_order(body.to_command(), context)
+    response.headers["Location"] = f"/v1/orders/{order.id}"
+    return OrderOut.from_view(order)
+
+
+@router.get("", summary="List orders")
+def list_orders(
+    storage: StorageDep,
+    order_status: Annotated[list[OrderStatus] | None, Query(
+        alias="status", description="Only orders in this status (repeat for several)")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+) -> OrderPageOut:
+    """Orders newest first, optionally only those in some statuses, a page at a time."""
+    page = queries.list_orders(
+        storage, statuses=order_status or [], limit=limit,
+        before_number=None if cursor is None else decode_cursor(cursor),
+    )
+    next_cursor = None if page.next_before is None else encode_cursor(page.next_before)
+    return OrderPageOut.from_page(page, next_cursor)
+
+
+@router.get("/{order_id}", summary="Get an order", responses=NOT_FOUND)
+def get_order(order_id: OrderIdPath, storage: StorageDep) -> OrderOut:
+    """Everything about one order: lines, totals, customer, addresses, methods, dates."""
+    return OrderOut.from_view(queries.get_order(storage, _order_id(order_id)))
+
+
+@router.get("/{order_id}/events", summary="An order's history", responses=NOT_FOUND)
+def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEventOut]:
+    """The order's events, oldest first: how it was placed and every change since."""
+    history = queries.order_history(storage, _order_id(order_id))
+    return [OrderEventOut.from_view(event) for event in history]
+
+
+@router.post("/{order_id}/pay", summary="Mark an order paid", responses={**NOT_FOUND, **ILLEGAL})
+def pay_order(order_id: OrderIdPath, shop: ShopDep, context: ContextDep,
+              body: PayIn | None = None) -> OrderOut:
+    """Record the payment of a pending order (bank transfer, gateway notification).
+    Paying a paid order again is a harmless no-op."""
+    command = PayOrder(_order_id(order_id), body.payment_reference if body else None)
+    return OrderOut.from_view(shop.pay_order(command, context))
+
+
+@router.post("/{order_id}/ship", summary="Mark an order shipped",
+             responses={**NOT_FOUND, **ILLEGAL})
+def ship_order(order_id: OrderIdPath, shop: ShopDep, context: ContextDep,
+               body: ShipIn | None = None) -> OrderOut:
+    """Record that a paid order left the warehouse; its stock stays taken.
+    Shipping a shipped order again is a harmless no-op."""
+    command = ShipOrder(_order_id(order_id), body.tracking_number if body else None)
+    return OrderOut.from_view(shop.ship_order(command, context))
+
+
+@router.post("/{order_id}/cancel", summary="Cancel an order", responses={**NOT_FOUND, **ILLEGAL})
+def cancel_order(order_id: OrderIdPath, shop: ShopDep, context: ContextDep,
+                 body: CancelIn | None = None) -> OrderOut:
+    """Cancel a pending or paid order and put its stock back. A shipped order cannot be
+    cancelled; cancelling a cancelled order again changes nothing."""
+    command = CancelOrder(_order_id(order_id), body.reason if body else None)
+    return OrderOut.from_view(shop.cancel_order(command, context))
+
+
+@router.delete("/{order_id}", include_in_schema=False)
+def delete_order(order_id: OrderIdPath) -> Response:
+    """Refuse: orders are sales receipts and are never deleted."""
+    return problem_response(
+        405, "method-not-allowed", "Method Not Allowed",
+        f"Orders are never deleted: each is a numbered sales receipt. "
+        f"Cancel it instead with POST /v1/orders/{order_id}/cancel.",
+        headers={"Allow": "GET"},
+    )

@@ -1,0 +1,55 @@
+"""Catalogue routes: products and their stock."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from order_service.api.deps import ContextDep, ShopDep, StorageDep
+from order_service.api.problems import Problem
+from order_service.api.schemas.catalogue import ProductIn, ProductOut, RestockIn
+from order_service.application import queries
+from order_service.application.commands import AddProduct, RestockProduct
+
+router = APIRouter(prefix="/v1/products", tags=["catalogue"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a product",
+    responses={409: {"model": Problem, "description": "The SKU already exists"},
+               422: {"model": Problem, "description": "Invalid product"}},
+)
+def add_product(body: ProductIn, shop: ShopDep, context: ContextDep, response: Response
+                ) -> ProductOut:
+    """Add a product to the catalogue with its price (minor units) and opening stock."""
+    command = AddProduct(sku=body.sku, name=body.name, price=body.price, stock=body.stock,
+                         currency=body.currency or shop.terms.currency)
+    product = shop.add_product(command, context)
+    response.headers["Location"] = f"/v1/products/{product.sku}"
+    return ProductOut.from_view(product)
+
+
+@router.get("", summary="List the catalogue")
+def list_products(storage: StorageDep) -> list[ProductOut]:
+    """Every product with its price, available stock and whether it is in stock."""
+    return [ProductOut.from_view(p) for p in queries.list_products(storage)]
+
+
+@router.get("/{sku}", summary="Get a product",
+            responses={404: {"model": Problem, "description": "No such SKU"}})
+def get_product(sku: str, storage: StorageDep) -> ProductOut:
+    """One product with its available stock; `in_stock` is false when none is left."""
+    return ProductOut.from_view(queries.get_product(storage, sku))
+
+
+@router.post(
+    "/{sku}/restock",
+    summary="Restock a product",
+    responses={404: {"model": Problem, "description": "No such SKU"},
+               422: {"model": Problem, "description": "Invalid quantity"}},
+)
+def restock_product(sku: str, body: RestockIn, shop: ShopDep, context: ContextDep) -> ProductOut:
+    """Add received items to a product's stock; it can be bought again at once."""
+    product = shop.restock_product(RestockProduct(sku=sku, quantity=body.quantity), context)
+    return ProductOut.from_view(product)

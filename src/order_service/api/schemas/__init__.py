@@ -1,0 +1,1 @@
+"""HTTP request and response bodies, and their mapping from the application's views."""

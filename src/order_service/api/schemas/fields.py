@@ -1,0 +1,70 @@
+"""Field types shared by the HTTP schemas: strict integers, trimmed text, codes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from order_service.domain.money import is_currency
+from order_service.domain.values import ISO_3166_COUNTRIES
+
+# Strict: "5" and 5.0 are refused instead of being quietly turned into 5; money is never
+# a float and a quantity is never a string.
+Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, examples=[2])]
+StockLevel = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000, examples=[25])]
+MinorUnits = Annotated[
+    int,
+    Field(strict=True, ge=0, le=100_000_000_000,
+          description="Integer minor units of the shop currency (cents for EUR)",
+          examples=[4990]),
+]
+
+Sku = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"),
+    Field(description="Stock-keeping unit: letters, digits, '.', '_', '-' (max 64)",
+          examples=["SANDAL-42"]),
+]
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$"),
+    Field(description="Lower-case code: letters, digits, '_', '-' (max 64)",
+          examples=["standard"]),
+]
+
+
+def _text(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+Name = Annotated[str, _text(200)]
+AddressLine = Annotated[str, _text(200)]
+PostalCode = Annotated[str, _text(20)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()./\-]{3,32}$")]
+Note = Annotated[str, _text(200)]
+Reason = Annotated[str, _text(500)]
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if code not in ISO_3166_COUNTRIES:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code, e.g. ES, FR, US")
+    return code
+
+
+def _currency(value: str) -> str:
+    code = value.upper()
+    if not is_currency(code):
+        raise ValueError("must be an ISO 4217 currency code, e.g. EUR, USD, GBP")
+    return code
+
+
+Country = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2),
+    AfterValidator(_country), Field(examples=["ES"]),
+]
+Currency = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
+    AfterValidator(_currency), Field(examples=["EUR"]),
+]

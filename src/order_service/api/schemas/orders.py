@@ -1,0 +1,251 @@
+"""Bodies of the order routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue
+
+from order_service.api.schemas.fields import (
+    AddressLine,
+    Code,
+    Country,
+    Currency,
+    Name,
+    Note,
+    Phone,
+    PostalCode,
+    Quantity,
+    Reason,
+    Sku,
+)
+from order_service.application.commands import PlaceOrder
+from order_service.application.views import OrderEventView, OrderPage, OrderView
+from order_service.domain.values import Address, Customer, OrderStatus, RequestedLine
+
+ADDRESS_EXAMPLE: dict[str, JsonValue] = {
+    "name": "Ana García", "line1": "Calle Mayor 1", "line2": "3º B", "city": "Madrid",
+    "region": "Madrid", "postal_code": "28013", "country": "ES",
+}
+
+
+class AddressBody(BaseModel):
+    """A postal address."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ADDRESS_EXAMPLE]})
+
+    name: Name
+    line1: AddressLine
+    line2: AddressLine | None = None
+    city: AddressLine
+    region: AddressLine | None = None
+    postal_code: PostalCode
+    country: Country = Field(description="ISO 3166-1 alpha-2")
+
+    def to_domain(self) -> Address:
+        """The domain's address value."""
+        return Address(
+            name=self.name, line1=self.line1, line2=self.line2, city=self.city,
+            region=self.region, postal_code=self.postal_code, country=self.country,
+        )
+
+    @classmethod
+    def from_domain(cls, address: Address) -> AddressBody:
+        """Map the domain's address value."""
+        return cls(
+            name=address.name, line1=address.line1, line2=address.line2, city=address.city,
+            region=address.region, postal_code=address.postal_code, country=address.country,
+        )
+
+
+class CustomerBody(BaseModel):
+    """Who buys, and how to reach them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    email: EmailStr
+    phone: Phone | None = None
+
+
+class LineIn(BaseModel):
+    """A product and how many; name and price always come from the catalogue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: Quantity
+    # Storefronts often echo what they displayed. Accepted so they need not strip it,
+    # and ignored: the catalogue's name and price are the ones sold.
+    name: str | None = Field(default=None, description="Ignored: the catalogue's name is used")
+    unit_price: int | None = Field(
+        default=None, description="Ignored: the catalogue's price is used"
+    )
+
+
+class PlaceOrderIn(BaseModel):
+    """An order from the storefront."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "customer": {"name": "Ana García", "email": "ana@example.com",
+                         "phone": "+34 600 000 000"},
+            "lines": [{"sku": "SANDAL-42", "quantity": 1}],
+            "shipping_address": ADDRESS_EXAMPLE,
+            "billing_address": ADDRESS_EXAMPLE,
+            "payment_method": "card",
+            "shipping_method": "standard",
+        }]},
+    )
+
+    customer: CustomerBody
+    lines: list[LineIn] = Field(min_length=1, max_length=100)
+    shipping_address: AddressBody
+    billing_address: AddressBody
+    payment_method: Code = Field(description="One of the shop's payment methods")
+    shipping_method: Code = Field(description="A shipping method's code")
+    currency: Currency | None = Field(
+        default=None, description="Optional; if given it must be the shop currency"
+    )
+
+    def to_command(self) -> PlaceOrder:
+        """The PlaceOrder command this body asks for."""
+        return PlaceOrder(
+            customer=Customer(self.customer.name, str(self.customer.email), self.customer.phone),
+            lines=tuple(RequestedLine(line.sku, line.quantity) for line in self.lines),
+            shipping_address=self.shipping_address.to_domain(),
+            billing_address=self.billing_address.to_domain(),
+            payment_method=self.payment_method,
+            shipping_method=self.shipping_method,
+            currency=self.currency,
+        )
+
+
+class PayIn(BaseModel):
+    """Optional details of a payment."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"payment_reference": "TR-88213"}]})
+
+    payment_reference: Note | None = None
+
+
+class ShipIn(BaseModel):
+    """Optional details of a shipment."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"tracking_number": "1Z999AA1"}]})
+
+    tracking_number: Note | None = None
+
+
+class CancelIn(BaseModel):
+    """Optional reason for a cancellation."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"reason": "customer request"}]})
+
+    reason: Reason | None = None
+
+
+class CustomerOut(BaseModel):
+    """The customer as recorded on the order."""
+
+    name: str
+    email: str
+    phone: str | None
+
+
+class LineOut(BaseModel):
+    """A line as sold."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class OrderOut(BaseModel):
+    """An order, with everything the merchant's order page shows."""
+
+    id: UUID
+    number: int = Field(description="Sequential, gap-free receipt number")
+    status: OrderStatus
+    currency: str
+    customer: CustomerOut
+    lines: list[LineOut]
+    subtotal: int
+    shipping: int
+    tax_rate: str
+    tax: int
+    total: int
+    shipping_address: AddressBody
+    billing_address: AddressBody
+    payment_method: str
+    shipping_method: str
+    shipping_method_name: str
+    placed_at: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    cancelled_at: datetime | None
+    updated_at: datetime
+    payment_reference: str | None
+    tracking_number: str | None
+    cancel_reason: str | None
+    version: int
+
+    @classmethod
+    def from_view(cls, view: OrderView) -> OrderOut:
+        """Map the application's order view."""
+        return cls(
+            id=view.id, number=view.number, status=view.status, currency=view.currency,
+            customer=CustomerOut(name=view.customer.name, email=view.customer.email,
+                                 phone=view.customer.phone),
+            lines=[LineOut(sku=line.sku, name=line.name, quantity=line.quantity,
+                           unit_price=line.unit_price, line_total=line.line_total)
+                   for line in view.lines],
+            subtotal=view.subtotal, shipping=view.shipping, tax_rate=view.tax_rate,
+            tax=view.tax, total=view.total,
+            shipping_address=AddressBody.from_domain(view.shipping_address),
+            billing_address=AddressBody.from_domain(view.billing_address),
+            payment_method=view.payment_method, shipping_method=view.shipping_method,
+            shipping_method_name=view.shipping_method_name,
+            placed_at=view.placed_at, paid_at=view.paid_at, shipped_at=view.shipped_at,
+            cancelled_at=view.cancelled_at, updated_at=view.updated_at,
+            payment_reference=view.payment_reference, tracking_number=view.tracking_number,
+            cancel_reason=view.cancel_reason, version=view.version,
+        )
+
+
+class OrderPageOut(BaseModel):
+    """A page of orders, newest first."""
+
+    items: list[OrderOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+    @classmethod
+    def from_page(cls, page: OrderPage, next_cursor: str | None) -> OrderPageOut:
+        """Map a page of order views."""
+        return cls(items=[OrderOut.from_view(v) for v in page.items], next_cursor=next_cursor)
+
+
+class OrderEventOut(BaseModel):
+    """One event of an order's history."""
+
+    position: int = Field(description="Global position in the event store")
+    version: int = Field(description="Position within the order's own history")
+    type: str
+    recorded_at: datetime
+    data: dict[str, Any]
+
+    @classmethod
+    def from_view(cls, view: OrderEventView) -> OrderEventOut:
+        """Map an order event view."""
+        return cls(position=view.position, version=view.version, type=view.type,
+                   recorded_at=view.recorded_at, data=view.data)

@@ -1,0 +1,186 @@
+"""One handler per command: load the history, let the domain decide, append the outcome.
+
+Handlers hold no business rules; they fetch what the domain needs inside one
+transaction and retry from scratch when another writer got to a stream first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
+
+from order_service.application.commands import (
+    AddProduct,
+    AddShippingMethod,
+    CancelOrder,
+    PayOrder,
+    PlaceOrder,
+    RestockProduct,
+    ShipOrder,
+)
+from order_service.application.ports import (
+    Clock,
+    CommandContext,
+    ConcurrencyConflict,
+    Storage,
+    Transaction,
+)
+from order_service.application.views import OrderView, ProductView, ShippingMethodView
+from order_service.domain import catalogue
+from order_service.domain.errors import OrderNotFound, ProductNotFound, UnknownShippingMethod
+from order_service.domain.events import (
+    DomainEvent,
+    order_stream,
+    product_stream,
+    shipping_method_stream,
+)
+from order_service.domain.order import Order, ShopTerms, quote_order, requested_quantities
+
+T = TypeVar("T")
+
+# A conflict means another command changed the same stream between our read and our
+# append; deciding again on the fresh history is always safe, and a handful of tries is
+# plenty because the rows that serialise hot spots (stock, order numbers) are locked.
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The shop's use cases, bound to its storage, its terms and a clock."""
+
+    storage: Storage
+    terms: ShopTerms
+    clock: Clock
+
+    def place_order(self, command: PlaceOrder, context: CommandContext) -> OrderView:
+        """Take the stock, number the order and record it; refuse it whole otherwise."""
+
+        def decide(tx: Transaction) -> OrderView:
+            entries = tx.catalogue.lock_products(requested_quantities(command.lines))
+            shipping = tx.catalogue.shipping_option(command.shipping_method)
+            if shipping is None:
+                raise UnknownShippingMethod(command.shipping_method, tx.catalogue.shipping_codes())
+            quote = quote_order(
+                customer=command.customer, lines=command.lines, catalogue=entries,
+                shipping_address=command.shipping_address, shipping=shipping,
+                billing_address=command.billing_address, payment_method=command.payment_method,
+                terms=self.terms, currency=command.currency,
+            )
+            placed = quote.place(
+                order_id=command.order_id, number=tx.order_numbers.take_next(), now=self.clock()
+            )
+            tx.events.append(order_stream(command.order_id), [placed], expected_version=0)
+            return _order_view(tx, command.order_id)
+
+        return self._in_transaction(context, decide)
+
+    def pay_order(self, command: PayOrder, context: CommandContext) -> OrderView:
+        """Mark an order paid (a no-op if it already is)."""
+        return self._change_order(
+            command.order_id, context,
+            lambda order: order.pay(payment_reference=command.payment_reference, now=self.clock()),
+        )
+
+    def ship_order(self, command: ShipOrder, context: CommandContext) -> OrderView:
+        """Mark a paid order shipped (a no-op if it already is)."""
+        return self._change_order(
+            command.order_id, context,
+            lambda order: order.ship(tracking_number=command.tracking_number, now=self.clock()),
+        )
+
+    def cancel_order(self, command: CancelOrder, context: CommandContext) -> OrderView:
+        """Cancel an order and give its stock back (a no-op if it already is cancelled)."""
+        return self._change_order(
+            command.order_id, context,
+            lambda order: order.cancel(reason=command.reason, now=self.clock()),
+        )
+
+    def add_product(self, command: AddProduct, context: CommandContext) -> ProductView:
+        """Add a product to the catalogue with its opening stock."""
+
+        def decide(tx: Transaction) -> ProductView:
+            stream = product_stream(command.sku)
+            added = catalogue.add_product(
+                tx.events.load(stream), sku=command.sku, name=command.name,
+                unit_price=command.price, currency=command.currency,
+                shop_currency=self.terms.currency, stock=command.stock, now=self.clock(),
+            )
+            tx.events.append(stream, [added], expected_version=0)
+            return _product_view(tx, command.sku)
+
+        return self._in_transaction(context, decide)
+
+    def restock_product(self, command: RestockProduct, context: CommandContext) -> ProductView:
+        """Add received stock to a product."""
+
+        def decide(tx: Transaction) -> ProductView:
+            stream = product_stream(command.sku)
+            history = tx.events.load(stream)
+            restocked = catalogue.restock(
+                history, sku=command.sku, quantity=command.quantity, now=self.clock()
+            )
+            tx.events.append(stream, [restocked], expected_version=len(history))
+            return _product_view(tx, command.sku)
+
+        return self._in_transaction(context, decide)
+
+    def add_shipping_method(
+        self, command: AddShippingMethod, context: CommandContext
+    ) -> ShippingMethodView:
+        """Offer a new shipping method."""
+
+        def decide(tx: Transaction) -> ShippingMethodView:
+            stream = shipping_method_stream(command.code)
+            added = catalogue.add_shipping_method(
+                tx.events.load(stream), code=command.code, name=command.name,
+                price=command.price, currency=command.currency,
+                shop_currency=self.terms.currency, now=self.clock(),
+            )
+            tx.events.append(stream, [added], expected_version=0)
+            view = tx.read_models.shipping_method(command.code)
+            assert view is not None, "the projection runs in the append's transaction"
+            return view
+
+        return self._in_transaction(context, decide)
+
+    def _change_order(
+        self,
+        order_id: UUID,
+        context: CommandContext,
+        change: Callable[[Order], list[DomainEvent]],
+    ) -> OrderView:
+        def decide(tx: Transaction) -> OrderView:
+            stream = order_stream(order_id)
+            order = Order.from_history(order_id, tx.events.load(stream))
+            new_events = change(order)
+            if new_events:
+                tx.events.append(stream, new_events, expected_version=order.version)
+            return _order_view(tx, order_id)
+
+        return self._in_transaction(context, decide)
+
+    def _in_transaction(self, context: CommandContext, decide: Callable[[Transaction], T]) -> T:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.storage.transaction(context) as tx:
+                    return decide(tx)
+            except ConcurrencyConflict:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _order_view(tx: Transaction, order_id: UUID) -> OrderView:
+    view = tx.read_models.order(order_id)
+    if view is None:
+        raise OrderNotFound(order_id)
+    return view
+
+
+def _product_view(tx: Transaction, sku: str) -> ProductView:
+    view = tx.read_models.product(sku)
+    if view is None:
+        raise ProductNotFound(sku)
+    return view

@@ -1,0 +1,140 @@
+"""What the use cases need from the outside world, as protocols the adapters fulfil."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from order_service.application.views import (
+    OrderEventView,
+    OrderView,
+    ProductView,
+    ShippingMethodView,
+)
+from order_service.domain.events import DomainEvent
+from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
+
+Clock = Callable[[], datetime]
+
+
+class ConcurrencyConflict(Exception):
+    """A stream moved on since it was read: the command must be decided again."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(
+            f"stream {stream_id} is no longer at version {expected_version}; it changed meanwhile"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Why a command runs: stored as every resulting event's metadata."""
+
+    correlation_id: str
+    caused_by: str
+
+
+class EventStore(Protocol):
+    """Streams of events, each appended to only at the version it was read at."""
+
+    def load(self, stream_id: str) -> list[DomainEvent]:
+        """All events of a stream, oldest first (empty for a stream never written)."""
+        ...
+
+    def append(
+        self, stream_id: str, events: Sequence[DomainEvent], *, expected_version: int
+    ) -> None:
+        """Append after `expected_version` or raise ConcurrencyConflict."""
+        ...
+
+
+class Catalogue(Protocol):
+    """The write side's look at products and shipping methods."""
+
+    def lock_products(self, skus: Collection[str]) -> dict[str, CatalogueEntry]:
+        """The products with these SKUs, held so that no one else takes their stock."""
+        ...
+
+    def shipping_option(self, code: str) -> ShippingOption | None:
+        """A shipping method by code, if the shop offers it."""
+        ...
+
+    def shipping_codes(self) -> list[str]:
+        """Codes of every shipping method offered."""
+        ...
+
+
+class OrderNumbers(Protocol):
+    """The receipt numbering: 1, 2, 3, ... with no gaps."""
+
+    def take_next(self) -> int:
+        """The next number; given back if the transaction does not commit."""
+        ...
+
+
+class ReadModels(Protocol):
+    """Queries over the projections."""
+
+    def order(self, order_id: UUID) -> OrderView | None:
+        """One order, if it exists."""
+        ...
+
+    def orders(
+        self, *, statuses: Collection[OrderStatus], limit: int, before_number: int | None
+    ) -> list[OrderView]:
+        """Orders newest first, only those with one of `statuses` (all if empty)."""
+        ...
+
+    def order_history(self, order_id: UUID) -> list[OrderEventView]:
+        """An order's events, oldest first."""
+        ...
+
+    def product(self, sku: str) -> ProductView | None:
+        """One product, if the catalogue has it."""
+        ...
+
+    def products(self) -> list[ProductView]:
+        """The whole catalogue, by SKU."""
+        ...
+
+    def shipping_method(self, code: str) -> ShippingMethodView | None:
+        """One shipping method, if offered."""
+        ...
+
+    def shipping_methods(self) -> list[ShippingMethodView]:
+        """Every shipping method, by code."""
+        ...
+
+
+class Transaction(Protocol):
+    """One atomic unit of work: all it appends and projects commits, or nothing does."""
+
+    @property
+    def events(self) -> EventStore: ...
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+
+    @property
+    def order_numbers(self) -> OrderNumbers: ...
+
+    @property
+    def read_models(self) -> ReadModels: ...
+
+
+class Storage(Protocol):
+    """Where the shop keeps its events and read models."""
+
+    def transaction(self, context: CommandContext) -> AbstractContextManager[Transaction]:
+        """A unit of work that commits on success and rolls back on any error."""
+        ...
+
+    def reading(self) -> AbstractContextManager[ReadModels]:
+        """A consistent read-only look at the read models."""
+        ...

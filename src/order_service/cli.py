@@ -1,0 +1,100 @@
+"""The order-service command: serve, migrate, rebuild-projections."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from tqdm import tqdm
+
+from order_service import __version__
+from order_service.eventstore.engine import database_url, make_engine
+from order_service.projections.rebuild import count_events, rebuild_projections
+from order_service.schema import require_schema_at_head, upgrade_to_head
+from order_service.settings import get_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="order-service",
+        description="Event-sourced order management for online shops. Settings come from "
+        "ORDER_SERVICE_* environment variables (see README).",
+    )
+    parser.add_argument("--version", action="version", version=f"order-service {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema to the latest")
+    migrate.set_defaults(run=_migrate)
+
+    rebuild = commands.add_parser(
+        "rebuild-projections", help="replay every event into fresh read models and swap them in"
+    )
+    rebuild.set_defaults(run=_rebuild)
+    return parser
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    url = get_settings().database_url
+    print(f"migrating {database_url(url).render_as_string(hide_password=True)} ...",
+          file=sys.stderr)
+    upgrade_to_head(url)
+    print("database schema is up to date", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    _migrate(args)
+    uvicorn.run(
+        "order_service.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def _rebuild(_args: argparse.Namespace) -> int:
+    engine = make_engine(get_settings().database_url, pool_size=1)
+    try:
+        require_schema_at_head(engine)
+        with tqdm(total=count_events(engine), unit="event", desc="replaying",
+                  file=sys.stderr) as bar:
+
+            def advance(events: int) -> None:
+                bar.update(events)
+
+            report = rebuild_projections(engine, progress=advance)
+    finally:
+        engine.dispose()
+    print(f"rebuilt read models from {report.events} events: {report.orders} orders, "
+          f"{report.products} products", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

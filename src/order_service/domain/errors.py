@@ -1,0 +1,135 @@
+"""Business errors, named as the shop would name them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from order_service.domain.values import OrderStatus
+
+
+class OrderServiceError(Exception):
+    """Base of every refusal the shop's rules can make."""
+
+
+class NotFound(OrderServiceError):
+    """Something asked for does not exist."""
+
+
+class OrderNotFound(NotFound):
+    """No order has this id."""
+
+    def __init__(self, order_id: UUID | str) -> None:
+        super().__init__(f"no order has id {order_id}")
+        self.order_id = order_id
+
+    @classmethod
+    def unparsable(cls, raw: str) -> OrderNotFound:
+        """An id that cannot name any order, because it is not a UUID."""
+        return cls(raw[:64])
+
+
+class ProductNotFound(NotFound):
+    """No product has this SKU."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"no product has SKU {sku!r}")
+        self.sku = sku
+
+
+class UnknownProducts(OrderServiceError):
+    """An order names SKUs the catalogue does not have."""
+
+    def __init__(self, skus: Sequence[str]) -> None:
+        names = ", ".join(repr(s) for s in skus)
+        super().__init__(f"the catalogue has no product with SKU {names}")
+        self.skus = tuple(skus)
+
+
+class UnknownShippingMethod(OrderServiceError):
+    """An order names a shipping method the shop does not offer."""
+
+    def __init__(self, code: str, offered: Sequence[str]) -> None:
+        choices = ", ".join(repr(c) for c in offered) or "none yet"
+        super().__init__(f"the shop has no shipping method {code!r} (offered: {choices})")
+        self.code = code
+
+
+class UnknownPaymentMethod(OrderServiceError):
+    """An order names a payment method the shop does not accept."""
+
+    def __init__(self, method: str, accepted: Sequence[str]) -> None:
+        choices = ", ".join(repr(m) for m in accepted)
+        super().__init__(f"the shop does not accept payment method {method!r} ({choices})")
+        self.method = method
+
+
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    """A SKU an order wants more of than the shop has."""
+
+    sku: str
+    requested: int
+    available: int
+
+
+class OutOfStock(OrderServiceError):
+    """Some lines of an order cannot be served; the whole order is refused."""
+
+    def __init__(self, shortages: Sequence[Shortage]) -> None:
+        parts = "; ".join(
+            f"{s.sku}: requested {s.requested}, available {s.available}" for s in shortages
+        )
+        super().__init__(f"not enough stock for {parts}")
+        self.shortages = tuple(shortages)
+
+
+class IllegalTransition(OrderServiceError):
+    """An order cannot make this change from the state it is in."""
+
+    def __init__(self, order_id: UUID, current: OrderStatus, action: str, why: str) -> None:
+        super().__init__(f"order {order_id} is {current.value}: cannot {action} it; {why}")
+        self.order_id = order_id
+        self.current = current
+        self.action = action
+
+
+class ProductAlreadyExists(OrderServiceError):
+    """The catalogue already has a product with this SKU."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"the catalogue already has a product with SKU {sku!r}")
+        self.sku = sku
+
+
+class ShippingMethodAlreadyExists(OrderServiceError):
+    """The shop already offers a shipping method with this code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"the shop already has a shipping method with code {code!r}")
+        self.code = code
+
+
+class CurrencyMismatch(OrderServiceError):
+    """A price is in another currency than the shop's."""
+
+    def __init__(self, given: str, shop_currency: str) -> None:
+        super().__init__(f"the shop sells in {shop_currency}, not {given}")
+        self.given = given
+        self.shop_currency = shop_currency
+
+
+class InvalidQuantity(OrderServiceError):
+    """A quantity of goods must be a positive whole number."""
+
+    def __init__(self, what: str, quantity: int) -> None:
+        super().__init__(f"{what} must be at least 1, not {quantity}")
+        self.quantity = quantity
+
+
+class EmptyOrder(OrderServiceError):
+    """An order needs at least one line."""
+
+    def __init__(self) -> None:
+        super().__init__("an order needs at least one line")

@@ -1,0 +1,151 @@
+"""The events of the shop: the stored contract from which everything else is rebuilt.
+
+Each event is a frozen dataclass with a stable short `TYPE` name and a
+`SCHEMA_VERSION`. A stored type is never renamed; a changed payload gets a new schema
+version and an upcaster (see `order_service.eventstore.codec`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from order_service.domain.values import Address, Customer, OrderLine, StockQuantity
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Something that happened in the shop, in the past tense."""
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+
+# -- catalogue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductAdded(DomainEvent):
+    """A product joined the catalogue with its price and opening stock."""
+
+    TYPE: ClassVar[str] = "ProductAdded"
+
+    sku: str
+    name: str
+    unit_price: int
+    currency: str
+    stock: int
+    added_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductRestocked(DomainEvent):
+    """Stock of a product was received and can be sold."""
+
+    TYPE: ClassVar[str] = "ProductRestocked"
+
+    sku: str
+    quantity: int
+    restocked_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShippingMethodAdded(DomainEvent):
+    """The shop offers a new way to ship, at a price."""
+
+    TYPE: ClassVar[str] = "ShippingMethodAdded"
+
+    code: str
+    name: str
+    price: int
+    currency: str
+    added_at: datetime
+
+
+# -- orders -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPlaced(DomainEvent):
+    """An order was accepted and its stock taken; everything the receipt shows."""
+
+    TYPE: ClassVar[str] = "OrderPlaced"
+
+    order_id: UUID
+    number: int
+    customer: Customer
+    lines: tuple[OrderLine, ...]
+    shipping_address: Address
+    billing_address: Address
+    payment_method: str
+    shipping_method: str
+    shipping_method_name: str
+    currency: str
+    subtotal: int
+    shipping: int
+    tax_rate: str
+    tax: int
+    total: int
+    placed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPaid(DomainEvent):
+    """The money for an order arrived."""
+
+    TYPE: ClassVar[str] = "OrderPaid"
+
+    order_id: UUID
+    payment_reference: str | None
+    paid_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderShipped(DomainEvent):
+    """An order left the warehouse; its stock stays taken."""
+
+    TYPE: ClassVar[str] = "OrderShipped"
+
+    order_id: UUID
+    tracking_number: str | None
+    shipped_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCancelled(DomainEvent):
+    """An order was called off and the stock it held went back on the shelf."""
+
+    TYPE: ClassVar[str] = "OrderCancelled"
+
+    order_id: UUID
+    reason: str | None
+    returned_stock: tuple[StockQuantity, ...]
+    cancelled_at: datetime
+
+
+ALL_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    ProductAdded,
+    ProductRestocked,
+    ShippingMethodAdded,
+    OrderPlaced,
+    OrderPaid,
+    OrderShipped,
+    OrderCancelled,
+)
+
+
+def order_stream(order_id: UUID) -> str:
+    """The stream that holds one order's history."""
+    return f"order-{order_id}"
+
+
+def product_stream(sku: str) -> str:
+    """The stream that holds one product's catalogue history."""
+    return f"product-{sku}"
+
+
+def shipping_method_stream(code: str) -> str:
+    """The stream that holds one shipping method's history."""
+    return f"shipping-method-{code}"

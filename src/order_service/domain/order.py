@@ -1,0 +1,238 @@
+"""The order aggregate: how an order is priced, placed and moved through its states."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from order_service.domain.errors import (
+    CurrencyMismatch,
+    EmptyOrder,
+    IllegalTransition,
+    InvalidQuantity,
+    OrderNotFound,
+    OutOfStock,
+    Shortage,
+    UnknownPaymentMethod,
+    UnknownProducts,
+)
+from order_service.domain.events import (
+    DomainEvent,
+    OrderCancelled,
+    OrderPaid,
+    OrderPlaced,
+    OrderShipped,
+)
+from order_service.domain.money import Money
+from order_service.domain.values import (
+    Address,
+    CatalogueEntry,
+    Customer,
+    OrderLine,
+    OrderStatus,
+    RequestedLine,
+    ShippingOption,
+    StockQuantity,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ShopTerms:
+    """The shop's own configuration that prices every order."""
+
+    currency: str
+    tax_rate: Decimal
+    payment_methods: tuple[str, ...]
+    tax_applies_to_shipping: bool = True
+
+
+def requested_quantities(lines: Sequence[RequestedLine]) -> dict[str, int]:
+    """Quantities per SKU, in first-seen order; two lines of one SKU count together."""
+    wanted: dict[str, int] = {}
+    for line in lines:
+        if line.quantity <= 0:
+            raise InvalidQuantity(f"the quantity of {line.sku}", line.quantity)
+        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    return wanted
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """An order that passed every check and is priced, waiting only for its number."""
+
+    customer: Customer
+    lines: tuple[OrderLine, ...]
+    shipping_address: Address
+    billing_address: Address
+    payment_method: str
+    shipping: ShippingOption
+    terms: ShopTerms
+    subtotal: Money
+    shipping_cost: Money
+    tax: Money
+
+    @property
+    def total(self) -> Money:
+        """What the customer pays: subtotal + shipping + tax."""
+        return self.subtotal + self.shipping_cost + self.tax
+
+    def place(self, *, order_id: UUID, number: int, now: datetime) -> OrderPlaced:
+        """The event that records this quote as order `number`."""
+        return OrderPlaced(
+            order_id=order_id,
+            number=number,
+            customer=self.customer,
+            lines=self.lines,
+            shipping_address=self.shipping_address,
+            billing_address=self.billing_address,
+            payment_method=self.payment_method,
+            shipping_method=self.shipping.code,
+            shipping_method_name=self.shipping.name,
+            currency=self.terms.currency,
+            subtotal=self.subtotal.amount,
+            shipping=self.shipping_cost.amount,
+            tax_rate=str(self.terms.tax_rate),
+            tax=self.tax.amount,
+            total=self.total.amount,
+            placed_at=now,
+        )
+
+
+def quote_order(
+    *,
+    customer: Customer,
+    lines: Sequence[RequestedLine],
+    shipping_address: Address,
+    billing_address: Address,
+    payment_method: str,
+    shipping: ShippingOption,
+    catalogue: Mapping[str, CatalogueEntry],
+    terms: ShopTerms,
+    currency: str | None = None,
+) -> Quote:
+    """Check an order against the catalogue and stock, and price it; refuse it whole."""
+    if currency is not None and currency != terms.currency:
+        raise CurrencyMismatch(currency, terms.currency)
+    if payment_method not in terms.payment_methods:
+        raise UnknownPaymentMethod(payment_method, terms.payment_methods)
+    if not lines:
+        raise EmptyOrder
+    wanted = requested_quantities(lines)
+    unknown = [sku for sku in wanted if sku not in catalogue]
+    if unknown:
+        raise UnknownProducts(unknown)
+    shortages = [
+        Shortage(sku, quantity, catalogue[sku].available)
+        for sku, quantity in wanted.items()
+        if catalogue[sku].available < quantity
+    ]
+    if shortages:
+        raise OutOfStock(shortages)
+    sold = tuple(_sell(catalogue[sku], qty, terms.currency) for sku, qty in wanted.items())
+    subtotal = Money.zero(terms.currency)
+    for line in sold:
+        subtotal += Money(line.line_total, terms.currency)
+    shipping_cost = Money(shipping.price, terms.currency)
+    taxable = subtotal + shipping_cost if terms.tax_applies_to_shipping else subtotal
+    return Quote(
+        customer=customer,
+        lines=sold,
+        shipping_address=shipping_address,
+        billing_address=billing_address,
+        payment_method=payment_method,
+        shipping=shipping,
+        terms=terms,
+        subtotal=subtotal,
+        shipping_cost=shipping_cost,
+        tax=taxable.percentage(terms.tax_rate),
+    )
+
+
+def _sell(entry: CatalogueEntry, quantity: int, currency: str) -> OrderLine:
+    unit_price = Money(entry.unit_price, entry.currency)
+    if unit_price.currency != currency:
+        raise ValueError(f"product {entry.sku} is priced in {entry.currency}, not {currency}")
+    return OrderLine(
+        sku=entry.sku,
+        name=entry.name,
+        quantity=quantity,
+        unit_price=unit_price.amount,
+        line_total=unit_price.times(quantity).amount,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as its history says it is now, and the changes it allows."""
+
+    order_id: UUID
+    status: OrderStatus
+    version: int
+    lines: tuple[OrderLine, ...]
+
+    @classmethod
+    def from_history(cls, order_id: UUID, history: Sequence[DomainEvent]) -> Order:
+        """Replay an order's events, oldest first; no events means no such order."""
+        if not history or not isinstance(history[0], OrderPlaced):
+            raise OrderNotFound(order_id)
+        placed = history[0]
+        order = cls(order_id, OrderStatus.PENDING_PAYMENT, 1, placed.lines)
+        for event in history[1:]:
+            order = order._apply(event)
+        return order
+
+    def pay(self, *, payment_reference: str | None, now: datetime) -> list[DomainEvent]:
+        """Record the payment; paying a paid order again changes nothing (gateways retry)."""
+        match self.status:
+            case OrderStatus.PENDING_PAYMENT:
+                return [OrderPaid(order_id=self.order_id, payment_reference=payment_reference,
+                                  paid_at=now)]
+            case OrderStatus.PAID:
+                return []
+            case OrderStatus.SHIPPED:
+                raise self._illegal("pay", "it was paid before it shipped")
+            case OrderStatus.CANCELLED:
+                raise self._illegal("pay", "a cancelled order cannot be paid")
+
+    def ship(self, *, tracking_number: str | None, now: datetime) -> list[DomainEvent]:
+        """Send a paid order; shipping a shipped order again changes nothing."""
+        match self.status:
+            case OrderStatus.PAID:
+                return [OrderShipped(order_id=self.order_id, tracking_number=tracking_number,
+                                     shipped_at=now)]
+            case OrderStatus.SHIPPED:
+                return []
+            case OrderStatus.PENDING_PAYMENT:
+                raise self._illegal("ship", "it must be paid before it ships")
+            case OrderStatus.CANCELLED:
+                raise self._illegal("ship", "a cancelled order cannot be shipped")
+
+    def cancel(self, *, reason: str | None, now: datetime) -> list[DomainEvent]:
+        """Call the order off and give its stock back; a cancelled order stays as it is."""
+        match self.status:
+            case OrderStatus.PENDING_PAYMENT | OrderStatus.PAID:
+                returned = tuple(StockQuantity(line.sku, line.quantity) for line in self.lines)
+                return [OrderCancelled(order_id=self.order_id, reason=reason,
+                                       returned_stock=returned, cancelled_at=now)]
+            case OrderStatus.CANCELLED:
+                return []
+            case OrderStatus.SHIPPED:
+                raise self._illegal("cancel", "it has already left the warehouse")
+
+    def _illegal(self, action: str, why: str) -> IllegalTransition:
+        return IllegalTransition(self.order_id, self.status, action, why)
+
+    def _apply(self, event: DomainEvent) -> Order:
+        match event:
+            case OrderPaid():
+                status = OrderStatus.PAID
+            case OrderShipped():
+                status = OrderStatus.SHIPPED
+            case OrderCancelled():
+                status = OrderStatus.CANCELLED
+            case _:
+                raise TypeError(f"{event.TYPE} does not belong in an order's history")
+        return replace(self, status=status, version=self.version + 1)

@@ -1,0 +1,45 @@
+"""The events table: one row per event, never updated, never deleted."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from order_service.eventstore.sql_types import JsonDocument, Position, UtcDateTime
+
+# One naming convention for every constraint so Alembic migrations name them alike on
+# SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("data", JsonDocument, nullable=False),
+    Column("metadata", JsonDocument, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    # The optimistic-concurrency guard: two writers that read a stream at the same
+    # version cannot both append the next one.
+    UniqueConstraint("stream_id", "version"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    sqlite_autoincrement=True,
+)

@@ -1,0 +1,1 @@
+"""Read models kept current from the events, in the same transaction as each append."""

@@ -1,0 +1,118 @@
+"""The read-model tables: denormalised views of the events, rebuildable at any time."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+)
+
+from order_service.eventstore.sql_types import JsonDocument, UtcDateTime
+from order_service.eventstore.tables import metadata
+
+
+def define_products(target: MetaData, name: str = "products", temporary: bool = False) -> Table:
+    """Catalogue and stock: one row per SKU with what is left to sell."""
+    return Table(
+        name,
+        target,
+        Column("sku", String(64), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("price", BigInteger, nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("available", BigInteger, nullable=False),
+        Column("added_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+        # The database's own last line of defence against overselling.
+        CheckConstraint("available >= 0", name="available_not_negative"),
+        prefixes=_prefixes(temporary),
+    )
+
+
+def define_shipping_methods(
+    target: MetaData, name: str = "shipping_methods", temporary: bool = False
+) -> Table:
+    """The shop's shipping options and their prices."""
+    return Table(
+        name,
+        target,
+        Column("code", String(64), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("price", BigInteger, nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("added_at", UtcDateTime, nullable=False),
+        prefixes=_prefixes(temporary),
+    )
+
+
+def define_orders(target: MetaData, name: str = "orders", temporary: bool = False) -> Table:
+    """One row per order with everything the merchant's order page shows."""
+    return Table(
+        name,
+        target,
+        Column("id", Uuid, primary_key=True),
+        Column("number", BigInteger, nullable=False, unique=True),
+        Column("status", String(20), nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("customer_name", String(200), nullable=False),
+        Column("customer_email", String(320), nullable=False),
+        Column("customer_phone", String(40)),
+        Column("lines", JsonDocument, nullable=False),
+        Column("shipping_address", JsonDocument, nullable=False),
+        Column("billing_address", JsonDocument, nullable=False),
+        Column("payment_method", String(64), nullable=False),
+        Column("shipping_method", String(64), nullable=False),
+        Column("shipping_method_name", String(200), nullable=False),
+        Column("subtotal", BigInteger, nullable=False),
+        Column("shipping", BigInteger, nullable=False),
+        Column("tax_rate", String(16), nullable=False),
+        Column("tax", BigInteger, nullable=False),
+        Column("total", BigInteger, nullable=False),
+        Column("placed_at", UtcDateTime, nullable=False),
+        Column("paid_at", UtcDateTime),
+        Column("shipped_at", UtcDateTime),
+        Column("cancelled_at", UtcDateTime),
+        Column("updated_at", UtcDateTime, nullable=False),
+        Column("payment_reference", String(200)),
+        Column("tracking_number", String(200)),
+        Column("cancel_reason", String(500)),
+        Column("version", Integer, nullable=False),
+        prefixes=_prefixes(temporary),
+    )
+
+
+def define_order_numbers(
+    target: MetaData, name: str = "order_numbers", temporary: bool = False
+) -> Table:
+    """A single row holding the last order number handed out."""
+    return Table(
+        name,
+        target,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("last_number", BigInteger, nullable=False),
+        CheckConstraint("id = 1", name="single_row"),
+        prefixes=_prefixes(temporary),
+    )
+
+
+def _prefixes(temporary: bool) -> list[str]:
+    # Temporary twins hold a rebuild in progress; they vanish with their connection.
+    return ["TEMPORARY"] if temporary else []
+
+
+products = define_products(metadata)
+shipping_methods = define_shipping_methods(metadata)
+orders = define_orders(metadata)
+order_numbers = define_order_numbers(metadata)
+
+# Listing by status, newest first, walks this index in order.
+Index("ix_orders_status_number", orders.c.status, orders.c.number)
+
+READ_MODEL_TABLES = (products, shipping_methods, orders, order_numbers)

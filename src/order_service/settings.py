@@ -1,0 +1,72 @@
+"""Settings: the only reader of the environment (variables prefixed ORDER_SERVICE_)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from order_service.domain.money import is_currency
+from order_service.domain.order import ShopTerms
+
+DEFAULT_PAYMENT_METHODS = ("bank_transfer", "card", "paypal", "cash_on_delivery")
+
+
+class Settings(BaseSettings):
+    """How this shop's order-service runs; every field can be set from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDER_SERVICE_", frozen=True, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///order-service.db",
+        description="SQLAlchemy URL; sqlite:///FILE (default, in the working directory) "
+        "or postgresql://user@host:port/db",
+    )
+    currency: str = Field(default="EUR", description="ISO 4217 code every price is in")
+    tax_rate: Decimal = Field(
+        default=Decimal("0.21"), ge=0, lt=1, max_digits=6, decimal_places=4,
+        description="Tax as a fraction, e.g. 0.21 for 21 %",
+    )
+    tax_applies_to_shipping: bool = Field(
+        default=True, description="Whether shipping is taxed like the goods"
+    )
+    payment_methods: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_PAYMENT_METHODS,
+        description="Comma-separated payment methods the shop accepts",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not is_currency(code):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+        return code
+
+    @field_validator("payment_methods", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if not value:
+            raise ValueError("name at least one payment method, e.g. card,bank_transfer")
+        return value
+
+    def shop_terms(self) -> ShopTerms:
+        """The pricing terms every order is placed under."""
+        return ShopTerms(
+            currency=self.currency,
+            tax_rate=self.tax_rate,
+            payment_methods=self.payment_methods,
+            tax_applies_to_shipping=self.tax_applies_to_shipping,
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings from the environment, read once."""
+    return Settings()
