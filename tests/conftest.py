@@ -1,0 +1,160 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL.
+
+PostgreSQL tests run when ORDER_SERVICE_TEST_POSTGRES_URL names a server whose user may
+create databases (e.g. postgresql://postgres@127.0.0.1:5432/test); otherwise they are
+skipped with that reason. With ORDER_SERVICE_REQUIRE_POSTGRES=1 (as in CI) a missing or
+unreachable server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL
+
+from order_service.api.app import create_app
+from order_service.application.handlers import Shop
+from order_service.application.ports import CommandContext
+from order_service.eventstore.engine import database_url, make_engine
+from order_service.schema import upgrade_to_head
+from order_service.settings import Settings
+from order_service.storage import SqlStorage
+
+POSTGRES_URL_VARIABLE = "ORDER_SERVICE_TEST_POSTGRES_URL"
+REQUIRE_POSTGRES_VARIABLE = "ORDER_SERVICE_REQUIRE_POSTGRES"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_admin_url() -> URL | None:
+    raw = os.environ.get(POSTGRES_URL_VARIABLE)
+    return database_url(raw) if raw else None
+
+
+def _require_postgres() -> bool:
+    return os.environ.get(REQUIRE_POSTGRES_VARIABLE, "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on PostgreSQL, so `-m postgres` selects them."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+
+
+# -- templates: migrate once per session, copy per test ------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[tuple[URL, str]]:
+    """A migrated PostgreSQL database that each test clones (CREATE DATABASE ... TEMPLATE)."""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        message = f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}, e.g. " \
+                  "postgresql://postgres@127.0.0.1:5432/test"
+        if _require_postgres():
+            pytest.fail(message)
+        pytest.skip(message)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    template = f"os_template_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{template}"'))
+    except Exception as error:  # noqa: BLE001  (any failure here means: no usable server)
+        admin.dispose()
+        message = f"cannot create a database on {admin_url.render_as_string()}: {error}"
+        if _require_postgres():
+            pytest.fail(message)
+        pytest.skip(message)
+    upgrade_to_head(admin_url.set(database=template).render_as_string(hide_password=False))
+    try:
+        yield admin_url, template
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database product this test runs on."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def database_url_for_test(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """A URL to a fresh, migrated, empty database of this test's own."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "order-service.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    admin_url, template_name = request.getfixturevalue("postgres_template")
+    name = f"os_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url_for_test: str) -> Settings:
+    """Settings aimed at this test's database, with the documented defaults otherwise."""
+    return Settings(database_url=database_url_for_test)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on this test's database."""
+    engine = make_engine(settings.database_url, pool_size=20)
+    yield engine
+    engine.dispose()
+
+
+def utc_now() -> datetime:
+    """The tests' clock."""
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def shop(engine: Engine, settings: Settings) -> Shop:
+    """The application's use cases over this test's database."""
+    return Shop(SqlStorage(engine, utc_now), settings.shop_terms(), utc_now)
+
+
+@pytest.fixture
+def context() -> CommandContext:
+    """A command context as a test would cause it."""
+    return CommandContext(correlation_id=str(uuid.uuid4()), caused_by="test")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """An HTTP client (httpx) speaking to the real ASGI app over this test's database."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
