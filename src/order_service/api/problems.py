@@ -119,7 +119,8 @@ def _pointer(location: Sequence[int | str]) -> dict[str, str]:
 
 
 def _validation_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):
+        return _unexpected(_request, error)
     problems = list(error.errors())
     if any(p.get("type") == "json_invalid" for p in problems):
         return problem_response(400, "malformed-json", "Malformed JSON",
@@ -150,7 +151,8 @@ def _field_message(problem: dict[str, Any]) -> str:
 
 
 def _http_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, StarletteHTTPException)
+    if not isinstance(error, StarletteHTTPException):
+        return _unexpected(_request, error)
     status = HTTPStatus(error.status_code)
     detail = error.detail if isinstance(error.detail, str) else status.phrase
     if detail == status.phrase:

@@ -139,9 +139,7 @@ class Shop:
                 shop_currency=self.terms.currency, now=self.clock(),
             )
             tx.events.append(stream, [added], expected_version=0)
-            view = tx.read_models.shipping_method(command.code)
-            assert view is not None, "the projection runs in the append's transaction"
-            return view
+            return _shipping_method_view(tx, command.code)
 
         return self._in_transaction(context, decide)
 
@@ -183,4 +181,12 @@ def _product_view(tx: Transaction, sku: str) -> ProductView:
     view = tx.read_models.product(sku)
     if view is None:
         raise ProductNotFound(sku)
+    return view
+
+
+def _shipping_method_view(tx: Transaction, code: str) -> ShippingMethodView:
+    view = tx.read_models.shipping_method(code)
+    if view is None:
+        # The projection runs in the append's transaction, so this cannot happen.
+        raise LookupError(f"shipping method {code!r} was added but is not in the read model")
     return view

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, update
 
 from order_service.application.ports import ConcurrencyConflict
 from order_service.eventstore.codec import JsonObject
 from order_service.eventstore.store import PendingEvent
+from order_service.projections.rows import insert_first_row
 from order_service.projections.tables import orders
 
 TRANSITIONS = frozenset({"OrderPaid", "OrderShipped", "OrderCancelled"})
@@ -74,10 +74,7 @@ def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> N
     """Apply order events to the orders table inside the append's transaction."""
     for event in pending:
         if event.type == "OrderPlaced":
-            try:
-                connection.execute(insert(orders).values(placed_row(event.data)))
-            except IntegrityError as error:
-                raise ConcurrencyConflict(event.stream_id, event.version - 1) from error
+            insert_first_row(connection, orders, placed_row(event.data), event)
         elif event.type in TRANSITIONS:
             # Guarding on the previous version detects a concurrent change before the
             # event insert does, and keeps the row from ever skipping a version.

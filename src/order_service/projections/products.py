@@ -6,13 +6,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, select, update
 
-from order_service.application.ports import ConcurrencyConflict
 from order_service.domain.values import CatalogueEntry, ShippingOption
 from order_service.eventstore.codec import JsonObject
 from order_service.eventstore.store import PendingEvent
+from order_service.projections.rows import insert_first_row
 from order_service.projections.tables import products, shipping_methods
 
 # The moment each stock-changing event happened, as the event itself records it.
@@ -59,10 +58,7 @@ def project_products(connection: Connection, pending: Sequence[PendingEvent]) ->
     """Apply catalogue and stock events to the products table."""
     for event in pending:
         if event.type == "ProductAdded":
-            try:
-                connection.execute(insert(products).values(product_row(event.data)))
-            except IntegrityError as error:
-                raise ConcurrencyConflict(event.stream_id, event.version - 1) from error
+            insert_first_row(connection, products, product_row(event.data), event)
             continue
         changes = stock_changes(event.type, event.data)
         if changes:
@@ -88,10 +84,7 @@ def project_shipping_methods(connection: Connection, pending: Sequence[PendingEv
     """Apply shipping-method events to the shipping_methods table."""
     for event in pending:
         if event.type == "ShippingMethodAdded":
-            try:
-                connection.execute(insert(shipping_methods).values(shipping_method_row(event.data)))
-            except IntegrityError as error:
-                raise ConcurrencyConflict(event.stream_id, event.version - 1) from error
+            insert_first_row(connection, shipping_methods, shipping_method_row(event.data), event)
 
 
 class SqlCatalogue:

@@ -1,0 +1,36 @@
+# One command to run the service, one to test it; each makes its own virtualenv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install clean
+
+# The stamp is newer than pyproject.toml once the dependencies in it are installed.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "order-service needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+## run: serve the API on an embedded SQLite file (migrations applied first)
+run: install
+	$(BIN)/order-service serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+## test: the whole suite; PostgreSQL tests too when ORDER_SERVICE_TEST_POSTGRES_URL is set
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## lint: ruff on everything, mypy --strict on src/
+lint: install
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/mypy src
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
