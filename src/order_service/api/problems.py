@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from order_service.api.cursors import BadCursor
 from order_service.application.ports import ConcurrencyConflict
 from order_service.domain import errors
 
@@ -115,39 +116,70 @@ def _pointer(location: Sequence[int | str]) -> dict[str, str]:
     where, *path = location
     if where == "body":
         return {"pointer": "#" + "".join(f"/{part}" for part in path)}
-    return {"parameter": ".".join(str(part) for part in path), "in": str(where)}
+    return {"parameter": _parameter_name(path), "in": str(where)}
 
 
-def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+def _parameter_name(path: Sequence[int | str]) -> str:
+    # A repeated query parameter (?status=a&status=b) is reported by its name alone.
+    return ".".join(str(part) for part in path if not isinstance(part, int))
+
+
+def _validation_error(request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, RequestValidationError):
-        return _unexpected(_request, error)
+        return _unexpected(request, error)
     problems = list(error.errors())
     if any(p.get("type") == "json_invalid" for p in problems):
         return problem_response(400, "malformed-json", "Malformed JSON",
                                 "The request body is not valid JSON.")
+    content_type = request.headers.get("content-type", "")
+    body_sent = request.headers.get("content-length", "0") != "0"
+    if body_sent and "json" not in content_type:
+        return problem_response(
+            415, "unsupported-media-type", "Unsupported Media Type",
+            f"The body must be JSON sent with Content-Type: application/json, "
+            f"not {content_type or 'no Content-Type'}.",
+        )
     items = []
     for p in problems:
         location = p.get("loc", ())
         items.append({**_pointer(location), "detail": _field_message(p)})
-    summary = "; ".join(_where(p.get("loc", ())) + ": " + _field_message(p) for p in problems)
-    return problem_response(422, "validation", "Invalid request", _sentence(summary),
-                            errors=items)
+    summary = "; ".join(_where(p.get("loc", ())) + " " + _field_message(p) for p in problems)
+    return problem_response(422, "validation", "Invalid request", summary + ".", errors=items)
 
 
 def _where(location: Sequence[int | str]) -> str:
     where, *path = location
     if not path:
-        return "request body" if where == "body" else str(where)
+        return "The request body" if where == "body" else str(where)
     dotted = ".".join(str(part) for part in path)
-    return dotted if where == "body" else f"{where} parameter {dotted}"
+    return dotted if where == "body" else f"{where} parameter {_parameter_name(path)}"
+
+
+# Plainer words than pydantic's for the mistakes clients make most.
+FIELD_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of this request",
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "model_type": "must be a JSON object",
+    "list_type": "must be a JSON array",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "string_type": "must be a string",
+}
 
 
 def _field_message(problem: dict[str, Any]) -> str:
-    if problem.get("type") == "missing":
-        return "is required"
-    if problem.get("type") == "extra_forbidden":
-        return "is not a field of this request"
-    return str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
+    known = FIELD_MESSAGES.get(str(problem.get("type")))
+    if known:
+        return known
+    message = str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
+    if message.startswith("Input should"):
+        return "should" + message.removeprefix("Input should")
+    if message.startswith(("String should", "List should", "Value should")):
+        return "should" + message.split("should", 1)[1]
+    return message
 
 
 def _http_error(_request: Request, error: Exception) -> JSONResponse:
@@ -160,6 +192,12 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
                   405: "This path does not accept that method."}.get(status, status.phrase)
     return problem_response(status.value, status.phrase.lower().replace(" ", "-"), status.phrase,
                             detail, headers=dict(error.headers or {}))
+
+
+def _bad_cursor(_request: Request, error: Exception) -> JSONResponse:
+    return problem_response(400, "bad-cursor", "Bad cursor", _sentence(str(error)),
+                            errors=[{"parameter": "cursor", "in": "query",
+                                     "detail": "is not a cursor this service handed out"}])
 
 
 def _unexpected(_request: Request, error: Exception) -> JSONResponse:
@@ -182,6 +220,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the app can raise answer as problem+json."""
     app.add_exception_handler(errors.OrderServiceError, _domain_error)
     app.add_exception_handler(ConcurrencyConflict, _domain_error)
+    app.add_exception_handler(BadCursor, _bad_cursor)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -20,15 +21,32 @@ MinorUnits = Annotated[
           examples=[4990]),
 ]
 
+_SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
+_CODE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
+_PHONE = re.compile(r"\+?[0-9 ()./\-]{3,32}")
+
+
+def _matching(pattern: re.Pattern[str], explanation: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(explanation)
+        return value
+
+    return AfterValidator(check)
+
+
 Sku = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"),
+    StringConstraints(strip_whitespace=True),
+    _matching(_SKU, "must be 1 to 64 letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit"),
     Field(description="Stock-keeping unit: letters, digits, '.', '_', '-' (max 64)",
           examples=["SANDAL-42"]),
 ]
 Code = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$"),
+    StringConstraints(strip_whitespace=True),
+    _matching(_CODE, "must be 1 to 64 lower-case letters, digits, '_' or '-'"),
     Field(description="Lower-case code: letters, digits, '_', '-' (max 64)",
           examples=["standard"]),
 ]
@@ -41,7 +59,11 @@ def _text(max_length: int) -> StringConstraints:
 Name = Annotated[str, _text(200)]
 AddressLine = Annotated[str, _text(200)]
 PostalCode = Annotated[str, _text(20)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()./\-]{3,32}$")]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True),
+    _matching(_PHONE, "must be 3 to 32 digits, spaces and + ( ) . / -"),
+    Field(examples=["+34 600 000 000"]),
+]
 Note = Annotated[str, _text(200)]
 Reason = Annotated[str, _text(500)]
 
