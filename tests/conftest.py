@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that runs on PostgreSQL, so `-m postgres` selects them."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("backend") == "postgresql":
+        params = callspec.params if callspec is not None else {}
+        if "postgresql" in (params.get("backend"), params.get("module_backend")):
             item.add_marker(pytest.mark.postgres)
 
 
@@ -76,7 +78,7 @@ def postgres_template() -> Iterator[tuple[URL, str]]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{template}"'))
-    except Exception as error:  # noqa: BLE001  (any failure here means: no usable server)
+    except Exception as error:  # any failure here means: no usable server
         admin.dispose()
         message = f"cannot create a database on {admin_url.render_as_string()}: {error}"
         if _require_postgres():
@@ -103,9 +105,17 @@ def database_url_for_test(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[str]:
     """A URL to a fresh, migrated, empty database of this test's own."""
+    with fresh_database(backend, request, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(backend: str, request: pytest.FixtureRequest, directory: Path
+                   ) -> Iterator[str]:
+    """A fresh copy of the migrated template of `backend`, dropped afterwards."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "order-service.db"
+        path = directory / f"order-service-{uuid.uuid4().hex[:8]}.db"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
@@ -120,6 +130,22 @@ def database_url_for_test(
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_database_url(
+    module_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One fresh database shared by a whole module (for read-only or self-checking rows)."""
+    with fresh_database(module_backend, request, tmp_path_factory.mktemp("module")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(request: pytest.FixtureRequest) -> str:
+    """The database product a module-scoped database runs on."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def upgrade() -> None:
         sa.Column("recorded_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("position", name="pk_events"),
         sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_id_version"),
-        sa.CheckConstraint("version >= 1", name="ck_events_version_positive"),
+        sa.CheckConstraint("version >= 1", name=op.f("ck_events_version_positive")),
         sqlite_autoincrement=True,
     )
     dialect = op.get_bind().dialect.name
@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("added_at", TIMESTAMP, nullable=False),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("sku", name="pk_products"),
-        sa.CheckConstraint("available >= 0", name="ck_products_available_not_negative"),
+        sa.CheckConstraint("available >= 0", name=op.f("ck_products_available_not_negative")),
     )
     op.create_table(
         "shipping_methods",
@@ -134,7 +134,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("last_number", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_order_numbers"),
-        sa.CheckConstraint("id = 1", name="ck_order_numbers_single_row"),
+        sa.CheckConstraint("id = 1", name=op.f("ck_order_numbers_single_row")),
     )
     op.bulk_insert(order_numbers, [{"id": 1, "last_number": 0}])
 

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="Comma-separated payment methods the shop accepts",
     )
     db_pool_size: int = Field(default=10, ge=1, le=100)
+    cursor_secret: str = Field(
+        default="order-service-cursors",
+        min_length=8,
+        description="Key that makes page cursors tamper-evident; the same on every instance",
+    )
 
     @field_validator("currency")
     @classmethod

@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from order_service.application.ports import Clock, CommandContext
-from order_service.eventstore.engine import WRITE_OPTION
+from order_service.application.ports import Clock, CommandContext, ConcurrencyConflict
+from order_service.eventstore.engine import WRITE_OPTION, is_retryable
 from order_service.eventstore.store import Projector, SqlEventStore
 from order_service.projections.order_numbers import SqlOrderNumbers
 from order_service.projections.orders import project_orders
@@ -51,10 +52,15 @@ class SqlStorage:
     @contextmanager
     def transaction(self, context: CommandContext) -> Iterator[SqlTransaction]:
         """Commit everything done with the yielded ports, or roll all of it back."""
-        with self.engine.connect() as connection:
-            connection.execution_options(**{WRITE_OPTION: True})
-            with connection.begin():
-                yield _ports(connection, context, self._clock)
+        try:
+            with self.engine.connect() as connection:
+                connection.execution_options(**{WRITE_OPTION: True})
+                with connection.begin():
+                    yield _ports(connection, context, self._clock)
+        except DBAPIError as error:
+            if is_retryable(error):
+                raise ConcurrencyConflict.aborted(str(error.orig)) from error
+            raise
 
     @contextmanager
     def reading(self) -> Iterator[SqlReadModels]:

@@ -1,26 +1,18 @@
 """Request bodies a storefront would send, and the few calls every HTTP test makes.
 
 Every SKU and shipping-method code is generated, so tests never share names. The
-functions that call the API take any httpx-style client: the in-process TestClient or
-an httpx.Client speaking TCP to a real server.
+functions that call the API take an httpx.Client: the in-process TestClient (a subclass)
+or one speaking TCP to a real server.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 JsonObject = dict[str, Any]
-
-
-class HttpClient(Protocol):
-    """What the tests need of a client: TestClient and httpx.Client both fit."""
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response: ...
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response: ...
 
 
 def unique_sku(prefix: str = "SKU") -> str:
@@ -98,18 +90,18 @@ def _created(response: httpx.Response) -> JsonObject:
     return created
 
 
-def create_product(client: HttpClient, **fields: Any) -> JsonObject:
+def create_product(client: httpx.Client, **fields: Any) -> JsonObject:
     """Add a product (unique SKU unless given) and return it as the API answered."""
     return _created(client.post("/v1/products", json=product_body(**fields)))
 
 
-def create_shipping_method(client: HttpClient, **fields: Any) -> JsonObject:
+def create_shipping_method(client: httpx.Client, **fields: Any) -> JsonObject:
     """Add a shipping method (unique code unless given) and return it as answered."""
     return _created(client.post("/v1/shipping-methods", json=shipping_method_body(**fields)))
 
 
 def place_order(
-    client: HttpClient, lines: list[JsonObject], shipping_method: str, **overrides: Any
+    client: httpx.Client, lines: list[JsonObject], shipping_method: str, **overrides: Any
 ) -> JsonObject:
     """Place an order that must be accepted, and return it as the API answered."""
     return _created(
@@ -117,7 +109,7 @@ def place_order(
     )
 
 
-def get_json(client: HttpClient, url: str, **kwargs: Any) -> Any:
+def get_json(client: httpx.Client, url: str, **kwargs: Any) -> Any:
     """GET a resource that must exist and return its JSON."""
     response = client.get(url, **kwargs)
     assert response.status_code == 200, response.text

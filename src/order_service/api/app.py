@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from order_service import __version__
+from order_service.api.cursors import CursorCodec
 from order_service.api.middleware import RequestIdMiddleware
 from order_service.api.problems import install_problem_handlers
 from order_service.api.routers import health, orders, products, shipping_methods
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             require_schema_at_head(engine)
             app.state.shop = Shop(SqlStorage(engine, utc_now), settings.shop_terms(), utc_now)
+            app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             yield
         finally:
             engine.dispose()

@@ -9,6 +9,7 @@ from uuid import uuid4
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from order_service.api.cursors import CursorCodec
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext, Storage
 
@@ -28,6 +29,12 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
+def get_cursors(request: Request) -> CursorCodec:
+    """The app's cursor codec."""
+    cursors: CursorCodec = request.app.state.cursors
+    return cursors
+
+
 def request_id(request: HTTPConnection) -> str:
     """The caller's X-Request-ID if it is sane, else a fresh one."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
@@ -45,4 +52,5 @@ def get_command_context(request: Request) -> CommandContext:
 
 ShopDep = Annotated[Shop, Depends(get_shop)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 ContextDep = Annotated[CommandContext, Depends(get_command_context)]

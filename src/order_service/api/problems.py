@@ -19,6 +19,7 @@ from order_service.application.ports import ConcurrencyConflict
 from order_service.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
+BODY_PARSE_FAILURE = "There was an error parsing the body"
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +61,8 @@ DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
                                               "Unknown payment method")),
     (errors.CurrencyMismatch, ProblemKind(422, "currency-mismatch", "Wrong currency")),
     (errors.InvalidQuantity, ProblemKind(422, "invalid-quantity", "Invalid quantity")),
+    (errors.InvalidPrice, ProblemKind(422, "invalid-price", "Invalid price")),
+    (errors.OrderTooLarge, ProblemKind(422, "order-too-large", "Order too large")),
     (errors.EmptyOrder, ProblemKind(422, "empty-order", "Order has no lines")),
     (ConcurrencyConflict, ProblemKind(409, "concurrent-change",
                                       "Changed concurrently; try again")),
@@ -186,6 +189,10 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, StarletteHTTPException):
         return _unexpected(_request, error)
     status = HTTPStatus(error.status_code)
+    if status == HTTPStatus.BAD_REQUEST and error.detail == BODY_PARSE_FAILURE:
+        # FastAPI's wording when the body is not UTF-8 or nests too deep to decode.
+        return problem_response(400, "malformed-json", "Malformed JSON",
+                                "The request body is not valid JSON in UTF-8.")
     detail = error.detail if isinstance(error.detail, str) else status.phrase
     if detail == status.phrase:
         detail = {404: "No resource lives at this path.",

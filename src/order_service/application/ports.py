@@ -31,6 +31,13 @@ class ConcurrencyConflict(Exception):
         self.stream_id = stream_id
         self.expected_version = expected_version
 
+    @classmethod
+    def aborted(cls, reason: str) -> ConcurrencyConflict:
+        """The database aborted the transaction in favour of a concurrent one."""
+        conflict = cls("(any)", -1)
+        conflict.args = (f"the database aborted the transaction for a concurrent one: {reason}",)
+        return conflict
+
 
 @dataclass(frozen=True, slots=True)
 class CommandContext:

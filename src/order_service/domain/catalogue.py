@@ -7,6 +7,7 @@ from datetime import datetime
 
 from order_service.domain.errors import (
     CurrencyMismatch,
+    InvalidPrice,
     InvalidQuantity,
     ProductAlreadyExists,
     ProductNotFound,
@@ -36,6 +37,10 @@ def add_product(
         raise ProductAlreadyExists(sku)
     if currency != shop_currency:
         raise CurrencyMismatch(currency, shop_currency)
+    if unit_price < 0:
+        raise InvalidPrice(unit_price)
+    if stock < 0:
+        raise InvalidQuantity("the opening stock", stock, minimum=0)
     return ProductAdded(
         sku=sku, name=name, unit_price=unit_price, currency=currency, stock=stock, added_at=now
     )
@@ -67,4 +72,6 @@ def add_shipping_method(
         raise ShippingMethodAlreadyExists(code)
     if currency != shop_currency:
         raise CurrencyMismatch(currency, shop_currency)
+    if price < 0:
+        raise InvalidPrice(price)
     return ShippingMethodAdded(code=code, name=name, price=price, currency=currency, added_at=now)

@@ -123,9 +123,28 @@ class CurrencyMismatch(OrderServiceError):
 class InvalidQuantity(OrderServiceError):
     """A quantity of goods must be a positive whole number."""
 
-    def __init__(self, what: str, quantity: int) -> None:
-        super().__init__(f"{what} must be at least 1, not {quantity}")
+    def __init__(self, what: str, quantity: int, minimum: int = 1) -> None:
+        super().__init__(f"{what} must be at least {minimum}, not {quantity}")
         self.quantity = quantity
+
+
+class InvalidPrice(OrderServiceError):
+    """A price cannot be negative."""
+
+    def __init__(self, amount: int) -> None:
+        super().__init__(f"a price must be zero or more minor units, not {amount}")
+        self.amount = amount
+
+
+class OrderTooLarge(OrderServiceError):
+    """An order's total is beyond what the shop can record."""
+
+    def __init__(self, total: int, limit: int) -> None:
+        super().__init__(
+            f"the order's total of {total} minor units is over the limit of {limit}; "
+            "split it into smaller orders"
+        )
+        self.total = total
 
 
 class EmptyOrder(OrderServiceError):

@@ -14,6 +14,7 @@ from order_service.domain.errors import (
     IllegalTransition,
     InvalidQuantity,
     OrderNotFound,
+    OrderTooLarge,
     OutOfStock,
     Shortage,
     UnknownPaymentMethod,
@@ -37,6 +38,10 @@ from order_service.domain.values import (
     ShippingOption,
     StockQuantity,
 )
+
+# Far above any real basket, far below the 2**63 a database integer holds: totals are
+# sums of products of bounded numbers, and this keeps every one of them storable.
+MAX_ORDER_TOTAL = 10**15
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +142,10 @@ def quote_order(
         subtotal += Money(line.line_total, terms.currency)
     shipping_cost = Money(shipping.price, terms.currency)
     taxable = subtotal + shipping_cost if terms.tax_applies_to_shipping else subtotal
+    tax = taxable.percentage(terms.tax_rate)
+    total = (subtotal + shipping_cost + tax).amount
+    if total > MAX_ORDER_TOTAL:
+        raise OrderTooLarge(total, MAX_ORDER_TOTAL)
     return Quote(
         customer=customer,
         lines=sold,
@@ -147,7 +156,7 @@ def quote_order(
         terms=terms,
         subtotal=subtotal,
         shipping_cost=shipping_cost,
-        tax=taxable.percentage(terms.tax_rate),
+        tax=tax,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 # Set per connection by the unit of work; SQLite then takes the write lock at BEGIN
 # instead of upgrading a read lock mid-transaction, which is what deadlocks writers.
@@ -58,3 +59,22 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
+
+
+# SQLSTATEs that mean "run the transaction again": PostgreSQL chose this transaction as
+# a deadlock victim, or could not serialise it.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a row because its key already exists."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "23505":
+        return True
+    name = getattr(original, "sqlite_errorname", "")
+    return name in {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    """Whether the database aborted the transaction only because of another one."""
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from order_service.application.ports import Clock, CommandContext, ConcurrencyConflict
 from order_service.domain.events import DomainEvent
 from order_service.eventstore.codec import JsonObject, decode, encode
+from order_service.eventstore.engine import is_unique_violation
 from order_service.eventstore.tables import events
 
 # Any constant works; it only has to be the same in every process that appends.
@@ -67,6 +68,8 @@ class SqlEventStore:
         self, stream_id: str, new_events: Sequence[DomainEvent], *, expected_version: int
     ) -> None:
         """Store `new_events` after `expected_version`, or raise ConcurrencyConflict."""
+        if not new_events:
+            return
         recorded_at = self._clock()
         metadata: dict[str, Any] = {
             "correlation_id": self._context.correlation_id,
@@ -90,7 +93,9 @@ class SqlEventStore:
         try:
             self._connection.execute(insert(events), [_row(event) for event in pending])
         except IntegrityError as error:
-            raise ConcurrencyConflict(stream_id, expected_version) from error
+            if is_unique_violation(error):
+                raise ConcurrencyConflict(stream_id, expected_version) from error
+            raise
 
     def _serialise_appends(self) -> None:
         # On PostgreSQL a sequence hands out positions at INSERT but rows become visible

@@ -37,14 +37,20 @@ def product_row(data: JsonObject) -> dict[str, Any]:
 
 
 def stock_changes(event_type: str, data: JsonObject) -> list[tuple[str, int]]:
-    """(SKU, change in available stock) for every product an event touches."""
+    """(SKU, change in available stock) for every product an event touches, by SKU.
+
+    SKU order is the order placements lock stock rows in; updating rows in any other
+    order could deadlock a cancel against a placement of the same products.
+    """
     if event_type == "ProductRestocked":
         return [(data["sku"], data["quantity"])]
     if event_type == "OrderPlaced":
-        return [(line["sku"], -line["quantity"]) for line in data["lines"]]
-    if event_type == "OrderCancelled":
-        return [(line["sku"], line["quantity"]) for line in data["returned_stock"]]
-    return []
+        changes = [(line["sku"], -line["quantity"]) for line in data["lines"]]
+    elif event_type == "OrderCancelled":
+        changes = [(line["sku"], line["quantity"]) for line in data["returned_stock"]]
+    else:
+        return []
+    return sorted(changes)
 
 
 _change_stock = (

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import IntegrityError
 
 from order_service.application.ports import ConcurrencyConflict
+from order_service.eventstore.engine import is_unique_violation
 from order_service.eventstore.store import PendingEvent
 
 
@@ -18,4 +19,6 @@ def insert_first_row(
     try:
         connection.execute(insert(table).values(row))
     except IntegrityError as error:
-        raise ConcurrencyConflict(event.stream_id, event.version - 1) from error
+        if is_unique_violation(error):
+            raise ConcurrencyConflict(event.stream_id, event.version - 1) from error
+        raise

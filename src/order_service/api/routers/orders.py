@@ -7,8 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from order_service.api.cursors import decode_cursor, encode_cursor
-from order_service.api.deps import ContextDep, ShopDep, StorageDep
+from order_service.api.deps import ContextDep, CursorsDep, ShopDep, StorageDep
 from order_service.api.problems import Problem, problem_response
 from order_service.api.schemas.orders import (
     CancelIn,
@@ -31,6 +30,8 @@ NOT_FOUND: Responses = {404: {"model": Problem, "description": "No order has thi
 ILLEGAL: Responses = {
     409: {"model": Problem, "description": "Not allowed in the order's current status"}
 }
+
+ORDERS_CURSOR = "orders-before"
 
 OrderIdPath = Annotated[str, Path(description="The order's UUID", examples=[
     "7d3f1e1a-2b9c-4c55-9a43-2f8c1d5e8a10"])]
@@ -64,6 +65,7 @@ def place_order(body: PlaceOrderIn, shop: ShopDep, context: ContextDep, response
 @router.get("", summary="List orders")
 def list_orders(
     storage: StorageDep,
+    cursors: CursorsDep,
     order_status: Annotated[list[OrderStatus] | None, Query(
         alias="status", description="Only orders in this status (repeat for several)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -72,9 +74,10 @@ def list_orders(
     """Orders newest first, optionally only those in some statuses, a page at a time."""
     page = queries.list_orders(
         storage, statuses=order_status or [], limit=limit,
-        before_number=None if cursor is None else decode_cursor(cursor),
+        before_number=None if cursor is None else cursors.decode(ORDERS_CURSOR, cursor),
     )
-    next_cursor = None if page.next_before is None else encode_cursor(page.next_before)
+    next_cursor = None if page.next_before is None else cursors.encode(
+        ORDERS_CURSOR, page.next_before)
     return OrderPageOut.from_page(page, next_cursor)
 
 

@@ -7,10 +7,19 @@ from fastapi import APIRouter, Response, status
 from order_service.api.deps import ContextDep, ShopDep, StorageDep
 from order_service.api.problems import Problem
 from order_service.api.schemas.catalogue import ProductIn, ProductOut, RestockIn
+from order_service.api.schemas.fields import is_sku
 from order_service.application import queries
 from order_service.application.commands import AddProduct, RestockProduct
+from order_service.domain.errors import ProductNotFound
 
 router = APIRouter(prefix="/v1/products", tags=["catalogue"])
+
+
+def _sku(raw: str) -> str:
+    # A path segment that cannot be a SKU names no product: a 404, not a form error.
+    if not is_sku(raw):
+        raise ProductNotFound(raw[:64])
+    return raw
 
 
 @router.post(
@@ -40,7 +49,7 @@ def list_products(storage: StorageDep) -> list[ProductOut]:
             responses={404: {"model": Problem, "description": "No such SKU"}})
 def get_product(sku: str, storage: StorageDep) -> ProductOut:
     """One product with its available stock; `in_stock` is false when none is left."""
-    return ProductOut.from_view(queries.get_product(storage, sku))
+    return ProductOut.from_view(queries.get_product(storage, _sku(sku)))
 
 
 @router.post(
@@ -51,5 +60,6 @@ def get_product(sku: str, storage: StorageDep) -> ProductOut:
 )
 def restock_product(sku: str, body: RestockIn, shop: ShopDep, context: ContextDep) -> ProductOut:
     """Add received items to a product's stock; it can be bought again at once."""
-    product = shop.restock_product(RestockProduct(sku=sku, quantity=body.quantity), context)
+    command = RestockProduct(sku=_sku(sku), quantity=body.quantity)
+    product = shop.restock_product(command, context)
     return ProductOut.from_view(product)

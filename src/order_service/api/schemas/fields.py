@@ -52,20 +52,39 @@ Code = Annotated[
 ]
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    # NUL cannot be stored by PostgreSQL, and no name or address has a line feed or a
+    # bell in it; refusing them here keeps them out of receipts and CSV exports too.
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters (NUL, tab, line breaks, ...)")
+    return value
+
+
+Printable = AfterValidator(_printable)
+
+
 def _text(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
-Name = Annotated[str, _text(200)]
-AddressLine = Annotated[str, _text(200)]
-PostalCode = Annotated[str, _text(20)]
+def is_sku(value: str) -> bool:
+    """Whether `value` could be a SKU at all."""
+    return _SKU.fullmatch(value) is not None
+
+
+Name = Annotated[str, _text(200), Printable]
+AddressLine = Annotated[str, _text(200), Printable]
+PostalCode = Annotated[str, _text(20), Printable]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True),
     _matching(_PHONE, "must be 3 to 32 digits, spaces and + ( ) . / -"),
     Field(examples=["+34 600 000 000"]),
 ]
-Note = Annotated[str, _text(200)]
-Reason = Annotated[str, _text(500)]
+Note = Annotated[str, _text(200), Printable]
+Reason = Annotated[str, _text(500), Printable]
 
 
 def _country(value: str) -> str:

@@ -1,0 +1,693 @@
+"""Orders over HTTP as a storefront and a merchant use them: place, pay, ship, cancel, read."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from order_service.api.app import create_app
+from order_service.settings import Settings
+from tests.e2e.builders import (
+    JsonObject,
+    address,
+    create_product,
+    create_shipping_method,
+    customer,
+    get_json,
+    line,
+    order_body,
+    place_order,
+    unique_code,
+    unique_sku,
+)
+from tests.e2e.expectations import assert_problem
+
+
+def _stock_of(client: TestClient, sku: str) -> int:
+    available: int = get_json(client, f"/v1/products/{sku}")["available"]
+    return available
+
+
+def _order_of(client: TestClient, *, stock: int = 10, quantity: int = 1) -> JsonObject:
+    """A pending order of `quantity` of a fresh product that had `stock`."""
+    product = create_product(client, stock=stock)
+    method = create_shipping_method(client)
+    return place_order(client, [line(product["sku"], quantity)], method["code"])
+
+
+@contextmanager
+def _shop_with(settings: Settings, **changes: Any) -> Iterator[TestClient]:
+    """A client on this test's database, for a shop configured otherwise than by default."""
+    configured = Settings(**{**settings.model_dump(), **changes})
+    with TestClient(create_app(configured), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _act(client: TestClient, order_id: str, action: str, **body: Any) -> JsonObject:
+    response = client.post(f"/v1/orders/{order_id}/{action}", json=body or None)
+    assert response.status_code == 200, response.text
+    changed: JsonObject = response.json()
+    return changed
+
+
+# -- placing ------------------------------------------------------------------------
+
+
+def test_placing_an_order_answers_201_with_the_location_of_the_order(client: TestClient) -> None:
+    product = create_product(client)
+    method = create_shipping_method(client)
+
+    response = client.post("/v1/orders", json=order_body([line(product["sku"])], method["code"]))
+
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert response.headers["location"] == f"/v1/orders/{order['id']}"
+    assert get_json(client, response.headers["location"]) == order
+
+
+def test_a_placed_order_is_pending_payment_with_a_uuid_number_and_version_1(
+    client: TestClient,
+) -> None:
+    order = _order_of(client)
+
+    assert str(uuid.UUID(order["id"])) == order["id"]
+    assert isinstance(order["number"], int)
+    assert order["status"] == "pending_payment"
+    assert order["currency"] == "EUR"
+    assert order["version"] == 1
+    datetime.fromisoformat(order["placed_at"])
+    assert order["paid_at"] is None
+    assert order["shipped_at"] is None
+    assert order["cancelled_at"] is None
+
+
+def test_receipt_numbers_follow_one_another(client: TestClient) -> None:
+    numbers = [_order_of(client)["number"] for _ in range(3)]
+
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+
+
+def test_order_lines_carry_the_catalogue_name_and_price(client: TestClient) -> None:
+    product = create_product(client, name="Espadrilles", price=2995, stock=5)
+    method = create_shipping_method(client)
+
+    order = place_order(client, [line(product["sku"], 2)], method["code"])
+
+    assert order["lines"] == [{"sku": product["sku"], "name": "Espadrilles", "quantity": 2,
+                               "unit_price": 2995, "line_total": 5990}]
+
+
+def test_a_line_that_carries_its_own_price_is_priced_from_the_catalogue(
+    client: TestClient,
+) -> None:
+    product = create_product(client, name="Espadrilles", price=2995, stock=5)
+    method = create_shipping_method(client, price=495)
+
+    order = place_order(
+        client, [line(product["sku"], 2, unit_price=1, name="Free shoes")], method["code"]
+    )
+
+    assert order["lines"][0]["unit_price"] == 2995
+    assert order["lines"][0]["name"] == "Espadrilles"
+    assert order["subtotal"] == 5990
+
+
+def test_totals_are_the_subtotal_plus_the_shipping_plus_the_tax_of_the_settings(
+    client: TestClient, settings: Settings
+) -> None:
+    sandals = create_product(client, price=4990, stock=5)
+    socks = create_product(client, price=350, stock=5)
+    method = create_shipping_method(client, price=495)
+
+    order = place_order(client, [line(sandals["sku"], 2), line(socks["sku"], 3)], method["code"])
+
+    subtotal = 2 * 4990 + 3 * 350
+    taxable = subtotal + 495 if settings.tax_applies_to_shipping else subtotal
+    tax = int((Decimal(taxable) * settings.tax_rate).quantize(Decimal(1), ROUND_HALF_UP))
+    assert order["subtotal"] == subtotal
+    assert order["shipping"] == 495
+    assert order["tax"] == tax
+    assert order["total"] == subtotal + 495 + tax
+    assert sum(item["line_total"] for item in order["lines"]) == order["subtotal"]
+
+
+def test_the_order_page_shows_the_customer_addresses_and_methods(client: TestClient) -> None:
+    product = create_product(client)
+    method = create_shipping_method(client, name="Express (24 h)")
+    body = order_body(
+        [line(product["sku"])], method["code"],
+        customer=customer(name="Jean Dupont", email="jean@example.fr", phone=None),
+        shipping_address=address(name="Jean Dupont", city="Lyon", country="FR", region=None),
+        billing_address=address(name="Dupont SARL", line1="1 rue de la Paix", line2=None,
+                                city="Paris", region="Île-de-France", postal_code="75002",
+                                country="FR"),
+        payment_method="paypal",
+    )
+
+    order = client.post("/v1/orders", json=body).json()
+
+    assert order["customer"] == body["customer"]
+    assert order["shipping_address"] == body["shipping_address"]
+    assert order["billing_address"] == body["billing_address"]
+    assert order["payment_method"] == "paypal"
+    assert order["shipping_method"] == method["code"]
+    assert order["shipping_method_name"] == "Express (24 h)"
+    assert get_json(client, f"/v1/orders/{order['id']}") == order
+
+
+def test_tax_and_its_base_come_from_the_shops_settings(settings: Settings) -> None:
+    with _shop_with(settings, tax_rate=Decimal("0.10"), tax_applies_to_shipping=False) as client:
+        product = create_product(client, price=1995, stock=5)
+        method = create_shipping_method(client, price=500)
+
+        order = place_order(client, [line(product["sku"], 1)], method["code"])
+
+    assert order["tax_rate"] == "0.10"
+    assert order["tax"] == 200  # 10 % of 1995, rounded half up; shipping untaxed
+    assert order["total"] == 1995 + 500 + 200
+
+
+def test_a_payment_method_the_shop_does_not_accept_is_refused_with_422(
+    settings: Settings,
+) -> None:
+    with _shop_with(settings, payment_methods=("card", "bank_transfer")) as client:
+        product = create_product(client)
+        method = create_shipping_method(client)
+
+        response = client.post("/v1/orders", json=order_body(
+            [line(product["sku"])], method["code"], payment_method="paypal"))
+        accepted = place_order(client, [line(product["sku"])], method["code"],
+                               payment_method="bank_transfer")
+
+    problem = assert_problem(response, 422)
+    assert "paypal" in problem["detail"]
+    assert accepted["payment_method"] == "bank_transfer"
+
+
+def test_an_address_without_its_optional_lines_is_accepted(client: TestClient) -> None:
+    product = create_product(client)
+    method = create_shipping_method(client)
+    bare = {"name": "Ana García", "line1": "Calle Mayor 1", "city": "Madrid",
+            "postal_code": "28013", "country": "ES"}
+
+    order = place_order(client, [line(product["sku"])], method["code"],
+                        shipping_address=bare, billing_address=bare)
+
+    assert order["shipping_address"] == {**bare, "line2": None, "region": None}
+    assert order["billing_address"] == {**bare, "line2": None, "region": None}
+
+
+@pytest.mark.parametrize("payment_method", ["bank_transfer", "card", "paypal",
+                                            "cash_on_delivery"])
+def test_every_default_payment_method_is_accepted(client: TestClient, payment_method: str) -> None:
+    product = create_product(client)
+    method = create_shipping_method(client)
+
+    order = place_order(client, [line(product["sku"])], method["code"],
+                        payment_method=payment_method)
+
+    assert order["payment_method"] == payment_method
+
+
+def test_placing_an_order_takes_its_stock(client: TestClient) -> None:
+    product = create_product(client, stock=5)
+    method = create_shipping_method(client)
+
+    place_order(client, [line(product["sku"], 2)], method["code"])
+
+    assert _stock_of(client, product["sku"]) == 3
+
+
+def test_an_order_of_the_last_items_leaves_the_product_out_of_stock(client: TestClient) -> None:
+    product = create_product(client, stock=2)
+    method = create_shipping_method(client)
+
+    place_order(client, [line(product["sku"], 2)], method["code"])
+
+    after = get_json(client, f"/v1/products/{product['sku']}")
+    assert after["available"] == 0
+    assert after["in_stock"] is False
+
+
+def test_an_unknown_sku_is_refused_with_422_naming_it(client: TestClient) -> None:
+    product = create_product(client)
+    method = create_shipping_method(client)
+    missing = unique_sku("GHOST")
+
+    response = client.post("/v1/orders", json=order_body(
+        [line(product["sku"]), line(missing)], method["code"]))
+
+    problem = assert_problem(response, 422)
+    assert missing in problem["detail"]
+    assert _stock_of(client, product["sku"]) == product["available"]
+
+
+def test_an_unknown_shipping_method_is_refused_with_422_naming_it(client: TestClient) -> None:
+    product = create_product(client)
+    missing = unique_code("teleport")
+
+    response = client.post("/v1/orders", json=order_body([line(product["sku"])], missing))
+
+    problem = assert_problem(response, 422)
+    assert missing in problem["detail"]
+    assert _stock_of(client, product["sku"]) == product["available"]
+
+
+def test_an_order_wanting_more_than_the_stock_is_refused_with_409_listing_each_short_sku(
+    client: TestClient,
+) -> None:
+    plenty = create_product(client, stock=10)
+    few = create_product(client, stock=1)
+    none = create_product(client, stock=0)
+    method = create_shipping_method(client)
+
+    response = client.post("/v1/orders", json=order_body(
+        [line(plenty["sku"], 2), line(few["sku"], 3), line(none["sku"], 1)], method["code"]))
+
+    problem = assert_problem(response, 409)
+    shortages = sorted(problem["out_of_stock"], key=lambda item: item["sku"])
+    assert shortages == sorted([
+        {"sku": few["sku"], "requested": 3, "available": 1},
+        {"sku": none["sku"], "requested": 1, "available": 0},
+    ], key=lambda item: item["sku"])
+    assert few["sku"] in problem["detail"]
+    assert none["sku"] in problem["detail"]
+
+
+def test_two_lines_of_one_sku_count_together_against_its_stock(client: TestClient) -> None:
+    product = create_product(client, stock=3)
+    method = create_shipping_method(client)
+
+    response = client.post("/v1/orders", json=order_body(
+        [line(product["sku"], 2), line(product["sku"], 2)], method["code"]))
+
+    problem = assert_problem(response, 409)
+    assert problem["out_of_stock"] == [{"sku": product["sku"], "requested": 4, "available": 3}]
+
+
+def test_a_refused_order_takes_no_stock_and_is_not_recorded(client: TestClient) -> None:
+    plenty = create_product(client, stock=10)
+    few = create_product(client, stock=1)
+    method = create_shipping_method(client)
+
+    client.post("/v1/orders", json=order_body(
+        [line(plenty["sku"], 2), line(few["sku"], 3)], method["code"]))
+
+    assert _stock_of(client, plenty["sku"]) == 10
+    assert _stock_of(client, few["sku"]) == 1
+    assert get_json(client, "/v1/orders")["items"] == []
+
+
+def test_a_refused_order_uses_up_no_receipt_number(client: TestClient) -> None:
+    product = create_product(client, stock=1)
+    method = create_shipping_method(client)
+    first = place_order(client, [line(product["sku"])], method["code"])
+    client.post("/v1/orders", json=order_body([line(product["sku"])], method["code"]))
+    client.post(f"/v1/products/{product['sku']}/restock", json={"quantity": 1})
+
+    second = place_order(client, [line(product["sku"])], method["code"])
+
+    assert second["number"] == first["number"] + 1
+
+
+# -- paying, shipping, cancelling ---------------------------------------------------
+
+
+def test_paying_a_pending_order_makes_it_paid_with_its_payment_date_and_reference(
+    client: TestClient,
+) -> None:
+    order = _order_of(client)
+
+    paid = _act(client, order["id"], "pay", payment_reference="TR-88213")
+
+    assert paid["status"] == "paid"
+    assert paid["payment_reference"] == "TR-88213"
+    assert datetime.fromisoformat(paid["paid_at"]) >= datetime.fromisoformat(order["placed_at"])
+    assert paid["shipped_at"] is None
+    assert paid["cancelled_at"] is None
+    assert get_json(client, f"/v1/orders/{order['id']}") == paid
+
+
+def test_paying_without_a_body_is_accepted(client: TestClient) -> None:
+    order = _order_of(client)
+
+    response = client.post(f"/v1/orders/{order['id']}/pay")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "paid"
+    assert response.json()["payment_reference"] is None
+
+
+def test_shipping_a_paid_order_makes_it_shipped_with_its_date_and_tracking_number(
+    client: TestClient,
+) -> None:
+    order = _order_of(client)
+    paid = _act(client, order["id"], "pay")
+
+    shipped = _act(client, order["id"], "ship", tracking_number="1Z999AA1")
+
+    assert shipped["status"] == "shipped"
+    assert shipped["tracking_number"] == "1Z999AA1"
+    assert shipped["paid_at"] == paid["paid_at"]
+    assert datetime.fromisoformat(shipped["shipped_at"]) >= datetime.fromisoformat(
+        paid["paid_at"])
+    assert shipped["cancelled_at"] is None
+    assert get_json(client, f"/v1/orders/{order['id']}") == shipped
+
+
+def test_cancelling_a_pending_order_records_when_and_why(client: TestClient) -> None:
+    order = _order_of(client)
+
+    cancelled = _act(client, order["id"], "cancel", reason="customer request")
+
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["cancel_reason"] == "customer request"
+    datetime.fromisoformat(cancelled["cancelled_at"])
+    assert cancelled["paid_at"] is None
+    assert get_json(client, f"/v1/orders/{order['id']}") == cancelled
+
+
+def test_cancelling_a_pending_order_gives_its_stock_back(client: TestClient) -> None:
+    order = _order_of(client, stock=5, quantity=2)
+    sku = order["lines"][0]["sku"]
+
+    _act(client, order["id"], "cancel")
+
+    assert _stock_of(client, sku) == 5
+
+
+def test_cancelling_a_paid_order_gives_its_stock_back(client: TestClient) -> None:
+    order = _order_of(client, stock=5, quantity=2)
+    sku = order["lines"][0]["sku"]
+    _act(client, order["id"], "pay")
+
+    _act(client, order["id"], "cancel")
+
+    assert _stock_of(client, sku) == 5
+
+
+def test_cancelling_a_cancelled_order_again_gives_no_more_stock_back(client: TestClient) -> None:
+    order = _order_of(client, stock=5, quantity=2)
+    sku = order["lines"][0]["sku"]
+    first = _act(client, order["id"], "cancel")
+
+    again = _act(client, order["id"], "cancel")
+
+    assert again == first
+    assert _stock_of(client, sku) == 5
+
+
+def test_shipping_keeps_the_stock_taken(client: TestClient) -> None:
+    order = _order_of(client, stock=5, quantity=2)
+    sku = order["lines"][0]["sku"]
+    _act(client, order["id"], "pay")
+
+    _act(client, order["id"], "ship")
+
+    assert _stock_of(client, sku) == 3
+
+
+def test_each_change_increments_the_version(client: TestClient) -> None:
+    order = _order_of(client)
+
+    paid = _act(client, order["id"], "pay")
+    shipped = _act(client, order["id"], "ship")
+
+    assert [order["version"], paid["version"], shipped["version"]] == [1, 2, 3]
+
+
+def test_paying_a_paid_order_again_changes_nothing(client: TestClient) -> None:
+    order = _order_of(client)
+    paid = _act(client, order["id"], "pay", payment_reference="first")
+
+    again = _act(client, order["id"], "pay", payment_reference="second")
+
+    assert again == paid
+    assert len(get_json(client, f"/v1/orders/{order['id']}/events")) == 2
+
+
+@pytest.mark.parametrize(
+    ("steps", "action", "current_status"),
+    [
+        ([], "ship", "pending_payment"),
+        (["cancel"], "pay", "cancelled"),
+        (["cancel"], "ship", "cancelled"),
+        (["pay", "ship"], "pay", "shipped"),
+        (["pay", "ship"], "cancel", "shipped"),
+    ],
+    ids=["ship-pending", "pay-cancelled", "ship-cancelled", "pay-shipped", "cancel-shipped"],
+)
+def test_a_change_the_order_does_not_allow_is_refused_with_409_naming_its_status(
+    client: TestClient, steps: list[str], action: str, current_status: str
+) -> None:
+    current = _order_of(client)
+    for step in steps:
+        current = _act(client, current["id"], step)
+
+    response = client.post(f"/v1/orders/{current['id']}/{action}")
+
+    problem = assert_problem(response, 409)
+    assert problem["current_status"] == current_status
+    assert current_status in problem["detail"]
+    assert get_json(client, f"/v1/orders/{current['id']}") == current
+
+
+def test_cancelling_a_shipped_order_is_refused_and_keeps_its_stock_taken(
+    client: TestClient,
+) -> None:
+    order = _order_of(client, stock=5, quantity=2)
+    sku = order["lines"][0]["sku"]
+    _act(client, order["id"], "pay")
+    _act(client, order["id"], "ship")
+
+    client.post(f"/v1/orders/{order['id']}/cancel")
+
+    assert _stock_of(client, sku) == 3
+
+
+@pytest.mark.parametrize("action", ["pay", "ship", "cancel"])
+def test_changing_an_unknown_order_is_a_404_problem(client: TestClient, action: str) -> None:
+    missing = uuid.uuid4()
+
+    problem = assert_problem(client.post(f"/v1/orders/{missing}/{action}"), 404)
+
+    assert str(missing) in problem["detail"]
+
+
+@pytest.mark.parametrize("action", ["pay", "ship", "cancel"])
+def test_changing_an_order_by_an_id_that_is_not_a_uuid_is_a_404_problem(
+    client: TestClient, action: str
+) -> None:
+    assert_problem(client.post(f"/v1/orders/not-a-uuid/{action}"), 404)
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+def test_an_unknown_order_is_a_404_problem(client: TestClient) -> None:
+    missing = uuid.uuid4()
+
+    problem = assert_problem(client.get(f"/v1/orders/{missing}"), 404)
+
+    assert str(missing) in problem["detail"]
+
+
+@pytest.mark.parametrize("order_id", ["not-a-uuid", "12345", "ORDER-1"])
+def test_an_order_id_that_is_not_a_uuid_is_a_404_problem(client: TestClient, order_id: str) -> None:
+    assert_problem(client.get(f"/v1/orders/{order_id}"), 404)
+
+
+def test_an_orders_history_lists_its_events_oldest_first(client: TestClient) -> None:
+    order = _order_of(client)
+    _act(client, order["id"], "pay", payment_reference="TR-1")
+    _act(client, order["id"], "ship", tracking_number="TRACK-1")
+
+    history = get_json(client, f"/v1/orders/{order['id']}/events")
+
+    assert [event["type"] for event in history] == ["OrderPlaced", "OrderPaid", "OrderShipped"]
+    assert [event["version"] for event in history] == [1, 2, 3]
+    positions = [event["position"] for event in history]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == 3
+    recorded = [datetime.fromisoformat(event["recorded_at"]) for event in history]
+    assert recorded == sorted(recorded)
+    assert all(set(event) == {"position", "version", "type", "recorded_at", "data"}
+               for event in history)
+
+
+def test_an_orders_history_carries_what_each_event_recorded(client: TestClient) -> None:
+    order = _order_of(client)
+    _act(client, order["id"], "pay", payment_reference="TR-1")
+    _act(client, order["id"], "cancel", reason="changed my mind")
+
+    placed, paid, cancelled = get_json(client, f"/v1/orders/{order['id']}/events")
+
+    assert placed["data"]["order_id"] == order["id"]
+    assert placed["data"]["number"] == order["number"]
+    assert placed["data"]["total"] == order["total"]
+    assert paid["data"]["payment_reference"] == "TR-1"
+    assert cancelled["data"]["reason"] == "changed my mind"
+
+
+def test_the_version_of_an_order_is_the_length_of_its_history(client: TestClient) -> None:
+    order = _order_of(client)
+    _act(client, order["id"], "pay")
+
+    history = get_json(client, f"/v1/orders/{order['id']}/events")
+
+    assert len(history) == get_json(client, f"/v1/orders/{order['id']}")["version"]
+
+
+def test_the_history_of_an_unknown_order_is_a_404_problem(client: TestClient) -> None:
+    assert_problem(client.get(f"/v1/orders/{uuid.uuid4()}/events"), 404)
+    assert_problem(client.get("/v1/orders/not-a-uuid/events"), 404)
+
+
+# -- listing ------------------------------------------------------------------------
+
+
+def _place_several(client: TestClient, count: int) -> list[JsonObject]:
+    product = create_product(client, stock=count)
+    method = create_shipping_method(client)
+    return [place_order(client, [line(product["sku"])], method["code"]) for _ in range(count)]
+
+
+def test_orders_are_listed_newest_first(client: TestClient) -> None:
+    placed = _place_several(client, 4)
+
+    page = get_json(client, "/v1/orders")
+
+    assert [o["id"] for o in page["items"]] == [o["id"] for o in reversed(placed)]
+    assert page["next_cursor"] is None
+
+
+def test_listing_by_a_status_shows_only_orders_in_that_status(client: TestClient) -> None:
+    pending, to_pay, to_cancel = _place_several(client, 3)
+    _act(client, to_pay["id"], "pay")
+    _act(client, to_cancel["id"], "cancel")
+
+    listed = {
+        status: [o["id"] for o in get_json(client, "/v1/orders",
+                                             params={"status": status})["items"]]
+        for status in ("pending_payment", "paid", "shipped", "cancelled")
+    }
+
+    assert listed == {"pending_payment": [pending["id"]], "paid": [to_pay["id"]],
+                      "shipped": [], "cancelled": [to_cancel["id"]]}
+
+
+def test_listing_by_several_statuses_shows_orders_in_any_of_them(client: TestClient) -> None:
+    pending, to_pay, to_cancel = _place_several(client, 3)
+    _act(client, to_pay["id"], "pay")
+    _act(client, to_cancel["id"], "cancel")
+
+    page = get_json(client, "/v1/orders", params=[("status", "paid"), ("status", "cancelled")])
+
+    assert [o["id"] for o in page["items"]] == [to_cancel["id"], to_pay["id"]]
+    assert pending["id"] not in [o["id"] for o in page["items"]]
+
+
+def _walk(client: TestClient, **params: Any) -> list[list[JsonObject]]:
+    pages: list[list[JsonObject]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        page = get_json(client, "/v1/orders", params=query)
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) < 20, "the pages never end"
+
+
+def test_paging_with_a_small_limit_walks_every_order_exactly_once_newest_first(
+    client: TestClient,
+) -> None:
+    placed = _place_several(client, 7)
+
+    pages = _walk(client, limit=3)
+
+    assert [len(page) for page in pages] == [3, 3, 1]
+    walked = [o["id"] for page in pages for o in page]
+    assert walked == [o["id"] for o in reversed(placed)]
+
+
+def test_paging_a_status_filter_walks_only_its_orders_exactly_once(client: TestClient) -> None:
+    placed = _place_several(client, 6)
+    paid = [_act(client, o["id"], "pay") for o in placed[::2]]
+
+    pages = _walk(client, limit=2, status="paid")
+
+    walked = [o["id"] for page in pages for o in page]
+    assert walked == [o["id"] for o in reversed(paid)]
+
+
+def test_a_page_that_ends_exactly_at_the_last_order_leads_nowhere(client: TestClient) -> None:
+    _place_several(client, 4)
+
+    pages = _walk(client, limit=2)
+
+    assert [len(page) for page in pages] == [2, 2]
+
+
+def _cursor_after_first_page(client: TestClient) -> str:
+    _place_several(client, 3)
+    cursor: str = get_json(client, "/v1/orders", params={"limit": 1})["next_cursor"]
+    assert cursor
+    return cursor
+
+
+def _encoded(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_a_garbage_cursor_is_a_400_problem(client: TestClient) -> None:
+    response = client.get("/v1/orders", params={"cursor": "not a cursor at all!"})
+
+    assert_problem(response, 400)
+
+
+def test_a_tampered_cursor_is_a_400_problem(client: TestClient) -> None:
+    cursor = _cursor_after_first_page(client)
+    tampered = ("A" if cursor[0] != "A" else "B") + cursor[1:]
+
+    assert_problem(client.get("/v1/orders", params={"cursor": tampered}), 400)
+
+
+@pytest.mark.parametrize("raw", ["o1:", "o1:-5", "o1:abc", "o2:5", "o1:" + "9" * 40])
+def test_a_cursor_this_service_could_not_have_handed_out_is_a_400_problem(
+    client: TestClient, raw: str
+) -> None:
+    assert_problem(client.get("/v1/orders", params={"cursor": _encoded(raw)}), 400)
+
+
+def test_a_cursor_whose_number_has_a_superscript_digit_is_a_400_problem(
+    client: TestClient,
+) -> None:
+    assert_problem(client.get("/v1/orders", params={"cursor": _encoded("o1:²")}), 400)
+
+
+# -- deleting -----------------------------------------------------------------------
+
+
+def test_deleting_an_order_is_refused_with_405_saying_orders_are_cancelled(
+    client: TestClient,
+) -> None:
+    order = _order_of(client)
+
+    response = client.delete(f"/v1/orders/{order['id']}")
+
+    problem = assert_problem(response, 405)
+    assert "GET" in response.headers["allow"]
+    assert "DELETE" not in response.headers["allow"]
+    assert "cancel" in problem["detail"].lower()
+    assert "never deleted" in problem["detail"].lower()
+    assert get_json(client, f"/v1/orders/{order['id']}") == order

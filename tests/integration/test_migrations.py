@@ -1,0 +1,69 @@
+"""The Alembic migrations build the schema the code declares, and can be undone."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import CheckConstraint, Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from order_service.eventstore.tables import metadata
+from order_service.projections import tables as read_model_tables
+from order_service.schema import alembic_config, current_revision, head_revision
+
+TABLES = {"events", *(table.name for table in read_model_tables.READ_MODEL_TABLES)}
+
+
+def test_the_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True})
+        differences = compare_metadata(context, metadata)
+
+    assert differences == []
+
+
+def test_the_migrated_check_constraints_are_the_declared_ones(engine: Engine) -> None:
+    # compare_metadata does not look at CHECK constraints, so they are compared here.
+    inspector = inspect(engine)
+    for table in metadata.sorted_tables:
+        declared = {(constraint.name, str(constraint.sqltext))
+                    for constraint in table.constraints if isinstance(constraint, CheckConstraint)}
+        migrated = {(found["name"], found["sqltext"])
+                    for found in inspector.get_check_constraints(table.name)}
+        assert migrated == declared, table.name
+
+
+def test_downgrading_to_base_and_upgrading_to_head_rebuilds_the_schema(
+    engine: Engine, database_url_for_test: str
+) -> None:
+    config = alembic_config(database_url_for_test)
+
+    command.downgrade(config, "base")
+    assert TABLES & set(inspect(engine).get_table_names()) == set()
+    assert current_revision(engine) is None
+
+    command.upgrade(config, "head")
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT last_number FROM order_numbers")).all() == [(0,)]
+
+
+def test_the_events_are_append_only_again_after_a_downgrade_and_upgrade(
+    engine: Engine, database_url_for_test: str
+) -> None:
+    config = alembic_config(database_url_for_test)
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO events (stream_id, version, type, schema_version, data, metadata, "
+            "recorded_at) VALUES ('s-1', 1, 'ProductRestocked', 1, '{}', '{}', "
+            "CURRENT_TIMESTAMP)"
+        ))
+
+    with pytest.raises(IntegrityError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("DELETE FROM events"))

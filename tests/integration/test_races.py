@@ -1,0 +1,193 @@
+"""Commands racing on one real database from many threads at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.handlers import Shop
+from order_service.application.ports import CommandContext
+from order_service.application.queries import get_order
+from order_service.application.views import OrderView
+from order_service.domain.errors import IllegalTransition, OutOfStock
+from order_service.domain.events import order_stream
+from order_service.domain.values import OrderStatus
+from order_service.eventstore.tables import events
+from order_service.projections.tables import products
+from tests.integration.builders import (
+    add_product,
+    add_shipping_method,
+    available,
+    count_events,
+    event_types,
+    place,
+)
+
+# Generous: a deadlock or a lost wake-up fails the test instead of hanging the run.
+TIMEOUT_S = 60
+
+
+def race(*commands: Callable[[], Any]) -> list[Any]:
+    """Run the commands in threads released together; each one's result or exception."""
+    start = threading.Barrier(len(commands))
+
+    def run(command: Callable[[], Any]) -> Any:
+        start.wait(timeout=TIMEOUT_S)
+        try:
+            return command()
+        except Exception as error:  # the outcome, refusal or not, is what the test checks
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        futures = [pool.submit(run, command) for command in commands]
+        return [future.result(timeout=TIMEOUT_S) for future in futures]
+
+
+def placed_numbers(engine: Engine) -> list[int]:
+    query = select(events.c.data).where(events.c.type == "OrderPlaced")
+    with engine.connect() as connection:
+        return sorted(data["number"] for data in connection.scalars(query))
+
+
+def test_concurrent_buyers_of_the_last_items_never_oversell(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    stock = 5
+    sku = add_product(shop, context, stock=stock)
+    postnl = add_shipping_method(shop, context)
+
+    outcomes = race(*[lambda: place(shop, context, [(sku, 1)], postnl)] * 40)
+
+    sold = [outcome for outcome in outcomes if isinstance(outcome, OrderView)]
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, OrderView)]
+    assert len(sold) == stock
+    assert all(isinstance(outcome, OutOfStock) for outcome in refused), refused
+    assert available(shop, sku) == 0
+    assert count_events(engine, type="OrderPlaced") == stock
+    assert sorted(order.number for order in sold) == list(range(1, stock + 1))
+    assert placed_numbers(engine) == list(range(1, stock + 1))
+
+
+def test_orders_naming_two_skus_in_opposite_orders_neither_deadlock_nor_take_half(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    stock = 6
+    left, right = add_product(shop, context, stock=stock), add_product(shop, context, stock=stock)
+    postnl = add_shipping_method(shop, context)
+    forwards = [lambda: place(shop, context, [(left, 1), (right, 1)], postnl)] * 8
+    backwards = [lambda: place(shop, context, [(right, 1), (left, 1)], postnl)] * 8
+
+    outcomes = race(*[command for pair in zip(forwards, backwards, strict=True)
+                      for command in pair])
+
+    sold = [outcome for outcome in outcomes if isinstance(outcome, OrderView)]
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, OrderView)]
+    assert len(sold) == stock
+    assert all(isinstance(outcome, OutOfStock) for outcome in refused), refused
+    assert all(sorted(line.quantity for line in order.lines) == [1, 1] for order in sold)
+    assert (available(shop, left), available(shop, right)) == (0, 0)
+    assert placed_numbers(engine) == list(range(1, stock + 1))
+
+
+def test_paying_and_cancelling_a_pending_order_at_once_ends_cancelled_with_stock_back(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    sku = add_product(shop, context, stock=10)
+    postnl = add_shipping_method(shop, context)
+    orders = [place(shop, context, [(sku, 2)], postnl) for _ in range(5)]
+
+    for order in orders:
+        paid, cancelled = race(partial(shop.pay_order, PayOrder(order.id), context),
+                               partial(shop.cancel_order, CancelOrder(order.id), context))
+
+        assert isinstance(cancelled, OrderView), cancelled
+        history = event_types(engine, order_stream(order.id))
+        if isinstance(paid, OrderView):  # paid first, then cancelled
+            assert history == ["OrderPlaced", "OrderPaid", "OrderCancelled"]
+        else:  # cancelled first, so the payment came too late
+            assert isinstance(paid, IllegalTransition), paid
+            assert history == ["OrderPlaced", "OrderCancelled"]
+        assert get_order(shop.storage, order.id).status == OrderStatus.CANCELLED
+    assert available(shop, sku) == 10
+
+
+def test_shipping_and_cancelling_a_paid_order_at_once_lets_exactly_one_win(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    sku = add_product(shop, context, stock=10)
+    postnl = add_shipping_method(shop, context)
+    orders = [place(shop, context, [(sku, 2)], postnl) for _ in range(5)]
+    shipped_count = 0
+
+    for order in orders:
+        shop.pay_order(PayOrder(order.id), context)
+        outcomes = race(partial(shop.ship_order, ShipOrder(order.id), context),
+                        partial(shop.cancel_order, CancelOrder(order.id), context))
+
+        winners = [outcome for outcome in outcomes if isinstance(outcome, OrderView)]
+        losers = [outcome for outcome in outcomes if not isinstance(outcome, OrderView)]
+        assert len(winners) == 1
+        assert all(isinstance(loser, IllegalTransition) for loser in losers), losers
+        final = get_order(shop.storage, order.id).status
+        last_event = event_types(engine, order_stream(order.id))[-1]
+        assert (final, last_event) in {(OrderStatus.SHIPPED, "OrderShipped"),
+                                       (OrderStatus.CANCELLED, "OrderCancelled")}
+        shipped_count += final == OrderStatus.SHIPPED
+    assert available(shop, sku) == 10 - 2 * shipped_count
+
+
+def test_cancelling_one_order_twice_at_once_gives_its_stock_back_once(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    sku = add_product(shop, context, stock=3)
+    order = place(shop, context, [(sku, 3)], add_shipping_method(shop, context))
+
+    outcomes = race(*[lambda: shop.cancel_order(CancelOrder(order.id), context)] * 4)
+
+    assert all(isinstance(outcome, OrderView) for outcome in outcomes), outcomes
+    assert count_events(engine, type="OrderCancelled") == 1
+    assert available(shop, sku) == 3
+
+
+def wait_until_another_transaction_waits_for_a_lock(engine: Engine) -> None:
+    """Poll PostgreSQL until some session of this test's database is blocked on a lock."""
+    query = text("SELECT count(*) FROM pg_stat_activity "
+                 "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+    deadline = time.monotonic() + TIMEOUT_S
+    with engine.connect() as connection:
+        while connection.execute(query).scalar_one() == 0:
+            assert time.monotonic() < deadline, "the command never waited for the lock"
+            time.sleep(0.01)
+            connection.rollback()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite runs one writer at a time
+def test_a_cancel_queues_behind_a_placement_of_the_same_products_instead_of_deadlocking(
+    shop: Shop, context: CommandContext, engine: Engine, backend: str
+) -> None:
+    # Made deterministic: `placing` does what a placement's SELECT ... FOR UPDATE does (lock
+    # the products in SKU order) and pauses between the two rows while the cancel runs.
+    first, second = sorted([add_product(shop, context, stock=5),
+                            add_product(shop, context, stock=5)])
+    order = place(shop, context, [(second, 1), (first, 1)], add_shipping_method(shop, context))
+    lock = select(products.c.sku).with_for_update()
+
+    with ThreadPoolExecutor(max_workers=1) as pool, engine.connect() as placing:
+        # A placement locks its products in SKU order; this one is between its two rows.
+        with placing.begin():
+            placing.execute(lock.where(products.c.sku == first))
+            cancelling = pool.submit(shop.cancel_order, CancelOrder(order.id), context)
+            wait_until_another_transaction_waits_for_a_lock(engine)
+            placing.execute(lock.where(products.c.sku == second))
+        outcome = cancelling.exception(timeout=TIMEOUT_S)
+
+    assert outcome is None, outcome
+    assert (available(shop, first), available(shop, second)) == (5, 5)
