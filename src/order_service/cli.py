@@ -7,12 +7,14 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
 from order_service import __version__
-from order_service.eventstore.engine import database_url, make_engine
+from order_service.eventstore.engine import UnsupportedDatabase, database_url, make_engine
 from order_service.projections.rebuild import count_events, rebuild_projections
-from order_service.schema import require_schema_at_head, upgrade_to_head
+from order_service.schema import SchemaOutOfDate, require_schema_at_head, upgrade_to_head
 from order_service.settings import get_settings
 
 
@@ -24,7 +26,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except KeyboardInterrupt:
         return 130
+    except ValidationError as error:
+        return _fail(_settings_problem(error))
+    except UnsupportedDatabase as error:
+        return _fail(f"{error}; set ORDER_SERVICE_DATABASE_URL")
+    except SchemaOutOfDate as error:
+        return _fail(str(error))
+    except OperationalError as error:
+        return _fail(
+            f"cannot use the database: {str(error.orig).strip().splitlines()[0]}; check "
+            "ORDER_SERVICE_DATABASE_URL and that the database server is running"
+        )
     return status
+
+
+def _fail(message: str) -> int:
+    print(f"order-service: {message}", file=sys.stderr)
+    return 2
+
+
+def _settings_problem(error: ValidationError) -> str:
+    problems = [
+        f"ORDER_SERVICE_{'_'.join(str(p) for p in e['loc']).upper()}: "
+        f"{e['msg'].removeprefix('Value error, ')}"
+        for e in error.errors()
+    ]
+    return "invalid setting " + "; ".join(problems)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,6 +15,10 @@ WRITE_OPTION = "order_service_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+class UnsupportedDatabase(ValueError):
+    """The URL names a database this service does not run on."""
+
+
 def database_url(raw: str) -> URL:
     """Parse a database URL, choosing the psycopg 3 driver for PostgreSQL."""
     if raw.startswith("postgres://"):
@@ -34,7 +38,7 @@ def make_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
         return create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
         )
-    raise ValueError(
+    raise UnsupportedDatabase(
         f"unsupported database {url.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"
     )
 
