@@ -6,6 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint install clean
 
@@ -25,7 +26,7 @@ run: install
 
 ## test: the whole suite; PostgreSQL tests too when ORDER_SERVICE_TEST_POSTGRES_URL is set
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## lint: ruff on everything, mypy --strict on src/
 lint: install

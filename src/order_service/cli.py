@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from tqdm import tqdm
 
 from order_service import __version__
 from order_service.eventstore.engine import UnsupportedDatabase, database_url, make_engine
+from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.projections.rebuild import count_events, rebuild_projections
 from order_service.schema import SchemaOutOfDate, require_schema_at_head, upgrade_to_head
 from order_service.settings import get_settings
@@ -76,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         "rebuild-projections", help="replay every event into fresh read models and swap them in"
     )
     rebuild.set_defaults(run=_rebuild)
+
+    purge = commands.add_parser(
+        "purge-idempotency-keys",
+        help="forget Idempotency-Keys older than ORDER_SERVICE_IDEMPOTENCY_KEY_TTL_SECONDS "
+        "(the server also does this every 10 minutes)",
+    )
+    purge.set_defaults(run=_purge)
     return parser
 
 
@@ -120,6 +129,19 @@ def _rebuild(_args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"rebuilt read models from {report.events} events: {report.orders} orders, "
           f"{report.products} products", file=sys.stderr)
+    return 0
+
+
+def _purge(_args: argparse.Namespace) -> int:
+    settings = get_settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        require_schema_at_head(engine)
+        ttl = timedelta(seconds=settings.idempotency_key_ttl_seconds)
+        removed = purge_expired_keys(engine, datetime.now(UTC), ttl)
+    finally:
+        engine.dispose()
+    print(f"purged {removed} idempotency keys older than {ttl}", file=sys.stderr)
     return 0
 
 

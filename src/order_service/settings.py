@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from order_service.domain.money import is_currency
 from order_service.domain.order import ShopTerms
+from order_service.eventstore.engine import Timeouts
 
 DEFAULT_PAYMENT_METHODS = ("bank_transfer", "card", "paypal", "cash_on_delivery")
 
@@ -38,6 +39,15 @@ class Settings(BaseSettings):
         description="Comma-separated payment methods the shop accepts",
     )
     db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=100, le=600_000)
+    idempotency_key_ttl_seconds: int = Field(
+        default=24 * 3600, ge=1, description="How long an Idempotency-Key is remembered"
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger request bodies are refused with 413"
+    )
     cursor_secret: str = Field(
         default="order-service-cursors",
         min_length=8,
@@ -60,6 +70,14 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("name at least one payment method, e.g. card,bank_transfer")
         return value
+
+    def timeouts(self) -> Timeouts:
+        """How long database calls may take before a request fails fast."""
+        return Timeouts(
+            connect_seconds=self.db_connect_timeout_seconds,
+            pool_seconds=self.db_pool_timeout_seconds,
+            statement_ms=self.db_statement_timeout_ms,
+        )
 
     def shop_terms(self) -> ShopTerms:
         """The pricing terms every order is placed under."""

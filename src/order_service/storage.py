@@ -1,7 +1,7 @@
 """SqlStorage: the Storage port over one SQL database.
 
 Wires the event store to the projections that must change with it, so that each
-command's events and read-model rows commit together or not at all.
+command's events, read-model rows and idempotency key commit together or not at all.
 """
 
 from __future__ import annotations
@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from order_service.application.ports import Clock, CommandContext, ConcurrencyConflict
+from order_service.application.ports import (
+    Clock,
+    CommandContext,
+    ConcurrencyConflict,
+    StorageUnavailable,
+)
 from order_service.eventstore.engine import WRITE_OPTION, is_retryable
+from order_service.eventstore.idempotency import SqlIdempotencyKeys
 from order_service.eventstore.store import Projector, SqlEventStore
 from order_service.projections.order_numbers import SqlOrderNumbers
 from order_service.projections.orders import project_orders
@@ -40,39 +48,66 @@ class SqlTransaction:
     catalogue: SqlCatalogue
     order_numbers: SqlOrderNumbers
     read_models: SqlReadModels
+    idempotency_keys: SqlIdempotencyKeys
 
 
 class SqlStorage:
     """Transactions and reads over one engine."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        idempotency_ttl: timedelta = timedelta(hours=24),
+        serialise_appends: bool = True,
+    ) -> None:
         self.engine = engine
         self._clock = clock
+        self._idempotency_ttl = idempotency_ttl
+        # Only a test that demonstrates the skipped-event pitfall turns this off.
+        self._serialise_appends = serialise_appends
 
     @contextmanager
     def transaction(self, context: CommandContext) -> Iterator[SqlTransaction]:
         """Commit everything done with the yielded ports, or roll all of it back."""
-        try:
-            with self.engine.connect() as connection:
-                connection.execution_options(**{WRITE_OPTION: True})
-                with connection.begin():
-                    yield _ports(connection, context, self._clock)
-        except DBAPIError as error:
-            if is_retryable(error):
-                raise ConcurrencyConflict.aborted(str(error.orig)) from error
-            raise
+        with _translated_failures(), self.engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield self._ports(connection, context)
 
     @contextmanager
     def reading(self) -> Iterator[SqlReadModels]:
         """Read models over one short read transaction."""
-        with self.engine.connect() as connection, connection.begin():
+        with _translated_failures(), self.engine.connect() as connection, connection.begin():
             yield SqlReadModels(connection)
 
+    def _ports(self, connection: Connection, context: CommandContext) -> SqlTransaction:
+        return SqlTransaction(
+            events=SqlEventStore(connection, context, LIVE_PROJECTORS, self._clock,
+                                 serialise_appends=self._serialise_appends),
+            catalogue=SqlCatalogue(connection),
+            order_numbers=SqlOrderNumbers(connection),
+            read_models=SqlReadModels(connection),
+            idempotency_keys=SqlIdempotencyKeys(connection, self._clock, self._idempotency_ttl),
+        )
 
-def _ports(connection: Connection, context: CommandContext, clock: Clock) -> SqlTransaction:
-    return SqlTransaction(
-        events=SqlEventStore(connection, context, LIVE_PROJECTORS, clock),
-        catalogue=SqlCatalogue(connection),
-        order_numbers=SqlOrderNumbers(connection),
-        read_models=SqlReadModels(connection),
-    )
+
+@contextmanager
+def _translated_failures() -> Iterator[None]:
+    """Database failures as the application understands them."""
+    try:
+        yield
+    except DBAPIError as error:
+        if is_retryable(error):
+            raise ConcurrencyConflict.aborted(str(error.orig)) from error
+        if isinstance(error, OperationalError) or error.connection_invalidated:
+            raise StorageUnavailable(_first_line(error)) from error
+        raise
+    except PoolTimeout as error:
+        raise StorageUnavailable("no database connection became free in time") from error
+
+
+def _first_line(error: DBAPIError) -> str:
+    lines = str(error.orig).strip().splitlines()
+    return lines[0] if lines else type(error.orig).__name__

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import anyio
 from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from order_service import __version__
 from order_service.api.cursors import CursorCodec
-from order_service.api.middleware import RequestIdMiddleware
+from order_service.api.idempotency import install_idempotency_handlers
+from order_service.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from order_service.api.problems import install_problem_handlers
-from order_service.api.routers import health, orders, products, shipping_methods
+from order_service.api.routers import events, health, orders, products, shipping_methods
 from order_service.application.handlers import Shop
 from order_service.eventstore.engine import make_engine
+from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.schema import require_schema_at_head
 from order_service.settings import Settings, get_settings
 from order_service.storage import SqlStorage
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Event-sourced order management for online shops.
@@ -34,18 +42,43 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Expired keys are also ignored when met, so purging is only housekeeping.
+PURGE_INTERVAL_SECONDS = 600
+
+
+async def _purge_idempotency_keys_forever(engine: Engine, settings: Settings) -> None:
+    ttl = timedelta(seconds=settings.idempotency_key_ttl_seconds)
+    while True:
+        try:
+            removed = await anyio.to_thread.run_sync(purge_expired_keys, engine, utc_now(), ttl)
+        except SQLAlchemyError:
+            log.warning("could not purge expired idempotency keys; will retry", exc_info=True)
+        else:
+            if removed:
+                log.info("purged %d expired idempotency keys", removed)
+        await anyio.sleep(PURGE_INTERVAL_SECONDS)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database engine is made when it starts, not at import."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                             timeouts=settings.timeouts())
         try:
             require_schema_at_head(engine)
-            app.state.shop = Shop(SqlStorage(engine, utc_now), settings.shop_terms(), utc_now)
+            storage = SqlStorage(
+                engine, utc_now,
+                idempotency_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
+            )
+            app.state.shop = Shop(storage, settings.shop_terms(), utc_now)
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
-            yield
+            async with anyio.create_task_group() as background:
+                background.start_soon(_purge_idempotency_keys_forever, engine, settings)
+                yield
+                background.cancel_scope.cancel()
         finally:
             engine.dispose()
 
@@ -56,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_idempotency_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    for module in (orders, products, shipping_methods, health):
+    for module in (orders, products, shipping_methods, events, health):
         app.include_router(module.router)
     return app

@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 
 from order_service.api.cursors import CursorCodec
 from order_service.application.handlers import Shop
-from order_service.application.ports import CommandContext, Storage
+from order_service.application.ports import Storage
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -41,16 +41,6 @@ def request_id(request: HTTPConnection) -> str:
     return given if _SAFE_REQUEST_ID.match(given) else str(uuid4())
 
 
-def get_command_context(request: Request) -> CommandContext:
-    """Who and what caused a command, for the events' metadata."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
-    return CommandContext(
-        correlation_id=request_id(request), caused_by=f"http {request.method} {path}"
-    )
-
-
 ShopDep = Annotated[Shop, Depends(get_shop)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
-ContextDep = Annotated[CommandContext, Depends(get_command_context)]

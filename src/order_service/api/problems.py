@@ -15,7 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from order_service.api.cursors import BadCursor
-from order_service.application.ports import ConcurrencyConflict
+from order_service.application.ports import (
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    StorageUnavailable,
+)
 from order_service.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -51,6 +55,9 @@ DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
     (errors.OutOfStock, ProblemKind(409, "out-of-stock", "Out of stock")),
     (errors.IllegalTransition, ProblemKind(409, "illegal-transition",
                                            "Order cannot make this change")),
+    (errors.OrderChangedMeanwhile, ProblemKind(409, "changed-meanwhile",
+                                               "Order changed meanwhile")),
+    (errors.StaleOrderVersion, ProblemKind(412, "stale-version", "Precondition Failed")),
     (errors.ProductAlreadyExists, ProblemKind(409, "product-exists", "Product already exists")),
     (errors.ShippingMethodAlreadyExists, ProblemKind(409, "shipping-method-exists",
                                                      "Shipping method already exists")),
@@ -66,7 +73,13 @@ DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
     (errors.EmptyOrder, ProblemKind(422, "empty-order", "Order has no lines")),
     (ConcurrencyConflict, ProblemKind(409, "concurrent-change",
                                       "Changed concurrently; try again")),
+    (IdempotencyKeyReused, ProblemKind(422, "idempotency-key-reused",
+                                       "Idempotency-Key already used")),
+    (StorageUnavailable, ProblemKind(503, "unavailable", "Service Unavailable")),
 )
+
+# Seconds a client should wait before retrying after the database failed us.
+RETRY_AFTER_SECONDS = 2
 
 
 def problem_type(slug: str) -> str:
@@ -97,22 +110,42 @@ def _extensions(error: Exception) -> dict[str, Any]:
                 {"sku": s.sku, "requested": s.requested, "available": s.available}
                 for s in error.shortages
             ]}
-        case errors.IllegalTransition():
+        case errors.IllegalTransition() | errors.OrderChangedMeanwhile():
             return {"order_id": str(error.order_id), "current_status": error.current.value,
                     "action": error.action}
+        case errors.StaleOrderVersion():
+            return {"order_id": str(error.order_id), "current_version": error.current,
+                    "expected_version": error.expected}
         case errors.UnknownProducts():
             return {"skus": list(error.skus)}
         case _:
             return {}
 
 
-def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+def _headers(error: Exception) -> dict[str, str] | None:
+    match error:
+        case StorageUnavailable():
+            return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        case errors.StaleOrderVersion():
+            return {"ETag": f'"{error.current}"'}
+        case _:
+            return None
+
+
+def error_response(error: Exception) -> JSONResponse:
+    """The problem+json answer to a refusal of the application or domain."""
     for cls, kind in DOMAIN_PROBLEMS:
         if isinstance(error, cls):
-            return problem_response(
-                kind.status, kind.slug, kind.title, _sentence(str(error)), **_extensions(error)
-            )
-    return _unexpected(_request, error)
+            detail = str(error)
+            if isinstance(error, StorageUnavailable):
+                detail = f"the database is unavailable ({detail}); retry in a few seconds"
+            return problem_response(kind.status, kind.slug, kind.title, _sentence(detail),
+                                    headers=_headers(error), **_extensions(error))
+    return _unexpected(None, error)
+
+
+def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    return error_response(error)
 
 
 def _pointer(location: Sequence[int | str]) -> dict[str, str]:
@@ -194,6 +227,8 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
         return problem_response(400, "malformed-json", "Malformed JSON",
                                 "The request body is not valid JSON in UTF-8.")
     detail = error.detail if isinstance(error.detail, str) else status.phrase
+    if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+        return problem_response(413, "body-too-large", "Content Too Large", detail)
     if detail == status.phrase:
         detail = {404: "No resource lives at this path.",
                   405: "This path does not accept that method."}.get(status, status.phrase)
@@ -207,7 +242,7 @@ def _bad_cursor(_request: Request, error: Exception) -> JSONResponse:
                                      "detail": "is not a cursor this service handed out"}])
 
 
-def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+def _unexpected(_request: Request | None, error: Exception) -> JSONResponse:
     # The full trace goes to the log for operators; the client learns only that it
     # was not their fault.
     log.error("unhandled error", exc_info=error)
@@ -226,7 +261,8 @@ def _sentence(text: str) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the app can raise answer as problem+json."""
     app.add_exception_handler(errors.OrderServiceError, _domain_error)
-    app.add_exception_handler(ConcurrencyConflict, _domain_error)
+    for application_error in (ConcurrencyConflict, IdempotencyKeyReused, StorageUnavailable):
+        app.add_exception_handler(application_error, _domain_error)
     app.add_exception_handler(BadCursor, _bad_cursor)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -57,6 +57,7 @@ class PayOrder:
 
     order_id: UUID
     payment_reference: str | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class ShipOrder:
 
     order_id: UUID
     tracking_number: str | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +75,4 @@ class CancelOrder:
 
     order_id: UUID
     reason: str | None = None
+    expected_version: int | None = None

@@ -21,15 +21,23 @@ from order_service.application.commands import (
     ShipOrder,
 )
 from order_service.application.ports import (
+    AlreadyHandled,
     Clock,
     CommandContext,
     ConcurrencyConflict,
+    IdempotencyKeyReused,
+    IdempotentRequest,
     Storage,
     Transaction,
 )
 from order_service.application.views import OrderView, ProductView, ShippingMethodView
 from order_service.domain import catalogue
-from order_service.domain.errors import OrderNotFound, ProductNotFound, UnknownShippingMethod
+from order_service.domain.errors import (
+    OrderNotFound,
+    OrderServiceError,
+    ProductNotFound,
+    UnknownShippingMethod,
+)
 from order_service.domain.events import (
     DomainEvent,
     order_stream,
@@ -79,21 +87,21 @@ class Shop:
     def pay_order(self, command: PayOrder, context: CommandContext) -> OrderView:
         """Mark an order paid (a no-op if it already is)."""
         return self._change_order(
-            command.order_id, context,
+            command.order_id, command.expected_version, "pay", context,
             lambda order: order.pay(payment_reference=command.payment_reference, now=self.clock()),
         )
 
     def ship_order(self, command: ShipOrder, context: CommandContext) -> OrderView:
         """Mark a paid order shipped (a no-op if it already is)."""
         return self._change_order(
-            command.order_id, context,
+            command.order_id, command.expected_version, "ship", context,
             lambda order: order.ship(tracking_number=command.tracking_number, now=self.clock()),
         )
 
     def cancel_order(self, command: CancelOrder, context: CommandContext) -> OrderView:
         """Cancel an order and give its stock back (a no-op if it already is cancelled)."""
         return self._change_order(
-            command.order_id, context,
+            command.order_id, command.expected_version, "cancel", context,
             lambda order: order.cancel(reason=command.reason, now=self.clock()),
         )
 
@@ -146,28 +154,63 @@ class Shop:
     def _change_order(
         self,
         order_id: UUID,
+        expected_version: int | None,
+        action: str,
         context: CommandContext,
         change: Callable[[Order], list[DomainEvent]],
     ) -> OrderView:
+        first_decided_on: list[int] = []
+
         def decide(tx: Transaction) -> OrderView:
             stream = order_stream(order_id)
             order = Order.from_history(order_id, tx.events.load(stream))
+            order.require_version(expected_version)
             new_events = change(order)
             if new_events:
+                first_decided_on.append(order.version)
+                order.require_unchanged_since(first_decided_on[0], action)
                 tx.events.append(stream, new_events, expected_version=order.version)
             return _order_view(tx, order_id)
 
         return self._in_transaction(context, decide)
 
     def _in_transaction(self, context: CommandContext, decide: Callable[[Transaction], T]) -> T:
+        request = context.idempotency
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.storage.transaction(context) as tx:
-                    return decide(tx)
+                    if request is not None:
+                        _claim(tx, request)
+                    result = decide(tx)
+                    if request is not None:
+                        tx.idempotency_keys.remember(request.key, request.record_result(result))
+                    return result
             except ConcurrencyConflict:
                 if attempt == MAX_ATTEMPTS:
                     raise
+            except OrderServiceError as refusal:
+                if request is not None:
+                    self._remember_refusal(context, request, refusal)
+                raise
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _remember_refusal(
+        self, context: CommandContext, request: IdempotentRequest, refusal: OrderServiceError
+    ) -> None:
+        # Nothing was appended, so this needs no atomicity with the command: if it is
+        # lost, a retry decides again and is refused again (or served, if stock came in).
+        try:
+            with self.storage.transaction(context) as tx:
+                if tx.idempotency_keys.claim(request.key, request.fingerprint) is None:
+                    tx.idempotency_keys.remember(request.key, request.record_refusal(refusal))
+        except (ConcurrencyConflict, IdempotencyKeyReused):
+            pass
+
+
+def _claim(tx: Transaction, request: IdempotentRequest) -> None:
+    earlier = tx.idempotency_keys.claim(request.key, request.fingerprint)
+    if earlier is not None:
+        raise AlreadyHandled(earlier)
 
 
 def _order_view(tx: Transaction, order_id: UUID) -> OrderView:

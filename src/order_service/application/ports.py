@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from order_service.application.views import (
@@ -14,6 +14,7 @@ from order_service.application.views import (
     OrderView,
     ProductView,
     ShippingMethodView,
+    StoredEventView,
 )
 from order_service.domain.events import DomainEvent
 from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
@@ -39,12 +40,50 @@ class ConcurrencyConflict(Exception):
         return conflict
 
 
+class StorageUnavailable(Exception):
+    """The database cannot be reached or did not answer in time; try again shortly."""
+
+
+class AlreadyHandled(Exception):
+    """This idempotency key's request was handled before; here is how it was answered."""
+
+    def __init__(self, recording: str) -> None:
+        super().__init__("this request was already handled")
+        self.recording = recording
+
+
+class IdempotencyKeyReused(Exception):
+    """An idempotency key came back with a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"the Idempotency-Key {key!r} was already used for a different request; "
+            "use a new key for a new request"
+        )
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """A command sent with an idempotency key: carried out once, answered alike each time.
+
+    The recordings are opaque to the application: the caller turns a result or a refusal
+    into whatever it must repeat later (for HTTP, the status, headers and body).
+    """
+
+    key: str
+    fingerprint: str
+    record_result: Callable[[Any], str]
+    record_refusal: Callable[[Exception], str]
+
+
 @dataclass(frozen=True, slots=True)
 class CommandContext:
-    """Why a command runs: stored as every resulting event's metadata."""
+    """Why a command runs (stored as its events' metadata) and whether it may repeat."""
 
     correlation_id: str
     caused_by: str
+    idempotency: IdempotentRequest | None = None
 
 
 class EventStore(Protocol):
@@ -102,6 +141,10 @@ class ReadModels(Protocol):
         """An order's events, oldest first."""
         ...
 
+    def events_after(self, position: int, limit: int) -> list[StoredEventView]:
+        """Up to `limit` events of the whole store after `position`, in order."""
+        ...
+
     def product(self, sku: str) -> ProductView | None:
         """One product, if the catalogue has it."""
         ...
@@ -119,6 +162,22 @@ class ReadModels(Protocol):
         ...
 
 
+class IdempotencyKeys(Protocol):
+    """Keys of requests already carried out, with the answer each got."""
+
+    def claim(self, key: str, fingerprint: str) -> str | None:
+        """Hold `key` for this transaction (None), or return the earlier answer's recording.
+
+        Raises IdempotencyKeyReused when the key was used for a different request. While
+        another transaction holds the key, this waits for it to finish.
+        """
+        ...
+
+    def remember(self, key: str, recording: str) -> None:
+        """Store the answer to repeat for a key this transaction holds."""
+        ...
+
+
 class Transaction(Protocol):
     """One atomic unit of work: all it appends and projects commits, or nothing does."""
 
@@ -133,6 +192,9 @@ class Transaction(Protocol):
 
     @property
     def read_models(self) -> ReadModels: ...
+
+    @property
+    def idempotency_keys(self) -> IdempotencyKeys: ...
 
 
 class Storage(Protocol):

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from order_service.application.ports import Storage
 from order_service.application.views import (
+    EventPage,
     OrderEventView,
     OrderPage,
     OrderView,
@@ -70,3 +71,10 @@ def list_shipping_methods(storage: Storage) -> list[ShippingMethodView]:
     """Every shipping method the shop offers."""
     with storage.reading() as read_models:
         return read_models.shipping_methods()
+
+
+def follow_events(storage: Storage, *, after: int, limit: int) -> EventPage:
+    """The events after `after` in global order, and where to continue."""
+    with storage.reading() as read_models:
+        items = tuple(read_models.events_after(after, limit))
+    return EventPage(items=items, next_after=items[-1].position if items else after)

@@ -86,3 +86,24 @@ class ShippingMethodView:
     name: str
     price: int
     currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEventView:
+    """One event of the whole store, for followers (billing, search, analytics)."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    recorded_at: datetime
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """Events after a position, and the position to ask after next time."""
+
+    items: tuple[StoredEventView, ...]
+    next_after: int

@@ -95,6 +95,32 @@ class IllegalTransition(OrderServiceError):
         self.action = action
 
 
+class OrderChangedMeanwhile(OrderServiceError):
+    """Another request changed the order while this change was being decided."""
+
+    def __init__(self, order_id: UUID, current: OrderStatus, action: str) -> None:
+        super().__init__(
+            f"order {order_id} changed while this request was deciding to {action} it: it is "
+            f"now {current.value}; look at it again and {action} it again if you still mean to"
+        )
+        self.order_id = order_id
+        self.current = current
+        self.action = action
+
+
+class StaleOrderVersion(OrderServiceError):
+    """The caller's copy of the order (If-Match) is not the current one."""
+
+    def __init__(self, order_id: UUID, expected: int, current: int) -> None:
+        super().__init__(
+            f"order {order_id} is at version {current}, not {expected}: "
+            "fetch it again and retry with its current ETag"
+        )
+        self.order_id = order_id
+        self.expected = expected
+        self.current = current
+
+
 class ProductAlreadyExists(OrderServiceError):
     """The catalogue already has a product with this SKU."""
 

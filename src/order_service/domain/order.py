@@ -13,10 +13,12 @@ from order_service.domain.errors import (
     EmptyOrder,
     IllegalTransition,
     InvalidQuantity,
+    OrderChangedMeanwhile,
     OrderNotFound,
     OrderTooLarge,
     OutOfStock,
     Shortage,
+    StaleOrderVersion,
     UnknownPaymentMethod,
     UnknownProducts,
 )
@@ -230,6 +232,21 @@ class Order:
                 return []
             case OrderStatus.SHIPPED:
                 raise self._illegal("cancel", "it has already left the warehouse")
+
+    def require_version(self, expected: int | None) -> None:
+        """Refuse to act on a copy of the order the caller no longer has (If-Match)."""
+        if expected is not None and expected != self.version:
+            raise StaleOrderVersion(self.order_id, expected, self.version)
+
+    def require_unchanged_since(self, version: int, action: str) -> None:
+        """Refuse a change first decided on an older version of this order.
+
+        Repeating a decision on fresher history is only safe when it now changes nothing
+        (a retried payment); a cancel first meant for a pending order must not quietly
+        cancel the order a concurrent payment just paid.
+        """
+        if version != self.version:
+            raise OrderChangedMeanwhile(self.order_id, self.status, action)
 
     def _illegal(self, action: str, why: str) -> IllegalTransition:
         return IllegalTransition(self.order_id, self.status, action, why)

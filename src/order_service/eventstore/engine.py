@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -29,14 +30,40 @@ def database_url(raw: str) -> URL:
     return url
 
 
-def make_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long to wait on the database before giving up (so requests fail fast)."""
+
+    connect_seconds: float = 3.0
+    pool_seconds: float = 5.0
+    statement_ms: int = 10_000
+
+
+def make_engine(raw_url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> Engine:
     """An engine for `raw_url` tuned for this service's transactions."""
+    timeouts = timeouts or Timeouts()
     url = database_url(raw_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if url.get_backend_name() == "postgresql":
         return create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=timeouts.pool_seconds,
+            # A connection broken by a database restart is noticed and replaced before
+            # use, so the service recovers by itself.
+            pool_pre_ping=True,
+            connect_args={
+                "connect_timeout": max(1, round(timeouts.connect_seconds)),
+                "options": f"-c statement_timeout={timeouts.statement_ms}",
+                # Notice a vanished server within seconds rather than the kernel's hours.
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 3,
+                "tcp_user_timeout": timeouts.statement_ms,
+            },
         )
     raise UnsupportedDatabase(
         f"unsupported database {url.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"

@@ -49,11 +49,14 @@ class SqlEventStore:
         context: CommandContext,
         projectors: Sequence[Projector],
         clock: Clock,
+        *,
+        serialise_appends: bool = True,
     ) -> None:
         self._connection = connection
         self._context = context
         self._projectors = projectors
         self._clock = clock
+        self._serialise = serialise_appends
 
     def load(self, stream_id: str) -> list[DomainEvent]:
         """All events of a stream, oldest first."""
@@ -103,7 +106,7 @@ class SqlEventStore:
         # event. Holding this lock from insert to commit makes positions commit in order.
         # It is taken last, after every row lock, so it is held only for the insert and
         # the commit. SQLite already allows a single writer at a time.
-        if self._connection.dialect.name == "postgresql":
+        if self._serialise and self._connection.dialect.name == "postgresql":
             self._connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
             )

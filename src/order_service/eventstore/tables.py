@@ -9,6 +9,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -42,4 +43,14 @@ events = Table(
     UniqueConstraint("stream_id", "version"),
     CheckConstraint("version >= 1", name="version_positive"),
     sqlite_autoincrement=True,
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    # The answer to repeat: opaque to the store, written by the HTTP layer.
+    Column("recording", Text),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
 )

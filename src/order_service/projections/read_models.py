@@ -13,6 +13,7 @@ from order_service.application.views import (
     OrderView,
     ProductView,
     ShippingMethodView,
+    StoredEventView,
 )
 from order_service.domain.events import order_stream
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
@@ -58,6 +59,29 @@ class SqlReadModels:
                 type=row.type,
                 recorded_at=row.recorded_at,
                 data=upcast(row.type, row.schema_version, row.data),
+            )
+            for row in rows
+        ]
+
+    def events_after(self, position: int, limit: int) -> list[StoredEventView]:
+        """Events after `position` in global order.
+
+        Safe to follow: appends are serialised until commit (see SqlEventStore), so no
+        event can later appear below a position a reader has already passed.
+        """
+        rows = self._connection.execute(
+            select(events).where(events.c.position > position)
+            .order_by(events.c.position).limit(limit)
+        )
+        return [
+            StoredEventView(
+                position=row.position,
+                stream_id=row.stream_id,
+                version=row.version,
+                type=row.type,
+                recorded_at=row.recorded_at,
+                data=upcast(row.type, row.schema_version, row.data),
+                metadata=row.metadata,
             )
             for row in rows
         ]

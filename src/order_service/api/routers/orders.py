@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
-from order_service.api.deps import ContextDep, CursorsDep, ShopDep, StorageDep
+from order_service.api.deps import CursorsDep, ShopDep, StorageDep
+from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import Problem, problem_response
 from order_service.api.schemas.orders import (
     CancelIn,
@@ -20,6 +21,7 @@ from order_service.api.schemas.orders import (
 )
 from order_service.application import queries
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.views import OrderView
 from order_service.domain.errors import OrderNotFound
 from order_service.domain.values import OrderStatus
 
@@ -29,6 +31,9 @@ Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"model": Problem, "description": "No order has this id"}}
 ILLEGAL: Responses = {
     409: {"model": Problem, "description": "Not allowed in the order's current status"}
+}
+STALE: Responses = {
+    412: {"model": Problem, "description": "If-Match names a version the order is no longer at"}
 }
 
 ORDERS_CURSOR = "orders-before"
@@ -45,21 +50,50 @@ def _order_id(raw: str) -> UUID:
         raise OrderNotFound.unparsable(raw) from None
 
 
+def etag(version: int) -> str:
+    """The ETag of an order at `version`."""
+    return f'"{version}"'
+
+
+def if_match(
+    value: Annotated[str | None, Header(alias="If-Match", description=(
+        "Act only if the order is still at this ETag (from GET); else 412"))] = None,
+) -> int | None:
+    """The order version an If-Match header demands, if any (`*` demands none)."""
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.split(",")[0].strip().removeprefix("W/").strip('"')
+    # A tag that is not a version can match no order: -1 makes that a 412.
+    return int(tag) if tag.isascii() and tag.isdigit() and len(tag) < 10 else -1
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match)]
+
+
+def _placed(order: OrderView) -> Answer:
+    return Answer(201, OrderOut.from_view(order),
+                  {"Location": f"/v1/orders/{order.id}", "ETag": etag(order.version)})
+
+
+def _changed(order: OrderView) -> Answer:
+    return Answer(200, OrderOut.from_view(order), {"ETag": etag(order.version)})
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
     summary="Place an order",
     responses={409: {"model": Problem, "description": "Not enough stock for some lines"},
                422: {"model": Problem, "description": "Invalid order, unknown SKU or method"}},
 )
-def place_order(body: PlaceOrderIn, shop: ShopDep, context: ContextDep, response: Response
-                ) -> OrderOut:
+def place_order(body: PlaceOrderIn, shop: ShopDep, command: CommandDep) -> Response:
     """Place an order from the storefront: stock is taken at once, prices come from the
     catalogue, and the order gets the next receipt number. If any line cannot be served
-    the whole order is refused with 409 and nothing is taken."""
-    order = shop.place_order(body.to_command(), context)
-    response.headers["Location"] = f"/v1/orders/{order.id}"
-    return OrderOut.from_view(order)
+    the whole order is refused with 409 and nothing is taken. Send an `Idempotency-Key`
+    to make retries safe: a repeat gets the first answer and places nothing."""
+    order = shop.place_order(body.to_command(), command.context(_placed))
+    return _placed(order).response()
 
 
 @router.get("", summary="List orders")
@@ -82,9 +116,13 @@ def list_orders(
 
 
 @router.get("/{order_id}", summary="Get an order", responses=NOT_FOUND)
-def get_order(order_id: OrderIdPath, storage: StorageDep) -> OrderOut:
-    """Everything about one order: lines, totals, customer, addresses, methods, dates."""
-    return OrderOut.from_view(queries.get_order(storage, _order_id(order_id)))
+def get_order(order_id: OrderIdPath, storage: StorageDep, response: Response) -> OrderOut:
+    """Everything about one order: lines, totals, customer, addresses, methods, dates.
+    The `ETag` is the order's version; send it back as `If-Match` to change the order
+    only if nobody else did meanwhile."""
+    order = queries.get_order(storage, _order_id(order_id))
+    response.headers["ETag"] = etag(order.version)
+    return OrderOut.from_view(order)
 
 
 @router.get("/{order_id}/events", summary="An order's history", responses=NOT_FOUND)
@@ -94,32 +132,34 @@ def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEvent
     return [OrderEventOut.from_view(event) for event in history]
 
 
-@router.post("/{order_id}/pay", summary="Mark an order paid", responses={**NOT_FOUND, **ILLEGAL})
-def pay_order(order_id: OrderIdPath, shop: ShopDep, context: ContextDep,
-              body: PayIn | None = None) -> OrderOut:
+@router.post("/{order_id}/pay", summary="Mark an order paid", response_model=OrderOut,
+             responses={**NOT_FOUND, **ILLEGAL, **STALE})
+def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
+              body: PayIn | None = None) -> Response:
     """Record the payment of a pending order (bank transfer, gateway notification).
     Paying a paid order again is a harmless no-op."""
-    command = PayOrder(_order_id(order_id), body.payment_reference if body else None)
-    return OrderOut.from_view(shop.pay_order(command, context))
+    pay = PayOrder(_order_id(order_id), body.payment_reference if body else None, version)
+    return _changed(shop.pay_order(pay, command.context(_changed))).response()
 
 
-@router.post("/{order_id}/ship", summary="Mark an order shipped",
-             responses={**NOT_FOUND, **ILLEGAL})
-def ship_order(order_id: OrderIdPath, shop: ShopDep, context: ContextDep,
-               body: ShipIn | None = None) -> OrderOut:
+@router.post("/{order_id}/ship", summary="Mark an order shipped", response_model=OrderOut,
+             responses={**NOT_FOUND, **ILLEGAL, **STALE})
+def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
+               body: ShipIn | None = None) -> Response:
     """Record that a paid order left the warehouse; its stock stays taken.
     Shipping a shipped order again is a harmless no-op."""
-    command = ShipOrder(_order_id(order_id), body.tracking_number if body else None)
-    return OrderOut.from_view(shop.ship_order(command, context))
+    ship = ShipOrder(_order_id(order_id), body.tracking_number if body else None, version)
+    return _changed(shop.ship_order(ship, command.context(_changed))).response()
 
 
-@router.post("/{order_id}/cancel", summary="Cancel an order", responses={**NOT_FOUND, **ILLEGAL})
-def cancel_order(order_id: OrderIdPath, shop: ShopDep, context: ContextDep,
-                 body: CancelIn | None = None) -> OrderOut:
+@router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderOut,
+             responses={**NOT_FOUND, **ILLEGAL, **STALE})
+def cancel_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep,
+                 version: IfMatchDep, body: CancelIn | None = None) -> Response:
     """Cancel a pending or paid order and put its stock back. A shipped order cannot be
     cancelled; cancelling a cancelled order again changes nothing."""
-    command = CancelOrder(_order_id(order_id), body.reason if body else None)
-    return OrderOut.from_view(shop.cancel_order(command, context))
+    cancel = CancelOrder(_order_id(order_id), body.reason if body else None, version)
+    return _changed(shop.cancel_order(cancel, command.context(_changed))).response()
 
 
 @router.delete("/{order_id}", include_in_schema=False)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from order_service.api.deps import ContextDep, ShopDep, StorageDep
+from order_service.api.deps import ShopDep, StorageDep
+from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import Problem
 from order_service.api.schemas.catalogue import ProductIn, ProductOut, RestockIn
 from order_service.api.schemas.fields import is_sku
 from order_service.application import queries
 from order_service.application.commands import AddProduct, RestockProduct
+from order_service.application.views import ProductView
 from order_service.domain.errors import ProductNotFound
 
 router = APIRouter(prefix="/v1/products", tags=["catalogue"])
@@ -22,21 +24,27 @@ def _sku(raw: str) -> str:
     return raw
 
 
+def _added(product: ProductView) -> Answer:
+    return Answer(201, ProductOut.from_view(product), {"Location": f"/v1/products/{product.sku}"})
+
+
+def _restocked(product: ProductView) -> Answer:
+    return Answer(200, ProductOut.from_view(product))
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=ProductOut,
     summary="Add a product",
     responses={409: {"model": Problem, "description": "The SKU already exists"},
                422: {"model": Problem, "description": "Invalid product"}},
 )
-def add_product(body: ProductIn, shop: ShopDep, context: ContextDep, response: Response
-                ) -> ProductOut:
+def add_product(body: ProductIn, shop: ShopDep, command: CommandDep) -> Response:
     """Add a product to the catalogue with its price (minor units) and opening stock."""
-    command = AddProduct(sku=body.sku, name=body.name, price=body.price, stock=body.stock,
-                         currency=body.currency or shop.terms.currency)
-    product = shop.add_product(command, context)
-    response.headers["Location"] = f"/v1/products/{product.sku}"
-    return ProductOut.from_view(product)
+    add = AddProduct(sku=body.sku, name=body.name, price=body.price, stock=body.stock,
+                     currency=body.currency or shop.terms.currency)
+    return _added(shop.add_product(add, command.context(_added))).response()
 
 
 @router.get("", summary="List the catalogue")
@@ -54,12 +62,12 @@ def get_product(sku: str, storage: StorageDep) -> ProductOut:
 
 @router.post(
     "/{sku}/restock",
+    response_model=ProductOut,
     summary="Restock a product",
     responses={404: {"model": Problem, "description": "No such SKU"},
                422: {"model": Problem, "description": "Invalid quantity"}},
 )
-def restock_product(sku: str, body: RestockIn, shop: ShopDep, context: ContextDep) -> ProductOut:
+def restock_product(sku: str, body: RestockIn, shop: ShopDep, command: CommandDep) -> Response:
     """Add received items to a product's stock; it can be bought again at once."""
-    command = RestockProduct(sku=_sku(sku), quantity=body.quantity)
-    product = shop.restock_product(command, context)
-    return ProductOut.from_view(product)
+    restock = RestockProduct(sku=_sku(sku), quantity=body.quantity)
+    return _restocked(shop.restock_product(restock, command.context(_restocked))).response()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from order_service.api.deps import ContextDep, ShopDep, StorageDep
+from order_service.api.deps import ShopDep, StorageDep
+from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import Problem
 from order_service.api.schemas.catalogue import ShippingMethodIn, ShippingMethodOut
 from order_service.application import queries
 from order_service.application.commands import AddShippingMethod
+from order_service.application.views import ShippingMethodView
 
 router = APIRouter(prefix="/v1/shipping-methods", tags=["catalogue"])
 
@@ -16,18 +18,21 @@ router = APIRouter(prefix="/v1/shipping-methods", tags=["catalogue"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=ShippingMethodOut,
     summary="Add a shipping method",
     responses={409: {"model": Problem, "description": "The code already exists"},
                422: {"model": Problem, "description": "Invalid shipping method"}},
 )
-def add_shipping_method(body: ShippingMethodIn, shop: ShopDep, context: ContextDep,
-                        response: Response) -> ShippingMethodOut:
+def add_shipping_method(body: ShippingMethodIn, shop: ShopDep, command: CommandDep) -> Response:
     """Offer a shipping method at a price (minor units) that orders can choose by code."""
-    command = AddShippingMethod(code=body.code, name=body.name, price=body.price,
-                                currency=body.currency or shop.terms.currency)
-    method = shop.add_shipping_method(command, context)
-    response.headers["Location"] = f"/v1/shipping-methods/{method.code}"
-    return ShippingMethodOut.from_view(method)
+    add = AddShippingMethod(code=body.code, name=body.name, price=body.price,
+                            currency=body.currency or shop.terms.currency)
+    return _added(shop.add_shipping_method(add, command.context(_added))).response()
+
+
+def _added(method: ShippingMethodView) -> Answer:
+    return Answer(201, ShippingMethodOut.from_view(method),
+                  {"Location": f"/v1/shipping-methods/{method.code}"})
 
 
 @router.get("", summary="List shipping methods")

@@ -1,0 +1,146 @@
+"""Idempotency-Key for command routes: remember each answer, repeat it for a retry.
+
+A route builds its answer with `Answer`; the application stores `Answer.recording()`
+in the command's own transaction, and a retry with the same key and body is answered
+from that recording (see `replay`) without running the command again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from order_service.api.deps import request_id
+from order_service.api.problems import error_response, problem_response
+from order_service.application.ports import AlreadyHandled, CommandContext, IdempotentRequest
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Headers a repeated answer must carry again; others (dates, request ids) are per request.
+REMEMBERED_HEADERS = ("content-type", "location", "etag")
+MAX_KEY_LENGTH = 255
+
+T = TypeVar("T")
+
+
+class BadIdempotencyKey(Exception):
+    """An Idempotency-Key header that cannot be used."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"the {IDEMPOTENCY_KEY_HEADER} header must be 1 to {MAX_KEY_LENGTH} visible ASCII "
+            "characters, e.g. a UUID"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A command route's successful answer: status, body and headers."""
+
+    status: int
+    body: BaseModel
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        """The HTTP response."""
+        return JSONResponse(self.body.model_dump(mode="json"), status_code=self.status,
+                            headers=self.headers)
+
+    def recording(self) -> str:
+        """What a retry with the same key must be answered."""
+        return record(self.response())
+
+
+def record(response: Response) -> str:
+    """A response as text that `replay` turns back into the same response."""
+    headers = {k: v for k, v in response.headers.items() if k in REMEMBERED_HEADERS}
+    return json.dumps({"status": response.status_code, "headers": headers,
+                       "body": bytes(response.body).decode()})
+
+
+def replay(recording: str) -> Response:
+    """The response a recording holds, marked as a repeat."""
+    saved = json.loads(recording)
+    headers = {**saved["headers"], REPLAYED_HEADER: "true"}
+    return Response(saved["body"], status_code=saved["status"], headers=headers)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """A command route's request: who caused it, and its idempotency key if it has one."""
+
+    correlation_id: str
+    caused_by: str
+    key: str | None
+    fingerprint: str
+    record_refusal: Callable[[Exception], str]
+
+    def context(self, answer: Callable[[T], Answer]) -> CommandContext:
+        """The command context, remembering the answer `answer` gives if a key was sent."""
+        idempotency = None
+        if self.key is not None:
+            idempotency = IdempotentRequest(
+                key=self.key,
+                fingerprint=self.fingerprint,
+                record_result=lambda result: answer(result).recording(),
+                record_refusal=self.record_refusal,
+            )
+        return CommandContext(self.correlation_id, self.caused_by, idempotency)
+
+
+async def command_request(request: Request) -> CommandRequest:
+    """Read the Idempotency-Key and fingerprint what the request asks for."""
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isascii()
+                                and key.isprintable() and key.strip() == key):
+        raise BadIdempotencyKey
+    body = await request.body()
+    route = request.scope.get("route")
+    return CommandRequest(
+        correlation_id=request_id(request),
+        caused_by=f"http {request.method} {getattr(route, 'path', request.url.path)}",
+        key=key,
+        fingerprint=_fingerprint(request.method, request.url.path, body),
+        record_refusal=_record_refusal,
+    )
+
+
+def _record_refusal(error: Exception) -> str:
+    return record(error_response(error))
+
+
+def _fingerprint(method: str, path: str, body: bytes) -> str:
+    # The same JSON with other spacing or key order is the same request.
+    try:
+        canonical: Any = json.dumps(json.loads(body or b"null"), sort_keys=True,
+                                    separators=(",", ":"))
+    except (ValueError, UnicodeDecodeError):
+        canonical = body.hex()
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+CommandDep = Annotated[CommandRequest, Depends(command_request)]
+
+
+def install_idempotency_handlers(app: FastAPI) -> None:
+    """Answer repeats from their recording, and refuse unusable keys."""
+
+    def repeat(_request: Request, error: Exception) -> Response:
+        if not isinstance(error, AlreadyHandled):
+            return error_response(error)
+        return replay(error.recording)
+
+    def bad_key(_request: Request, error: Exception) -> Response:
+        return problem_response(400, "bad-idempotency-key", "Bad Idempotency-Key", str(error),
+                                errors=[{"parameter": IDEMPOTENCY_KEY_HEADER, "in": "header",
+                                         "detail": "must be 1 to 255 visible ASCII characters"}])
+
+    app.add_exception_handler(AlreadyHandled, repeat)
+    app.add_exception_handler(BadIdempotencyKey, bad_key)
