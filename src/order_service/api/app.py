@@ -16,6 +16,7 @@ from order_service import __version__
 from order_service.api.cursors import CursorCodec
 from order_service.api.idempotency import install_idempotency_handlers
 from order_service.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from order_service.api.openapi import install_openapi
 from order_service.api.problems import install_problem_handlers
 from order_service.api.routers import events, health, orders, products, shipping_methods
 from order_service.application.handlers import Shop
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    install_openapi(app, settings.payment_methods)
     install_problem_handlers(app)
     install_idempotency_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

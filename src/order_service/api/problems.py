@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from order_service.api.cursors import BadCursor
 from order_service.application.ports import (
@@ -232,8 +233,22 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
     if detail == status.phrase:
         detail = {404: "No resource lives at this path.",
                   405: "This path does not accept that method."}.get(status, status.phrase)
+    headers = dict(error.headers or {})
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers["Allow"] = ", ".join(_allowed_methods(_request))
     return problem_response(status.value, status.phrase.lower().replace(" ", "-"), status.phrase,
-                            detail, headers=dict(error.headers or {}))
+                            detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Starlette names only the first route that matched the path; RFC 9110 wants them
+    # all, and the OpenAPI document knows every documented operation of a path.
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern, _, _ = compile_path(template)
+        if pattern.match(request.url.path):
+            methods = {method.upper() for method in operations}
+            return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+    return []
 
 
 def _bad_cursor(_request: Request, error: Exception) -> JSONResponse:

@@ -112,8 +112,9 @@ class StaleOrderVersion(OrderServiceError):
     """The caller's copy of the order (If-Match) is not the current one."""
 
     def __init__(self, order_id: UUID, expected: int, current: int) -> None:
+        given = f"not {expected}" if expected >= 0 else "which If-Match does not name"
         super().__init__(
-            f"order {order_id} is at version {current}, not {expected}: "
+            f"order {order_id} is at version {current}, {given}: "
             "fetch it again and retry with its current ETag"
         )
         self.order_id = order_id

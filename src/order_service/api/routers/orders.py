@@ -60,7 +60,7 @@ def if_match(
         "Act only if the order is still at this ETag (from GET); else 412"))] = None,
 ) -> int | None:
     """The order version an If-Match header demands, if any (`*` demands none)."""
-    if value is None or value.strip() == "*":
+    if value is None or value.strip() in ("", "*"):
         return None
     tag = value.split(",")[0].strip().removeprefix("W/").strip('"')
     # A tag that is not a version can match no order: -1 makes that a 412.

@@ -41,14 +41,14 @@ Sku = Annotated[
     _matching(_SKU, "must be 1 to 64 letters, digits, '.', '_' or '-', "
                     "starting with a letter or digit"),
     Field(description="Stock-keeping unit: letters, digits, '.', '_', '-' (max 64)",
-          examples=["SANDAL-42"]),
+          examples=["SANDAL-42"], json_schema_extra={"pattern": f"^{_SKU.pattern}$"}),
 ]
 Code = Annotated[
     str,
     StringConstraints(strip_whitespace=True),
     _matching(_CODE, "must be 1 to 64 lower-case letters, digits, '_' or '-'"),
     Field(description="Lower-case code: letters, digits, '_', '-' (max 64)",
-          examples=["standard"]),
+          examples=["standard"], json_schema_extra={"pattern": f"^{_CODE.pattern}$"}),
 ]
 
 
@@ -64,6 +64,12 @@ def _printable(value: str) -> str:
 
 
 Printable = AfterValidator(_printable)
+# The same rule for readers of the OpenAPI document: at least one visible character and
+# no control characters.
+_NO_CONTROL = r"[^\x00-\x1f\x7f]"
+PRINTABLE_TEXT = Field(
+    json_schema_extra={"pattern": rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f]{_NO_CONTROL}*$"}
+)
 
 
 def _text(max_length: int) -> StringConstraints:
@@ -75,16 +81,16 @@ def is_sku(value: str) -> bool:
     return _SKU.fullmatch(value) is not None
 
 
-Name = Annotated[str, _text(200), Printable]
-AddressLine = Annotated[str, _text(200), Printable]
-PostalCode = Annotated[str, _text(20), Printable]
+Name = Annotated[str, _text(200), Printable, PRINTABLE_TEXT]
+AddressLine = Annotated[str, _text(200), Printable, PRINTABLE_TEXT]
+PostalCode = Annotated[str, _text(20), Printable, PRINTABLE_TEXT]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True),
     _matching(_PHONE, "must be 3 to 32 digits, spaces and + ( ) . / -"),
-    Field(examples=["+34 600 000 000"]),
+    Field(examples=["+34 600 000 000"], json_schema_extra={"pattern": f"^{_PHONE.pattern}$"}),
 ]
-Note = Annotated[str, _text(200), Printable]
-Reason = Annotated[str, _text(500), Printable]
+Note = Annotated[str, _text(200), Printable, PRINTABLE_TEXT]
+Reason = Annotated[str, _text(500), Printable, PRINTABLE_TEXT]
 
 
 def _country(value: str) -> str:
@@ -103,9 +109,11 @@ def _currency(value: str) -> str:
 
 Country = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2),
-    AfterValidator(_country), Field(examples=["ES"]),
+    AfterValidator(_country),
+    Field(examples=["ES"], json_schema_extra={"pattern": "^[A-Za-z]{2}$"}),
 ]
 Currency = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
-    AfterValidator(_currency), Field(examples=["EUR"]),
+    AfterValidator(_currency),
+    Field(examples=["EUR"], json_schema_extra={"pattern": "^[A-Za-z]{3}$"}),
 ]
