@@ -28,6 +28,7 @@ from order_service.eventstore.engine import database_url, make_engine
 from order_service.schema import upgrade_to_head
 from order_service.settings import Settings
 from order_service.storage import SqlStorage
+from tests.servers import Server, StartServer
 
 POSTGRES_URL_VARIABLE = "ORDER_SERVICE_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_VARIABLE = "ORDER_SERVICE_REQUIRE_POSTGRES"
@@ -184,3 +185,25 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """An HTTP client (httpx) speaking to the real ASGI app over this test's database."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+
+@pytest.fixture
+def start_server(database_url_for_test: str, tmp_path: Path) -> Iterator[StartServer]:
+    """Start real `order-service serve` processes on this test's database.
+
+    `start_server(workers=2, settings={"max_body_bytes": "2048"})` returns a started
+    Server (its `.client` is an httpx.Client on it); all are stopped at teardown.
+    """
+    started: list[Server] = []
+
+    def start(workers: int = 1, settings: dict[str, str] | None = None) -> Server:
+        server = Server(database_url_for_test, tmp_path / f"server-{len(started)}",
+                        workers=workers, settings=settings or {})
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.close()

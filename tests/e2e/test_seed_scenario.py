@@ -7,18 +7,10 @@ printed when the test ends, so a failing test shows it.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.builders import (
     create_product,
@@ -29,74 +21,7 @@ from tests.e2e.builders import (
     place_order,
 )
 from tests.e2e.expectations import assert_problem
-
-COMMAND = Path(sys.executable).with_name("order-service")
-READY_WITHIN_SECONDS = 30.0
-
-StartServer = Callable[..., httpx.Client]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_WITHIN_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"order-service exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"order-service was not ready within {READY_WITHIN_SECONDS} s:\n"
-                f"{log.read_text()}")
-
-
-@pytest.fixture
-def start_server(database_url_for_test: str, tmp_path: Path) -> Iterator[StartServer]:
-    """Start `order-service serve` on this test's database; stopped at teardown."""
-    assert COMMAND.is_file(), f"{COMMAND} is missing: install the project (pip install -e .)"
-    started: list[tuple[subprocess.Popen[bytes], Path, httpx.Client]] = []
-
-    def start(workers: int = 1) -> httpx.Client:
-        port = _free_port()
-        workdir = tmp_path / f"server-{len(started)}"
-        workdir.mkdir()
-        log = workdir / "server.log"
-        # Only what this test sets: no ORDER_SERVICE_* of the caller leaks in.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
-        env["ORDER_SERVICE_DATABASE_URL"] = database_url_for_test
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [str(COMMAND), "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(workers)],
-                cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://127.0.0.1:{port}"
-        client = httpx.Client(base_url=base_url, timeout=30.0,
-                              limits=httpx.Limits(max_connections=32))
-        started.append((process, log, client))
-        _wait_until_ready(base_url, process, log)
-        return client
-
-    yield start
-
-    for process, log, client in started:
-        client.close()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        # Captured by pytest and shown only if the test failed.
-        print(f"--- order-service output ({log}) ---\n{log.read_text()}")
+from tests.servers import StartServer
 
 
 def _available(client: httpx.Client, sku: str) -> tuple[int, bool]:
@@ -105,7 +30,7 @@ def _available(client: httpx.Client, sku: str) -> tuple[int, bool]:
 
 
 def test_the_sandals_story_holds_over_a_real_server(start_server: StartServer) -> None:
-    client = start_server()
+    client = start_server().client
     method = create_shipping_method(client)
     sandals = create_product(client, name="Leather sandals, size 42", stock=2)
     sku = sandals["sku"]
@@ -144,7 +69,7 @@ def test_the_sandals_story_holds_over_a_real_server(start_server: StartServer) -
 
 
 def test_concurrent_orders_on_two_workers_never_oversell(start_server: StartServer) -> None:
-    client = start_server(workers=2)
+    client = start_server(workers=2).client
     method = create_shipping_method(client)
     sandals = create_product(client, stock=3)
     body = order_body([line(sandals["sku"], 1)], method["code"])

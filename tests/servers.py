@@ -1,0 +1,135 @@
+"""Real `order-service serve` processes for end-to-end tests, over real TCP.
+
+The server is the installed command, configured only through its environment and
+started in an empty working directory. Whatever it wrote is printed at teardown, so a
+failing test shows it (pytest shows captured output only for failures).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+StartServer = Callable[..., "Server"]
+
+COMMAND = Path(sys.executable).with_name("order-service")
+READY_WITHIN_SECONDS = 30.0
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """One `order-service serve` process (and its workers) and a client aimed at it."""
+
+    database_url: str
+    workdir: Path
+    workers: int = 1
+    settings: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    _client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        """An httpx client aimed at the server (made by `start`)."""
+        assert self._client is not None, "start the server first"
+        return self._client
+
+    @property
+    def base_url(self) -> str:
+        """Where the server listens."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        """The file that collects the server's output."""
+        return self.workdir / "server.log"
+
+    def start(self) -> httpx.Client:
+        """Start the server (again, on the same port) and wait until it is ready."""
+        assert COMMAND.is_file(), f"{COMMAND} is missing: install the project (pip install -e .)"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        # Only what the test sets: no ORDER_SERVICE_* of the caller leaks in.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
+        env["ORDER_SERVICE_DATABASE_URL"] = self.database_url
+        env.update({f"ORDER_SERVICE_{k.upper()}": v for k, v in self.settings.items()})
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [str(COMMAND), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(self.workers)],
+                cwd=self.workdir, env=env, stdout=output, stderr=subprocess.STDOUT,
+            )
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.base_url, timeout=30.0,
+                                       limits=httpx.Limits(max_connections=64))
+        self.wait_until_ready()
+        return self.client
+
+    def wait_until_ready(self) -> None:
+        """Poll /health/ready until it answers 200; fail with the server's output."""
+        assert self.process is not None
+        deadline = time.monotonic() + READY_WITHIN_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"order-service exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.base_url}/health/ready", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"order-service was not ready within {READY_WITHIN_SECONDS} s:\n"
+                             f"{self.output()}")
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the workers (children of the supervisor when --workers > 1)."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def kill(self) -> None:
+        """SIGKILL the server and all its workers: no shutdown, no cleanup."""
+        assert self.process is not None
+        for pid in self.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        self.process.kill()
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        """Stop the server gracefully (SIGTERM), killing it if it does not stop in time."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def close(self) -> None:
+        """Stop the server, close the client and print the server's output."""
+        self.stop()
+        if self._client is not None:
+            self._client.close()
+        print(f"--- order-service output ({self.log}) ---\n{self.output()}")
+
+    def output(self) -> str:
+        """Everything the server wrote so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
