@@ -23,6 +23,7 @@ StartServer = Callable[..., "Server"]
 
 COMMAND = Path(sys.executable).with_name("order-service")
 READY_WITHIN_SECONDS = 30.0
+STARTUP_COMPLETE = "Application startup complete."
 
 
 def free_port() -> int:
@@ -65,6 +66,7 @@ class Server:
         """Start the server (again, on the same port) and wait until it is ready."""
         assert COMMAND.is_file(), f"{COMMAND} is missing: install the project (pip install -e .)"
         self.workdir.mkdir(parents=True, exist_ok=True)
+        started_before = self.output().count(STARTUP_COMPLETE)
         # Only what the test sets: no ORDER_SERVICE_* of the caller leaks in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
         env["ORDER_SERVICE_DATABASE_URL"] = self.database_url
@@ -78,19 +80,24 @@ class Server:
         if self._client is None:
             self._client = httpx.Client(base_url=self.base_url, timeout=30.0,
                                        limits=httpx.Limits(max_connections=64))
-        self.wait_until_ready()
+        self.wait_until_ready(started_before)
         return self.client
 
-    def wait_until_ready(self) -> None:
-        """Poll /health/ready until it answers 200; fail with the server's output."""
+    def wait_until_ready(self, started_before: int = 0) -> None:
+        """Wait until every worker started and /health/ready answers 200.
+
+        `started_before` is how many startups the log already held (from earlier runs).
+        """
         assert self.process is not None
         deadline = time.monotonic() + READY_WITHIN_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(
                     f"order-service exited with {self.process.returncode}:\n{self.output()}")
+            started = self.output().count(STARTUP_COMPLETE) - started_before
             try:
-                if httpx.get(f"{self.base_url}/health/ready", timeout=1.0).status_code == 200:
+                if (started >= self.workers and httpx.get(
+                        f"{self.base_url}/health/ready", timeout=1.0).status_code == 200):
                     return
             except httpx.TransportError:
                 pass
@@ -99,10 +106,16 @@ class Server:
                              f"{self.output()}")
 
     def worker_pids(self) -> list[int]:
-        """Process ids of the workers (children of the supervisor when --workers > 1)."""
+        """Process ids of the running workers (children of the supervisor, --workers > 1).
+
+        The supervisor's other child, multiprocessing's resource tracker, is left out
+        (workers run `spawn_main`), and so are killed workers not yet reaped (zombies).
+        """
         assert self.process is not None
+        if self.process.poll() is not None:
+            return []
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        return [int(pid) for pid in children.read_text().split() if _is_live_worker(int(pid))]
 
     def kill(self) -> None:
         """SIGKILL the server and all its workers: no shutdown, no cleanup."""
@@ -133,3 +146,12 @@ class Server:
     def output(self) -> str:
         """Everything the server wrote so far."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def _is_live_worker(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return b"spawn_main" in command and state != "Z"

@@ -39,9 +39,14 @@ class Settings(BaseSettings):
         description="Comma-separated payment methods the shop accepts",
     )
     db_pool_size: int = Field(default=10, ge=1, le=100)
-    db_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    # libpq waits at least 2 s for a connection, whatever it is asked.
+    db_connect_timeout_seconds: float = Field(default=3.0, ge=2, le=60)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     db_statement_timeout_ms: int = Field(default=10_000, ge=100, le=600_000)
+    request_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=600,
+        description="A request with no response by then is answered 503 (Retry-After)",
+    )
     idempotency_key_ttl_seconds: int = Field(
         default=24 * 3600, ge=1, description="How long an Idempotency-Key is remembered"
     )

@@ -10,12 +10,16 @@ from datetime import UTC, datetime, timedelta
 import anyio
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from order_service import __version__
 from order_service.api.cursors import CursorCodec
 from order_service.api.idempotency import install_idempotency_handlers
-from order_service.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from order_service.api.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    RequestTimeoutMiddleware,
+)
 from order_service.api.openapi import install_openapi
 from order_service.api.problems import install_problem_handlers
 from order_service.api.routers import events, health, orders, products, shipping_methods
@@ -60,6 +64,17 @@ async def _purge_idempotency_keys_forever(engine: Engine, settings: Settings) ->
         await anyio.sleep(PURGE_INTERVAL_SECONDS)
 
 
+def _check_schema(engine: Engine) -> None:
+    # A wrong schema is a deployment error: refuse to start. An unreachable database is
+    # an outage: start anyway, answer 503 (readiness included) until it is back, so a
+    # worker restarted mid-outage does not take the whole server down with it.
+    try:
+        require_schema_at_head(engine)
+    except OperationalError as error:
+        log.warning("database unreachable at startup; serving 503 until it is back: %s",
+                    str(error.orig).strip().splitlines()[0] if error.orig else error)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database engine is made when it starts, not at import."""
     settings = settings or get_settings()
@@ -69,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                              timeouts=settings.timeouts())
         try:
-            require_schema_at_head(engine)
+            _check_schema(engine)
             storage = SqlStorage(
                 engine, utc_now,
                 idempotency_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
@@ -93,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_idempotency_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestIdMiddleware)
     for module in (orders, products, shipping_methods, events, health):
         app.include_router(module.router)

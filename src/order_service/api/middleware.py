@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from order_service.api.deps import REQUEST_ID_HEADER, request_id
-from order_service.api.problems import problem_response
+from order_service.api.problems import RETRY_AFTER_SECONDS, problem_response
 
 
 class RequestIdMiddleware:
@@ -74,3 +75,52 @@ class BodySizeLimitMiddleware:
 
     def _detail(self) -> str:
         return f"The request body is larger than the limit of {self.max_bytes} bytes."
+
+
+class RequestTimeoutMiddleware:
+    """Answer 503 when a request has produced no response within `seconds`.
+
+    Database timeouts cover a database that refuses or answers slowly, but not one that
+    stops answering on an open connection: the driver then waits on its socket for ever.
+    The client still gets a prompt 503 with Retry-After; the stuck worker thread finishes
+    (and its late output is dropped) once the connection breaks or the database wakes.
+    A command that times out may still commit afterwards, as with any lost reply:
+    retrying it with its Idempotency-Key is what makes that safe.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        timed_out = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if timed_out:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        async def watchdog() -> None:
+            nonlocal timed_out
+            await anyio.sleep(self.seconds)
+            if not started:
+                timed_out = True
+                response = problem_response(
+                    503, "unavailable", "Service Unavailable",
+                    f"The request took longer than {self.seconds:g} s, most likely waiting "
+                    "on the database; retry in a few seconds.",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+                await response(scope, receive, send)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(watchdog)
+            await self.app(scope, receive, guarded_send)
+            tasks.cancel_scope.cancel()

@@ -124,6 +124,8 @@ class Shop:
         """Add received stock to a product."""
 
         def decide(tx: Transaction) -> ProductView:
+            # Restocks of one product queue on its row instead of racing for its stream.
+            tx.catalogue.lock_products([command.sku])
             stream = product_stream(command.sku)
             history = tx.events.load(stream)
             restocked = catalogue.restock(

@@ -67,8 +67,10 @@ class SqlIdempotencyKeys:
             dialect.insert(idempotency_keys)
             .values(key=key, fingerprint=fingerprint, created_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
+            # RETURNING, not rowcount: drivers may report -1 for INSERT .. ON CONFLICT.
+            .returning(idempotency_keys.c.key)
         )
-        return self._connection.execute(statement).rowcount == 1
+        return self._connection.execute(statement).first() is not None
 
 
 def purge_expired_keys(engine: Engine, now: datetime, ttl: timedelta) -> int:

@@ -1,0 +1,270 @@
+"""Races over a real two-worker server on PostgreSQL: requests from many connections at once.
+
+Each test releases its requests together (see `tests.e2e.live.race`) and then checks
+that the answers, the read models and the event store all tell the same story.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.builders import (
+    JsonObject,
+    create_product,
+    create_shipping_method,
+    line,
+    order_body,
+    place_order,
+    unique_code,
+    unique_sku,
+)
+from tests.e2e.expectations import assert_problem
+from tests.e2e.live import SERVER_SETTINGS, all_orders, available, events_after, post, race
+from tests.servers import StartServer
+
+POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgresql"])
+OUT_OF_STOCK = "urn:order-service:problem:out-of-stock"
+
+
+def _two_worker_client(start_server: StartServer) -> tuple[str, httpx.Client]:
+    server = start_server(workers=2, settings=SERVER_SETTINGS)
+    return server.base_url, server.client
+
+
+def _quantities(lines: list[JsonObject]) -> Counter[str]:
+    wanted: Counter[str] = Counter()
+    for item in lines:
+        wanted[item["sku"]] += item["quantity"]
+    return wanted
+
+
+def _placed_events(client: httpx.Client) -> list[JsonObject]:
+    return [event for event in events_after(client) if event["type"] == "OrderPlaced"]
+
+
+def _added_stock(client: httpx.Client, sku: str) -> int:
+    """Opening stock plus restocks, as the event store records them."""
+    total = 0
+    for event in events_after(client):
+        if event["stream_id"] == f"product-{sku}":
+            total += event["data"].get("stock", 0) + event["data"].get("quantity", 0)
+    return total
+
+
+def _statuses(responses: list[httpx.Response]) -> Counter[int]:
+    return Counter(response.status_code for response in responses)
+
+
+def _server_errors(responses: list[httpx.Response]) -> list[str]:
+    return [response.text for response in responses if response.status_code >= 500]
+
+
+# -- the last items -----------------------------------------------------------------
+
+
+@POSTGRES_ONLY
+def test_twenty_buyers_per_item_left_get_exactly_the_stock_and_every_other_one_409(
+    start_server: StartServer,
+) -> None:
+    base_url, client = _two_worker_client(start_server)
+    stock = 5
+    sku = create_product(client, stock=stock)["sku"]
+    method = create_shipping_method(client)["code"]
+
+    responses = race(base_url, [post("/v1/orders", order_body([line(sku, 1)], method))
+                                for _ in range(20 * stock)])
+
+    assert _statuses(responses) == {201: stock, 409: 19 * stock}, _server_errors(responses)
+    for refused in (r for r in responses if r.status_code == 409):
+        assert assert_problem(refused, 409)["type"] == OUT_OF_STOCK
+    assert available(client, sku) == 0
+    accepted = {r.json()["id"] for r in responses if r.status_code == 201}
+    placed = _placed_events(client)
+    assert {event["data"]["order_id"] for event in placed} == accepted
+    assert {order["id"] for order in all_orders(client)} == accepted
+    assert _added_stock(client, sku) - len(placed) == available(client, sku)
+
+
+@POSTGRES_ONLY
+def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_all(
+    start_server: StartServer,
+) -> None:
+    base_url, client = _two_worker_client(start_server)
+    opening = {create_product(client, stock=stock)["sku"]: stock for stock in (6, 9, 12)}
+    method = create_shipping_method(client)["code"]
+    rng = random.Random(20240611)
+    requested: list[list[JsonObject]] = []
+    for _ in range(60):
+        skus = rng.sample(sorted(opening), k=rng.randint(2, 3))
+        requested.append([line(sku, rng.randint(1, 2)) for sku in skus])
+
+    responses = race(base_url, [post("/v1/orders", order_body(lines, method))
+                                for lines in requested])
+
+    assert set(_statuses(responses)) <= {201, 409}, _server_errors(responses)
+    sold: Counter[str] = Counter()
+    for lines, response in zip(requested, responses, strict=True):
+        if response.status_code == 201:
+            assert _quantities(response.json()["lines"]) == _quantities(lines)
+            sold += _quantities(lines)
+        else:
+            problem = assert_problem(response, 409)
+            assert problem["type"] == OUT_OF_STOCK
+            for shortage in problem["out_of_stock"]:
+                assert shortage["requested"] == _quantities(lines)[shortage["sku"]]
+                assert shortage["available"] < shortage["requested"]
+    assert 0 < sum(1 for r in responses if r.status_code == 201) < len(responses)
+    for sku, stock in opening.items():
+        assert available(client, sku) == stock - sold[sku], sku
+    placed_lines: Counter[str] = Counter()
+    for event in _placed_events(client):
+        placed_lines += _quantities(event["data"]["lines"])
+    assert placed_lines == sold
+
+
+@POSTGRES_ONLY
+def test_order_numbers_are_exactly_1_to_n_after_a_race_with_refusals(
+    start_server: StartServer,
+) -> None:
+    base_url, client = _two_worker_client(start_server)
+    scarce = create_product(client, stock=6)["sku"]
+    plenty = create_product(client, stock=1000)["sku"]
+    method = create_shipping_method(client)["code"]
+    kinds: dict[str, JsonObject] = {
+        "scarce": order_body([line(scarce, 1)], method),
+        "plenty": order_body([line(plenty, 1)], method),
+        "both": order_body([line(plenty, 1), line(scarce, 1)], method),
+        "unknown sku": order_body([line(unique_sku("NOPE"), 1)], method),
+        "unknown method": order_body([line(plenty, 1)], unique_code("nope")),
+    }
+    plan = ["scarce"] * 20 + ["plenty"] * 10 + ["both"] * 10 + ["unknown sku"] * 10 \
+        + ["unknown method"] * 10
+    random.Random(7).shuffle(plan)
+
+    responses = race(base_url, [post("/v1/orders", kinds[kind]) for kind in plan])
+
+    allowed: dict[str, set[tuple[int, str | None]]] = {
+        "scarce": {(201, None), (409, OUT_OF_STOCK)},
+        "both": {(201, None), (409, OUT_OF_STOCK)},
+        "plenty": {(201, None)},
+        "unknown sku": {(422, "urn:order-service:problem:unknown-product")},
+        "unknown method": {(422, "urn:order-service:problem:unknown-shipping-method")},
+    }
+    for kind, response in zip(plan, responses, strict=True):
+        problem_type = None if response.status_code == 201 else response.json().get("type")
+        assert (response.status_code, problem_type) in allowed[kind], (kind, response.text)
+    accepted = [r.json()["number"] for r in responses if r.status_code == 201]
+    expected = list(range(1, len(accepted) + 1))
+    assert sorted(accepted) == expected
+    assert sorted(order["number"] for order in all_orders(client)) == expected
+    assert sorted(event["data"]["number"] for event in _placed_events(client)) == expected
+    assert available(client, scarce) == 0
+
+
+# -- transitions on one order -------------------------------------------------------
+
+
+def _pending_orders(client: httpx.Client, count: int) -> tuple[str, list[JsonObject]]:
+    sku = create_product(client, stock=count)["sku"]
+    method = create_shipping_method(client)["code"]
+    return sku, [place_order(client, [line(sku, 1)], method) for _ in range(count)]
+
+
+def _history(client: httpx.Client, order_id: str) -> list[str]:
+    response = client.get(f"/v1/orders/{order_id}/events")
+    assert response.status_code == 200, response.text
+    return [event["type"] for event in response.json()]
+
+
+def _one_winner(winner: httpx.Response, loser: httpx.Response, winner_status: str) -> bool:
+    return (winner.status_code == 200 and winner.json()["status"] == winner_status
+            and loser.status_code == 409 and loser.json()["current_status"] == winner_status)
+
+
+@POSTGRES_ONLY
+def test_paying_and_cancelling_an_order_at_once_leaves_one_winner_or_a_legal_sequence(
+    start_server: StartServer,
+) -> None:
+    base_url, client = _two_worker_client(start_server)
+    sku, orders = _pending_orders(client, 20)
+    requests = []
+    for order in orders:
+        requests += [post(f"/v1/orders/{order['id']}/pay", {"payment_reference": "TR-1"}),
+                     post(f"/v1/orders/{order['id']}/cancel", {"reason": "changed mind"})]
+
+    responses = race(base_url, requests)
+
+    assert set(_statuses(responses)) <= {200, 409}, _server_errors(responses)
+    single_winners = 0
+    still_holding_stock = 0
+    for index, order in enumerate(orders):
+        pay, cancel = responses[2 * index], responses[2 * index + 1]
+        history = _history(client, order["id"])
+        if _one_winner(pay, cancel, "paid"):
+            assert history == ["OrderPlaced", "OrderPaid"]
+            single_winners += 1
+            still_holding_stock += 1
+        elif _one_winner(cancel, pay, "cancelled"):
+            assert history == ["OrderPlaced", "OrderCancelled"]
+            single_winners += 1
+        else:
+            assert (pay.status_code, cancel.status_code) == (200, 200), (pay.text, cancel.text)
+            assert cancel.json()["status"] == "cancelled"
+            assert history == ["OrderPlaced", "OrderPaid", "OrderCancelled"]
+        for refused in (r for r in (pay, cancel) if r.status_code == 409):
+            assert assert_problem(refused, 409)["type"] in {
+                "urn:order-service:problem:changed-meanwhile",
+                "urn:order-service:problem:illegal-transition",
+            }
+    assert single_winners >= 1
+    assert available(client, sku) == 20 - still_holding_stock
+
+
+@POSTGRES_ONLY
+def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
+    start_server: StartServer,
+) -> None:
+    base_url, client = _two_worker_client(start_server)
+    sku, orders = _pending_orders(client, 10)
+    requests = []
+    for order in orders:
+        etag = client.get(f"/v1/orders/{order['id']}").headers["etag"]
+        requests += [post(f"/v1/orders/{order['id']}/pay", If_Match=etag),
+                     post(f"/v1/orders/{order['id']}/cancel", If_Match=etag)]
+
+    responses = race(base_url, requests)
+
+    cancelled = 0
+    for index, order in enumerate(orders):
+        pair = responses[2 * index: 2 * index + 2]
+        assert sorted(r.status_code for r in pair) == [200, 412], [r.text for r in pair]
+        won = next(r for r in pair if r.status_code == 200)
+        stale: dict[str, Any] = assert_problem(next(r for r in pair if r.status_code == 412), 412)
+        assert stale["current_version"] == 2
+        assert stale["expected_version"] == 1
+        assert won.json()["version"] == 2
+        assert won.headers["etag"] == '"2"'
+        history = _history(client, order["id"])
+        assert history == ["OrderPlaced",
+                           "OrderPaid" if won.json()["status"] == "paid" else "OrderCancelled"]
+        cancelled += won.json()["status"] == "cancelled"
+    assert available(client, sku) == cancelled
+
+
+@POSTGRES_ONLY
+def test_forty_restocks_of_one_product_sent_at_once_are_all_added(
+    start_server: StartServer,
+) -> None:
+    base_url, client = _two_worker_client(start_server)
+    sku = create_product(client, stock=0)["sku"]
+
+    responses = race(base_url, [post(f"/v1/products/{sku}/restock", {"quantity": 1})] * 40)
+
+    refused = [r.text for r in responses if r.status_code != 200]
+    assert available(client, sku) == 40 - len(refused)
+    assert refused == []
