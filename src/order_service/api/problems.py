@@ -70,6 +70,7 @@ DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
     (errors.CurrencyMismatch, ProblemKind(422, "currency-mismatch", "Wrong currency")),
     (errors.InvalidQuantity, ProblemKind(422, "invalid-quantity", "Invalid quantity")),
     (errors.InvalidPrice, ProblemKind(422, "invalid-price", "Invalid price")),
+    (errors.QuantityTooLarge, ProblemKind(422, "quantity-too-large", "Quantity too large")),
     (errors.OrderTooLarge, ProblemKind(422, "order-too-large", "Order too large")),
     (errors.EmptyOrder, ProblemKind(422, "empty-order", "Order has no lines")),
     (ConcurrencyConflict, ProblemKind(409, "concurrent-change",

@@ -155,6 +155,18 @@ class InvalidQuantity(OrderServiceError):
         self.quantity = quantity
 
 
+class QuantityTooLarge(OrderServiceError):
+    """An order asks for more of one product than any order may."""
+
+    def __init__(self, sku: str, quantity: int, limit: int) -> None:
+        super().__init__(
+            f"the order asks for {quantity} of {sku} across its lines; at most {limit} of one "
+            "product fit in an order"
+        )
+        self.sku = sku
+        self.quantity = quantity
+
+
 class InvalidPrice(OrderServiceError):
     """A price cannot be negative."""
 

@@ -17,6 +17,7 @@ from order_service.domain.errors import (
     OrderNotFound,
     OrderTooLarge,
     OutOfStock,
+    QuantityTooLarge,
     Shortage,
     StaleOrderVersion,
     UnknownPaymentMethod,
@@ -44,6 +45,8 @@ from order_service.domain.values import (
 # Far above any real basket, far below the 2**63 a database integer holds: totals are
 # sums of products of bounded numbers, and this keeps every one of them storable.
 MAX_ORDER_TOTAL = 10**15
+# The most of one product an order may hold, however many lines it is spread over.
+MAX_QUANTITY_PER_PRODUCT = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,9 @@ def requested_quantities(lines: Sequence[RequestedLine]) -> dict[str, int]:
         if line.quantity <= 0:
             raise InvalidQuantity(f"the quantity of {line.sku}", line.quantity)
         wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    for sku, quantity in wanted.items():
+        if quantity > MAX_QUANTITY_PER_PRODUCT:
+            raise QuantityTooLarge(sku, quantity, MAX_QUANTITY_PER_PRODUCT)
     return wanted
 
 

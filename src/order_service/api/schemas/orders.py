@@ -79,7 +79,7 @@ class LineIn(BaseModel):
     quantity: Quantity
     # Storefronts often echo what they displayed. Accepted so they need not strip it,
     # and ignored: the catalogue's name and price are the ones sold.
-    name: str | None = Field(default=None, description="Ignored: the catalogue's name is used")
+    name: Any = Field(default=None, description="Ignored: the catalogue's name is used")
     unit_price: Any = Field(default=None, description="Ignored: the catalogue's price is used")
 
 
