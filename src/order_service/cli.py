@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
-from order_service import __version__
+from order_service import __version__, export
+from order_service.application import queries
+from order_service.application.views import OrderFilter, OrderView
+from order_service.domain.values import OrderStatus
 from order_service.eventstore.engine import UnsupportedDatabase, database_url, make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.projections.rebuild import count_events, rebuild_projections
 from order_service.schema import SchemaOutOfDate, require_schema_at_head, upgrade_to_head
 from order_service.settings import get_settings
+from order_service.storage import SqlStorage
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +85,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     rebuild.set_defaults(run=_rebuild)
 
+    exporting = commands.add_parser(
+        "export", help="write the order history to a file (CSV, NDJSON or JSON), streamed")
+    exporting.add_argument("--format", choices=export.FORMATS, default="ndjson",
+                           help="file format (default ndjson)")
+    exporting.add_argument("--out", required=True, type=Path,
+                           help="file to write; '-' writes to standard output")
+    exporting.add_argument("--status", action="append", choices=[s.value for s in OrderStatus],
+                           help="only orders in this status (repeat for several)")
+    exporting.add_argument("--placed-from", type=_moment, metavar="ISO8601",
+                           help="only orders placed at or after (UTC if no zone)")
+    exporting.add_argument("--placed-to", type=_moment, metavar="ISO8601",
+                           help="only orders placed before (UTC if no zone)")
+    exporting.add_argument("--updated-since", type=_moment, metavar="ISO8601",
+                           help="only orders changed at or after (UTC if no zone)")
+    exporting.set_defaults(run=_export)
+
     purge = commands.add_parser(
         "purge-idempotency-keys",
         help="forget Idempotency-Keys older than ORDER_SERVICE_IDEMPOTENCY_KEY_TTL_SECONDS "
@@ -130,6 +152,71 @@ def _rebuild(_args: argparse.Namespace) -> int:
     print(f"rebuilt read models from {report.events} events: {report.orders} orders, "
           f"{report.products} products", file=sys.stderr)
     return 0
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time, e.g. 2026-11-01 or 2026-11-01T09:30:00+01:00"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    engine = make_engine(settings.database_url, pool_size=2)
+    where = OrderFilter(
+        statuses=frozenset(OrderStatus(s) for s in args.status or []),
+        placed_from=args.placed_from, placed_to=args.placed_to,
+        updated_since=args.updated_since,
+    )
+    try:
+        require_schema_at_head(engine)
+        storage = SqlStorage(engine, lambda: datetime.now(UTC))
+        total = queries.count_orders(storage, where)
+        with tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar:
+            orders = _counted(queries.export_all(storage, where), bar)
+            written = _write_atomically(args.out, export.write(args.format, orders))
+    finally:
+        engine.dispose()
+    print(f"exported {bar.n} orders ({written} bytes) to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _counted(orders: Iterator[OrderView], bar: tqdm[Any]) -> Iterator[OrderView]:
+    # Updating the bar per order would cost more than writing the order.
+    pending = 0
+    for order in orders:
+        yield order
+        pending += 1
+        if pending == 1000:
+            bar.update(pending)
+            pending = 0
+    bar.update(pending)
+
+
+def _write_atomically(target: Path, chunks: Iterator[bytes]) -> int:
+    """Write to a temporary file beside `target`, then rename: no half file on failure."""
+    if str(target) == "-":
+        written = 0
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+            written += len(chunk)
+        sys.stdout.buffer.flush()
+        return written
+    partial = target.with_name(target.name + ".partial")
+    written = 0
+    try:
+        with partial.open("wb") as file:
+            for chunk in chunks:
+                file.write(chunk)
+                written += len(chunk)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written
 
 
 def _purge(_args: argparse.Namespace) -> int:

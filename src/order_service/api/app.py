@@ -22,7 +22,15 @@ from order_service.api.middleware import (
 )
 from order_service.api.openapi import install_openapi
 from order_service.api.problems import install_problem_handlers
-from order_service.api.routers import events, health, orders, products, shipping_methods
+from order_service.api.routers import (
+    events,
+    export,
+    health,
+    orders,
+    products,
+    reports,
+    shipping_methods,
+)
 from order_service.application.handlers import Shop
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
@@ -110,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestIdMiddleware)
-    for module in (orders, products, shipping_methods, events, health):
+    # export before orders: /v1/orders/export must not be read as an order id.
+    for module in (export, orders, products, shipping_methods, events, reports, health):
         app.include_router(module.router)
     return app

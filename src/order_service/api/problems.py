@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from order_service.api.cursors import BadCursor
+from order_service.api.export_params import NotAcceptable, UnknownStatusFilter
 from order_service.application.ports import (
     ConcurrencyConflict,
     IdempotencyKeyReused,
@@ -258,6 +259,16 @@ def _bad_cursor(_request: Request, error: Exception) -> JSONResponse:
                                      "detail": "is not a cursor this service handed out"}])
 
 
+def _not_acceptable(_request: Request, error: Exception) -> JSONResponse:
+    return problem_response(406, "not-acceptable", "Not Acceptable", _sentence(str(error)))
+
+
+def _unknown_status(_request: Request, error: Exception) -> JSONResponse:
+    return problem_response(422, "validation", "Invalid request", _sentence(str(error)),
+                            errors=[{"parameter": "status", "in": "query",
+                                     "detail": "names no order status"}])
+
+
 def _unexpected(_request: Request | None, error: Exception) -> JSONResponse:
     # The full trace goes to the log for operators; the client learns only that it
     # was not their fault.
@@ -280,6 +291,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     for application_error in (ConcurrencyConflict, IdempotencyKeyReused, StorageUnavailable):
         app.add_exception_handler(application_error, _domain_error)
     app.add_exception_handler(BadCursor, _bad_cursor)
+    app.add_exception_handler(NotAcceptable, _not_acceptable)
+    app.add_exception_handler(UnknownStatusFilter, _unknown_status)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +11,11 @@ from uuid import UUID
 
 from order_service.application.views import (
     OrderEventView,
+    OrderFilter,
     OrderView,
     ProductView,
     ShippingMethodView,
+    StatusFigures,
     StoredEventView,
 )
 from order_service.domain.events import DomainEvent
@@ -139,6 +141,25 @@ class ReadModels(Protocol):
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
         """An order's events, oldest first."""
+        ...
+
+    def order_numbers_after(self, number: int, limit: int, where: OrderFilter) -> list[int]:
+        """Up to `limit` receipt numbers above `number` of orders matching `where`, in order."""
+        ...
+
+    def orders_between(self, after: int, up_to: int | None, where: OrderFilter
+                       ) -> Iterator[OrderView]:
+        """Orders numbered in (after, up_to] matching `where`, by number, streamed."""
+        ...
+
+    def count_orders(self, where: OrderFilter) -> int:
+        """How many orders match `where`."""
+        ...
+
+    def sales_by_status(
+        self, where: OrderFilter, currency: str
+    ) -> dict[OrderStatus, StatusFigures]:
+        """Order counts and money per status of the orders in `currency` matching `where`."""
         ...
 
     def events_after(self, position: int, limit: int) -> list[StoredEventView]:

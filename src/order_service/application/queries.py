@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from uuid import UUID
 
 from order_service.application.ports import Storage
 from order_service.application.views import (
     EventPage,
     OrderEventView,
+    OrderFilter,
     OrderPage,
     OrderView,
     ProductView,
+    SalesReport,
     ShippingMethodView,
 )
 from order_service.domain.errors import OrderNotFound, ProductNotFound
@@ -78,3 +81,54 @@ def follow_events(storage: Storage, *, after: int, limit: int) -> EventPage:
     with storage.reading() as read_models:
         items = tuple(read_models.events_after(after, limit))
     return EventPage(items=items, next_after=items[-1].position if items else after)
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    """One page of the order export: its orders (streamed) and where the next begins."""
+
+    orders: Iterator[OrderView]
+    next_after: int | None
+
+
+def export_page(storage: Storage, where: OrderFilter, *, after: int, limit: int) -> ExportPage:
+    """Orders numbered above `after`, oldest first, `limit` at most, streamed.
+
+    Keyset pagination on the receipt number: numbers never change and new orders get
+    higher ones, so a walk over all pages meets every order that existed when it began
+    exactly once, however orders are placed or change state meanwhile.
+    """
+    with storage.reading() as read_models:
+        numbers = read_models.order_numbers_after(after, limit + 1, where)
+    page = numbers[:limit]
+    if not page:
+        return ExportPage(orders=iter(()), next_after=None)
+    return ExportPage(
+        orders=_orders_between(storage, after, page[-1], where),
+        next_after=page[-1] if len(numbers) > limit else None,
+    )
+
+
+def export_all(storage: Storage, where: OrderFilter) -> Iterator[OrderView]:
+    """Every order matching `where`, oldest first, streamed from one read transaction."""
+    return _orders_between(storage, 0, None, where)
+
+
+def count_orders(storage: Storage, where: OrderFilter) -> int:
+    """How many orders match `where`."""
+    with storage.reading() as read_models:
+        return read_models.count_orders(where)
+
+
+def sales_report(storage: Storage, where: OrderFilter, currency: str) -> SalesReport:
+    """Orders and money per status, with what was collected and what is pending."""
+    with storage.reading() as read_models:
+        by_status = read_models.sales_by_status(where, currency)
+    return SalesReport(currency=currency, placed_from=where.placed_from,
+                       placed_to=where.placed_to, by_status=by_status)
+
+
+def _orders_between(storage: Storage, after: int, up_to: int | None, where: OrderFilter
+                    ) -> Iterator[OrderView]:
+    with storage.reading() as read_models:
+        yield from read_models.orders_between(after, up_to, where)

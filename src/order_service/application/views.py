@@ -107,3 +107,63 @@ class EventPage:
 
     items: tuple[StoredEventView, ...]
     next_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """Which orders an export or report covers; empty means every order."""
+
+    statuses: frozenset[OrderStatus] = frozenset()
+    placed_from: datetime | None = None
+    placed_to: datetime | None = None
+    updated_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    """The four amounts of a set of orders, in minor units."""
+
+    subtotal: int = 0
+    shipping: int = 0
+    tax: int = 0
+    total: int = 0
+
+    def __add__(self, other: Amounts) -> Amounts:
+        return Amounts(self.subtotal + other.subtotal, self.shipping + other.shipping,
+                      self.tax + other.tax, self.total + other.total)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFigures:
+    """How many orders are in one status and the money they carry."""
+
+    orders: int
+    money: Amounts
+
+    def __add__(self, other: StatusFigures) -> StatusFigures:
+        return StatusFigures(self.orders + other.orders, self.money + other.money)
+
+
+@dataclass(frozen=True, slots=True)
+class SalesReport:
+    """Sales by status, and what they mean for the till."""
+
+    currency: str
+    placed_from: datetime | None
+    placed_to: datetime | None
+    by_status: dict[OrderStatus, StatusFigures]
+
+    @property
+    def collected(self) -> StatusFigures:
+        """Money in: orders paid or shipped."""
+        return self.by_status[OrderStatus.PAID] + self.by_status[OrderStatus.SHIPPED]
+
+    @property
+    def pending(self) -> StatusFigures:
+        """Money expected: orders awaiting payment."""
+        return self.by_status[OrderStatus.PENDING_PAYMENT]
+
+    @property
+    def cancelled(self) -> StatusFigures:
+        """Money that will not come: cancelled orders."""
+        return self.by_status[OrderStatus.CANCELLED]

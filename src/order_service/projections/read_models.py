@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ColumnElement, Connection, Row, func, select
 
 from order_service.application.views import (
+    Amounts,
     OrderEventView,
+    OrderFilter,
     OrderView,
     ProductView,
     ShippingMethodView,
+    StatusFigures,
     StoredEventView,
 )
 from order_service.domain.events import order_stream
@@ -63,6 +66,52 @@ class SqlReadModels:
             for row in rows
         ]
 
+    def order_numbers_after(self, number: int, limit: int, where: OrderFilter) -> list[int]:
+        """Receipt numbers above `number` matching `where`: the keys of one export page."""
+        query = (
+            select(orders.c.number).where(orders.c.number > number, *_conditions(where))
+            .order_by(orders.c.number).limit(limit)
+        )
+        return list(self._connection.scalars(query))
+
+    def orders_between(self, after: int, up_to: int | None, where: OrderFilter
+                       ) -> Iterator[OrderView]:
+        """Orders numbered in (after, up_to] matching `where`, streamed from the database."""
+        query = (
+            select(orders).where(orders.c.number > after, *_conditions(where))
+            .order_by(orders.c.number)
+        )
+        if up_to is not None:
+            query = query.where(orders.c.number <= up_to)
+        # A server-side cursor: rows arrive in batches, so memory stays flat however
+        # many orders there are.
+        result = self._connection.execution_options(stream_results=True, yield_per=500).execute(
+            query
+        )
+        for row in result:
+            yield order_view(row)
+
+    def count_orders(self, where: OrderFilter) -> int:
+        """How many orders match `where`."""
+        query = select(func.count()).select_from(orders).where(*_conditions(where))
+        return int(self._connection.execute(query).scalar_one())
+
+    def sales_by_status(self, where: OrderFilter, currency: str
+                        ) -> dict[OrderStatus, StatusFigures]:
+        """Counts and money per status, summed by the database."""
+        query = (
+            select(orders.c.status, func.count(), func.sum(orders.c.subtotal),
+                   func.sum(orders.c.shipping), func.sum(orders.c.tax), func.sum(orders.c.total))
+            .where(orders.c.currency == currency, *_conditions(where))
+            .group_by(orders.c.status)
+        )
+        figures = {status: StatusFigures(0, Amounts()) for status in OrderStatus}
+        for status, count, subtotal, shipping, tax, total in self._connection.execute(query):
+            figures[OrderStatus(status)] = StatusFigures(
+                int(count), Amounts(int(subtotal), int(shipping), int(tax), int(total))
+            )
+        return figures
+
     def events_after(self, position: int, limit: int) -> list[StoredEventView]:
         """Events after `position` in global order.
 
@@ -107,6 +156,19 @@ class SqlReadModels:
         """Every shipping method, by code."""
         rows = self._connection.execute(select(shipping_methods).order_by(shipping_methods.c.code))
         return [_shipping_method_view(row) for row in rows]
+
+
+def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.statuses:
+        conditions.append(orders.c.status.in_(sorted(s.value for s in where.statuses)))
+    if where.placed_from is not None:
+        conditions.append(orders.c.placed_at >= where.placed_from)
+    if where.placed_to is not None:
+        conditions.append(orders.c.placed_at < where.placed_to)
+    if where.updated_since is not None:
+        conditions.append(orders.c.updated_at >= where.updated_since)
+    return conditions
 
 
 def order_view(row: Row[Any]) -> OrderView:

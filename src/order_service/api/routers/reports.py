@@ -1,0 +1,35 @@
+"""Reports: what the shop sold, by status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from order_service.api.deps import ShopDep, StorageDep
+from order_service.api.schemas.fields import Currency
+from order_service.api.schemas.reports import SalesReportOut
+from order_service.api.timestamps import Moment
+from order_service.application import queries
+from order_service.application.views import OrderFilter
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+@router.get("/sales", summary="Sales by status", response_model_by_alias=True)
+def sales_report(
+    storage: StorageDep,
+    shop: ShopDep,
+    placed_from: Annotated[Moment | None, Query(
+        alias="from", description="Orders placed at or after (ISO 8601; UTC if no zone)")] = None,
+    placed_to: Annotated[Moment | None, Query(
+        alias="to", description="Orders placed before (ISO 8601; UTC if no zone)")] = None,
+    currency: Annotated[Currency | None, Query(
+        description="Only orders in this currency (default: the shop's)")] = None,
+) -> SalesReportOut:
+    """For each status, the number of orders and their subtotal, shipping, tax and total;
+    plus money collected (paid + shipped), pending (awaiting payment) and cancelled. The
+    figures are exact sums over the same orders the export lists."""
+    where = OrderFilter(placed_from=placed_from, placed_to=placed_to)
+    report = queries.sales_report(storage, where, currency or shop.terms.currency)
+    return SalesReportOut.from_report(report)

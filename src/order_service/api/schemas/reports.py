@@ -1,0 +1,54 @@
+"""Bodies of the reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from order_service.application.views import SalesReport, StatusFigures
+from order_service.domain.values import OrderStatus
+
+
+class FiguresOut(BaseModel):
+    """A number of orders and the money they carry, in minor units."""
+
+    orders: int
+    subtotal: int
+    shipping: int
+    tax: int
+    total: int
+
+    @classmethod
+    def from_figures(cls, figures: StatusFigures) -> FiguresOut:
+        """Map status figures."""
+        money = figures.money
+        return cls(orders=figures.orders, subtotal=money.subtotal, shipping=money.shipping,
+                   tax=money.tax, total=money.total)
+
+
+class SalesReportOut(BaseModel):
+    """Sales by status for orders placed in [from, to)."""
+
+    currency: str
+    placed_from: datetime | None = Field(alias="from", serialization_alias="from")
+    placed_to: datetime | None = Field(alias="to", serialization_alias="to")
+    by_status: dict[OrderStatus, FiguresOut] = Field(
+        description="Every status, with zeros where there are no orders")
+    collected: FiguresOut = Field(description="Money in: paid and shipped orders")
+    pending: FiguresOut = Field(description="Money expected: orders pending payment")
+    cancelled: FiguresOut = Field(description="Money that will not come: cancelled orders")
+
+    @classmethod
+    def from_report(cls, report: SalesReport) -> SalesReportOut:
+        """Map a sales report."""
+        return cls.model_validate({
+            "currency": report.currency,
+            "from": report.placed_from,
+            "to": report.placed_to,
+            "by_status": {status: FiguresOut.from_figures(figures)
+                          for status, figures in report.by_status.items()},
+            "collected": FiguresOut.from_figures(report.collected),
+            "pending": FiguresOut.from_figures(report.pending),
+            "cancelled": FiguresOut.from_figures(report.cancelled),
+        })

@@ -1,0 +1,162 @@
+"""The order history export formats: JSON pages, NDJSON and CSV, written as a stream.
+
+Shared by the HTTP export and `order-service export`, so a billing system gets the same
+bytes from either. Money is integer minor units, timestamps ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from order_service.application.views import OrderView
+from order_service.domain.values import Address
+
+FORMATS = ("json", "ndjson", "csv")
+MEDIA_TYPES = {"json": "application/json", "ndjson": "application/x-ndjson",
+               "csv": "text/csv; charset=utf-8"}
+
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country")
+CSV_COLUMNS = (
+    "number", "id", "status", "currency",
+    "placed_at", "paid_at", "shipped_at", "cancelled_at", "updated_at",
+    "customer_name", "customer_email", "customer_phone",
+    *(f"shipping_{field}" for field in ADDRESS_FIELDS),
+    *(f"billing_{field}" for field in ADDRESS_FIELDS),
+    "payment_method", "shipping_method", "shipping_method_name",
+    "line_sku", "line_name", "line_quantity", "line_unit_price", "line_total",
+    "subtotal", "shipping", "tax_rate", "tax", "total",
+    "payment_reference", "tracking_number", "cancel_reason", "version",
+)
+# A spreadsheet runs a cell that starts like this as a formula; buyers choose their
+# own names, so text cells get a leading apostrophe (OWASP's CSV injection advice).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def order_record(order: OrderView) -> dict[str, Any]:
+    """An order as the JSON the API shows (GET /v1/orders/{id})."""
+    return {
+        "id": str(order.id),
+        "number": order.number,
+        "status": order.status.value,
+        "currency": order.currency,
+        "customer": {"name": order.customer.name, "email": order.customer.email,
+                     "phone": order.customer.phone},
+        "lines": [
+            {"sku": line.sku, "name": line.name, "quantity": line.quantity,
+             "unit_price": line.unit_price, "line_total": line.line_total}
+            for line in order.lines
+        ],
+        "subtotal": order.subtotal,
+        "shipping": order.shipping,
+        "tax_rate": order.tax_rate,
+        "tax": order.tax,
+        "total": order.total,
+        "shipping_address": _address(order.shipping_address),
+        "billing_address": _address(order.billing_address),
+        "payment_method": order.payment_method,
+        "shipping_method": order.shipping_method,
+        "shipping_method_name": order.shipping_method_name,
+        "placed_at": _timestamp(order.placed_at),
+        "paid_at": _timestamp(order.paid_at),
+        "shipped_at": _timestamp(order.shipped_at),
+        "cancelled_at": _timestamp(order.cancelled_at),
+        "updated_at": _timestamp(order.updated_at),
+        "payment_reference": order.payment_reference,
+        "tracking_number": order.tracking_number,
+        "cancel_reason": order.cancel_reason,
+        "version": order.version,
+    }
+
+
+def ndjson(orders: Iterable[OrderView]) -> Iterator[bytes]:
+    """One JSON object per line, one line per order."""
+    for order in orders:
+        yield _json(order_record(order)) + b"\n"
+
+
+def json_page(orders: Iterable[OrderView], next_cursor: str | None) -> Iterator[bytes]:
+    """`{"items": [...], "next_cursor": ...}`, written one order at a time."""
+    yield b'{"items":['
+    for index, order in enumerate(orders):
+        yield (b"," if index else b"") + _json(order_record(order))
+    yield b'],"next_cursor":' + _json(next_cursor) + b"}"
+
+
+def csv_rows(orders: Iterable[OrderView]) -> Iterator[bytes]:
+    """A header, then one row per order line with the order's fields repeated."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for order in orders:
+        for line in order.lines:
+            writer.writerow(_csv_row(order, line.sku, line.name, line.quantity,
+                                     line.unit_price, line.line_total))
+        yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def write(format_name: str, orders: Iterable[OrderView]) -> Iterator[bytes]:
+    """The whole export of `orders` in one of FORMATS (a JSON array for json)."""
+    if format_name == "ndjson":
+        return ndjson(orders)
+    if format_name == "csv":
+        return csv_rows(orders)
+    if format_name == "json":
+        return _json_array(orders)
+    raise ValueError(f"unknown export format {format_name!r}; choose one of {FORMATS}")
+
+
+def _json_array(orders: Iterable[OrderView]) -> Iterator[bytes]:
+    yield b"["
+    for index, order in enumerate(orders):
+        yield (b",\n" if index else b"\n") + _json(order_record(order))
+    yield b"\n]\n"
+
+
+def _csv_row(order: OrderView, *line: object) -> list[object]:
+    record = [
+        order.number, order.id, order.status.value, order.currency,
+        _timestamp(order.placed_at), _timestamp(order.paid_at), _timestamp(order.shipped_at),
+        _timestamp(order.cancelled_at), _timestamp(order.updated_at),
+        order.customer.name, order.customer.email, order.customer.phone,
+        *_address_cells(order.shipping_address), *_address_cells(order.billing_address),
+        order.payment_method, order.shipping_method, order.shipping_method_name,
+        *line,
+        order.subtotal, order.shipping, order.tax_rate, order.tax, order.total,
+        order.payment_reference, order.tracking_number, order.cancel_reason, order.version,
+    ]
+    return [_safe_cell(cell) for cell in record]
+
+
+def _safe_cell(cell: object) -> object:
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return "" if cell is None else cell
+
+
+def _address_cells(address: Address) -> list[str | None]:
+    return [getattr(address, field) for field in ADDRESS_FIELDS]
+
+
+def _address(address: Address) -> dict[str, str | None]:
+    return {field: getattr(address, field) for field in ADDRESS_FIELDS}
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode()
