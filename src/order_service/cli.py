@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import uvicorn
 from pydantic import ValidationError
@@ -178,7 +179,8 @@ def _export(args: argparse.Namespace) -> int:
         total = queries.count_orders(storage, where)
         with tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar:
             orders = _counted(queries.export_all(storage, where), bar)
-            written = _write_atomically(args.out, export.write(args.format, orders))
+            chunks = export.in_chunks(export.write(args.format, orders))
+            written = _write_atomically(args.out, chunks)
     finally:
         engine.dispose()
     print(f"exported {bar.n} orders ({written} bytes) to {args.out}", file=sys.stderr)
@@ -198,24 +200,42 @@ def _counted(orders: Iterator[OrderView], bar: tqdm[Any]) -> Iterator[OrderView]
 
 
 def _write_atomically(target: Path, chunks: Iterator[bytes]) -> int:
-    """Write to a temporary file beside `target`, then rename: no half file on failure."""
+    """Write to a temporary file beside `target`, then rename: no half file on failure.
+
+    Standard output (`-`) and what is not a regular file (/dev/null, a named pipe) are
+    written directly: renaming over them would replace a device with a file.
+    """
     if str(target) == "-":
-        written = 0
-        for chunk in chunks:
-            sys.stdout.buffer.write(chunk)
-            written += len(chunk)
-        sys.stdout.buffer.flush()
-        return written
+        return _write_to_stdout(chunks)
+    if target.exists() and not target.is_file():
+        with target.open("wb") as stream:
+            return _write_all(stream, chunks)
     partial = target.with_name(target.name + ".partial")
-    written = 0
     try:
         with partial.open("wb") as file:
-            for chunk in chunks:
-                file.write(chunk)
-                written += len(chunk)
+            written = _write_all(file, chunks)
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
+    return written
+
+
+def _write_to_stdout(chunks: Iterator[bytes]) -> int:
+    try:
+        written = _write_all(sys.stdout.buffer, chunks)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # The reader (e.g. `head`) has what it wanted; stop quietly, as cat would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return written
+
+
+def _write_all(stream: BinaryIO, chunks: Iterator[bytes]) -> int:
+    written = 0
+    for chunk in chunks:
+        stream.write(chunk)
+        written += len(chunk)
     return written
 
 

@@ -85,7 +85,8 @@ def export_orders(
         headers["Link"] = f'<{next_url}>; rel="next"'
     body = (export.json_page(page.orders, next_cursor) if chosen == "json"
             else export.write(chosen, page.orders))
-    return StreamingResponse(body, media_type=export.MEDIA_TYPES[chosen], headers=headers)
+    return StreamingResponse(export.in_chunks(body), media_type=export.MEDIA_TYPES[chosen],
+                             headers=headers)
 
 
 def _cursor_kind(where: OrderFilter) -> str:
