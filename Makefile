@@ -30,7 +30,7 @@ test: install
 
 ## lint: ruff on everything, mypy --strict on src/
 lint: install
-	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff check src tests migrations examples bench
 	$(BIN)/mypy src
 
 clean:

@@ -35,18 +35,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except KeyboardInterrupt:
         return 130
-    except ValidationError as error:
-        return _fail(_settings_problem(error))
-    except UnsupportedDatabase as error:
-        return _fail(f"{error}; set ORDER_SERVICE_DATABASE_URL")
-    except SchemaOutOfDate as error:
-        return _fail(str(error))
-    except OperationalError as error:
-        return _fail(
-            f"cannot use the database: {str(error.orig).strip().splitlines()[0]}; check "
-            "ORDER_SERVICE_DATABASE_URL and that the database server is running"
-        )
+    except (ValidationError, UnsupportedDatabase, SchemaOutOfDate, OSError,
+            OperationalError) as error:
+        return _fail(_explain(error))
     return status
+
+
+def _explain(error: Exception) -> str:
+    """What went wrong and what to do about it, in one line."""
+    match error:
+        case ValidationError():
+            return _settings_problem(error)
+        case UnsupportedDatabase():
+            return f"{error}; set ORDER_SERVICE_DATABASE_URL"
+        case OperationalError():
+            return (f"cannot use the database: {str(error.orig).strip().splitlines()[0]}; "
+                    "check ORDER_SERVICE_DATABASE_URL and that the database server is running")
+        case OSError():
+            return (f"cannot write {error.filename or 'the output'}: {error.strerror}; "
+                    "choose a path in an existing, writable directory")
+        case _:
+            return str(error)
 
 
 def _fail(message: str) -> int:
@@ -210,7 +219,8 @@ def _write_atomically(target: Path, chunks: Iterator[bytes]) -> int:
     if target.exists() and not target.is_file():
         with target.open("wb") as stream:
             return _write_all(stream, chunks)
-    partial = target.with_name(target.name + ".partial")
+    # A name of its own, so two exports to one file never share a temporary file.
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     try:
         with partial.open("wb") as file:
             written = _write_all(file, chunks)

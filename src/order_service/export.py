@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,9 @@ CSV_COLUMNS = (
 # A spreadsheet runs a cell that starts like this as a formula; buyers choose their
 # own names, so text cells get a leading apostrophe (OWASP's CSV injection advice).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# ...except a signed number or phone number ("+34 600 000 000"), which no spreadsheet
+# can turn into a function call.
+_PLAIN_NUMBER = re.compile(r"[+-][0-9 ().]*\Z")
 
 
 def order_record(order: OrderView) -> dict[str, Any]:
@@ -154,7 +158,7 @@ def _csv_row(order: OrderView, *line: object) -> list[object]:
 
 
 def _safe_cell(cell: object) -> object:
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(cell):
         return "'" + cell
     return "" if cell is None else cell
 

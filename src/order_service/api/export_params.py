@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from order_service.domain.values import OrderStatus
 
 # Media types a client may ask for, by export format (see order_service.export.FORMATS).
@@ -24,23 +26,39 @@ class NotAcceptable(Exception):
         )
 
 
+# When the client likes several formats equally, the first of these wins.
+PREFERENCE = ("application/json", "application/x-ndjson", "text/csv")
+
+
 def choose_format(explicit: str | None, accept: str | None) -> str:
-    """`explicit` if given, else the client's most preferred format it accepts."""
+    """`explicit` if given, else the format the client prefers (RFC 9110 §12.5.1).
+
+    Each format gets the quality of the most specific media range that matches it, so
+    `application/json;q=0, */*` refuses JSON even though `*/*` would take it.
+    """
     if explicit is not None:
         return explicit
     if not accept:
         return "json"
-    ranked = sorted(_media_ranges(accept), key=lambda item: -item[1])
-    for media_type, quality in ranked:
-        if quality <= 0:
-            continue
-        if media_type in ("*/*", "application/*"):
-            return "json"
-        if media_type == "text/*":
-            return "csv"
-        if media_type in ACCEPTED:
-            return ACCEPTED[media_type]
-    raise NotAcceptable(accept)
+    ranges = _media_ranges(accept)
+    offers = [*PREFERENCE, *(m for m in ACCEPTED if m not in PREFERENCE)]
+    best, best_quality = None, 0.0
+    for media_type in offers:
+        quality = _quality(media_type, ranges)
+        if quality > best_quality:
+            best, best_quality = media_type, quality
+    if best is None:
+        raise NotAcceptable(accept)
+    return ACCEPTED[best]
+
+
+def _quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
+    kind = media_type.split("/", maxsplit=1)[0]
+    for candidate in (media_type, f"{kind}/*", "*/*"):  # most specific first
+        for media_range, quality in ranges:
+            if media_range == candidate:
+                return quality
+    return 0.0
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float]]:
@@ -74,3 +92,19 @@ class UnknownStatusFilter(ValueError):
     def __init__(self, names: list[str]) -> None:
         known = ", ".join(s.value for s in OrderStatus)
         super().__init__(f"status must be among {known}; got {', '.join(names)}")
+
+
+class ReversedPeriod(ValueError):
+    """A period that ends before it starts."""
+
+    def __init__(self, start_name: str, end_name: str) -> None:
+        super().__init__(f"{start_name} must be before {end_name}")
+        self.start_name = start_name
+        self.end_name = end_name
+
+
+def require_ordered_period(start: datetime | None, end: datetime | None,
+                           start_name: str, end_name: str) -> None:
+    """Refuse a period whose end is before its start (it could only ever be empty)."""
+    if start is not None and end is not None and end < start:
+        raise ReversedPeriod(start_name, end_name)

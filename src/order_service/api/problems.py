@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from order_service.api.cursors import BadCursor
-from order_service.api.export_params import NotAcceptable, UnknownStatusFilter
+from order_service.api.export_params import NotAcceptable, ReversedPeriod, UnknownStatusFilter
 from order_service.application.ports import (
     ConcurrencyConflict,
     IdempotencyKeyReused,
@@ -248,8 +248,7 @@ def _allowed_methods(request: Request) -> list[str]:
     for template, operations in request.app.openapi()["paths"].items():
         pattern, _, _ = compile_path(template)
         if pattern.match(request.url.path):
-            methods = {method.upper() for method in operations}
-            return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+            return sorted(method.upper() for method in operations)
     return []
 
 
@@ -267,6 +266,14 @@ def _unknown_status(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(422, "validation", "Invalid request", _sentence(str(error)),
                             errors=[{"parameter": "status", "in": "query",
                                      "detail": "names no order status"}])
+
+
+def _reversed_period(_request: Request, error: Exception) -> JSONResponse:
+    names = (error.start_name, error.end_name) if isinstance(error, ReversedPeriod) else ()
+    return problem_response(422, "validation", "Invalid request", _sentence(str(error)),
+                            errors=[{"parameter": name, "in": "query",
+                                     "detail": "ends the period before it starts"}
+                                    for name in names])
 
 
 def _unexpected(_request: Request | None, error: Exception) -> JSONResponse:
@@ -293,6 +300,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BadCursor, _bad_cursor)
     app.add_exception_handler(NotAcceptable, _not_acceptable)
     app.add_exception_handler(UnknownStatusFilter, _unknown_status)
+    app.add_exception_handler(ReversedPeriod, _reversed_period)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -141,8 +141,9 @@ class ShippingMethodAlreadyExists(OrderServiceError):
 class CurrencyMismatch(OrderServiceError):
     """A price is in another currency than the shop's."""
 
-    def __init__(self, given: str, shop_currency: str) -> None:
-        super().__init__(f"the shop sells in {shop_currency}, not {given}")
+    def __init__(self, given: str, shop_currency: str, what: str | None = None) -> None:
+        priced = f"{what} is priced in {given}, but " if what else ""
+        super().__init__(f"{priced}the shop sells in {shop_currency}, not {given}")
         self.given = given
         self.shop_currency = shop_currency
 

@@ -148,6 +148,9 @@ def quote_order(
     subtotal = Money.zero(terms.currency)
     for line in sold:
         subtotal += Money(line.line_total, terms.currency)
+    if shipping.currency != terms.currency:
+        what = f"shipping method {shipping.code}"
+        raise CurrencyMismatch(shipping.currency, terms.currency, what)
     shipping_cost = Money(shipping.price, terms.currency)
     taxable = subtotal + shipping_cost if terms.tax_applies_to_shipping else subtotal
     tax = taxable.percentage(terms.tax_rate)
@@ -171,7 +174,7 @@ def quote_order(
 def _sell(entry: CatalogueEntry, quantity: int, currency: str) -> OrderLine:
     unit_price = Money(entry.unit_price, entry.currency)
     if unit_price.currency != currency:
-        raise ValueError(f"product {entry.sku} is priced in {entry.currency}, not {currency}")
+        raise CurrencyMismatch(entry.currency, currency, f"product {entry.sku}")
     return OrderLine(
         sku=entry.sku,
         name=entry.name,

@@ -10,7 +10,11 @@ from fastapi.responses import StreamingResponse
 
 from order_service import export
 from order_service.api.deps import CursorsDep, StorageDep
-from order_service.api.export_params import choose_format, parse_statuses
+from order_service.api.export_params import (
+    choose_format,
+    parse_statuses,
+    require_ordered_period,
+)
 from order_service.api.problems import Problem
 from order_service.api.timestamps import Moment
 from order_service.application import queries
@@ -73,13 +77,14 @@ def export_orders(
     began exactly once. Choose the format with `Accept` (`application/json`,
     `application/x-ndjson`, `text/csv`) or `format=`."""
     chosen = choose_format(export_format, request.headers.get("accept"))
+    require_ordered_period(placed_from, placed_to, "placed_from", "placed_to")
     where = OrderFilter(statuses=parse_statuses(status), placed_from=placed_from,
                         placed_to=placed_to, updated_since=updated_since)
     kind = _cursor_kind(where)
     after = 0 if cursor is None else cursors.decode(kind, cursor)
     page = queries.export_page(storage, where, after=after, limit=limit)
     next_cursor = None if page.next_after is None else cursors.encode(kind, page.next_after)
-    headers = {}
+    headers = {"Vary": "Accept"}
     if next_cursor is not None:
         next_url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'

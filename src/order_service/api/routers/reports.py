@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from order_service.api.deps import ShopDep, StorageDep
+from order_service.api.export_params import require_ordered_period
 from order_service.api.schemas.fields import Currency
 from order_service.api.schemas.reports import SalesReportOut
 from order_service.api.timestamps import Moment
@@ -30,6 +31,7 @@ def sales_report(
     """For each status, the number of orders and their subtotal, shipping, tax and total;
     plus money collected (paid + shipped), pending (awaiting payment) and cancelled. The
     figures are exact sums over the same orders the export lists."""
+    require_ordered_period(placed_from, placed_to, "from", "to")
     where = OrderFilter(placed_from=placed_from, placed_to=placed_to)
     report = queries.sales_report(storage, where, currency or shop.terms.currency)
     return SalesReportOut.from_report(report)

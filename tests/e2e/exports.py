@@ -1,0 +1,179 @@
+"""What a billing system does with the order export: walk its pages, read its formats.
+
+Also builds the shops the export and report tests look at. Every expectation here is
+derived from the API's own answers (GET /v1/orders/{id}), never from the code under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from tests.e2e.builders import (
+    JsonObject,
+    create_product,
+    create_shipping_method,
+    customer,
+    get_json,
+    line,
+    place_order,
+)
+
+EXPORT = "/v1/orders/export"
+STATUSES = ("pending_payment", "paid", "shipped", "cancelled")
+MONEY = ("subtotal", "shipping", "tax", "total")
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="next"')
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The URL of the next page from an RFC 8288 `Link: <...>; rel="next"` header."""
+    header = response.headers.get("link")
+    if header is None:
+        return None
+    match = _NEXT_LINK.fullmatch(header.strip())
+    assert match is not None, f"not a next link: {header!r}"
+    return match.group(1)
+
+
+def walk_by_link(client: httpx.Client, **params: Any) -> list[httpx.Response]:
+    """Every page of the export, following Link headers from the first."""
+    pages = [_page(client, EXPORT, params)]
+    while (url := next_link(pages[-1])) is not None:
+        pages.append(_page(client, url, None))
+        assert len(pages) < 1000, "the Link headers never end"
+    return pages
+
+
+def walk_by_cursor(client: httpx.Client, **params: Any) -> list[JsonObject]:
+    """Every JSON page of the export, passing each page's next_cursor as `cursor`."""
+    pages = [_page(client, EXPORT, {**params, "format": "json"}).json()]
+    while pages[-1]["next_cursor"] is not None:
+        cursor = pages[-1]["next_cursor"]
+        pages.append(_page(client, EXPORT, {**params, "format": "json", "cursor": cursor}).json())
+        assert len(pages) < 1000, "the cursors never end"
+    return pages
+
+
+def exported_orders(client: httpx.Client, **params: Any) -> list[JsonObject]:
+    """Every order the JSON export lists for these filters, all pages, in order."""
+    return [item for page in walk_by_link(client, **params, format="json")
+            for item in page.json()["items"]]
+
+
+def ndjson_records(text: str) -> list[JsonObject]:
+    """The objects of an NDJSON body (each line must be one JSON object)."""
+    assert text == "" or text.endswith("\n"), "NDJSON lines end with a line feed"
+    return [json.loads(row) for row in text.splitlines()]
+
+
+def csv_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and rows of a CSV body, read as a spreadsheet import would."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows, "a CSV export always has a header"
+    header, *body = rows
+    assert all(len(row) == len(header) for row in body), "every row has every column"
+    return header, [dict(zip(header, row, strict=True)) for row in body]
+
+
+def _page(client: httpx.Client, url: str, params: dict[str, Any] | None) -> httpx.Response:
+    response = client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    return response
+
+
+# -- what the CSV must hold -------------------------------------------------------------
+
+
+def expected_csv_rows(order: JsonObject) -> list[dict[str, str]]:
+    """The CSV rows of `order` (as GET shows it): one per line, order fields repeated."""
+    fields: dict[str, Any] = {
+        **{key: order[key] for key in (
+            "number", "id", "status", "currency", "placed_at", "paid_at", "shipped_at",
+            "cancelled_at", "updated_at", "payment_method", "shipping_method",
+            "shipping_method_name", *MONEY, "tax_rate", "payment_reference",
+            "tracking_number", "cancel_reason", "version")},
+        **{f"customer_{key}": value for key, value in order["customer"].items()},
+        **{f"shipping_{key}": value for key, value in order["shipping_address"].items()},
+        **{f"billing_{key}": value for key, value in order["billing_address"].items()},
+    }
+    rows = []
+    for sold in order["lines"]:
+        sold_fields = {"line_sku": sold["sku"], "line_name": sold["name"],
+                       "line_quantity": sold["quantity"], "line_unit_price": sold["unit_price"],
+                       "line_total": sold["line_total"]}
+        rows.append({name: csv_cell(value) for name, value in {**fields, **sold_fields}.items()})
+    return rows
+
+
+def csv_cell(value: object) -> str:
+    """How a CSV export writes a value: empty for null, formulas defused with a quote.
+
+    A signed number or phone number ("+34 600 000 000") is left alone: it cannot be a
+    formula that calls anything.
+    """
+    if value is None:
+        return ""
+    if (isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            and not re.fullmatch(r"[+-][0-9 ().]*", value)):
+        return "'" + value
+    return str(value)
+
+
+# -- shops ------------------------------------------------------------------------------
+
+
+def place_orders(client: httpx.Client, count: int, **overrides: Any) -> list[JsonObject]:
+    """`count` one-line orders of a fresh product, oldest first."""
+    product = create_product(client, stock=max(count, 1) * 3)
+    method = create_shipping_method(client)
+    return [place_order(client, [line(product["sku"])], method["code"], **overrides)
+            for _ in range(count)]
+
+
+def act(client: httpx.Client, order: JsonObject, action: str, **body: Any) -> JsonObject:
+    """Pay, ship or cancel an order; return it as answered."""
+    response = client.post(f"/v1/orders/{order['id']}/{action}", json=body or None)
+    assert response.status_code == 200, response.text
+    changed: JsonObject = response.json()
+    return changed
+
+
+def varied_shop(client: httpx.Client) -> list[JsonObject]:
+    """Orders in every status, with several products, quantities and shipping methods.
+
+    Returns the orders as GET shows them now, oldest first.
+    """
+    products = [create_product(client, price=price, stock=200)
+                for price in (4990, 1250, 99, 31_999)]
+    methods = [create_shipping_method(client, price=price) for price in (495, 0, 1290)]
+    orders = []
+    for index in range(14):
+        lines = [line(products[(index + k) % len(products)]["sku"], quantity=1 + (index + k) % 3)
+                 for k in range(1 + index % 3)]
+        orders.append(place_order(client, lines, methods[index % len(methods)]["code"],
+                                  customer=customer(name=f"Buyer {index}")))
+    for index, order in enumerate(orders):
+        if index % 4 in (1, 2):
+            act(client, order, "pay", payment_reference=f"PAY-{index}")
+        if index % 4 == 2:
+            act(client, order, "ship", tracking_number=f"TRACK-{index}")
+        if index % 4 == 3 or index % 7 == 1:  # pending ones and a paid one cancelled
+            act(client, order, "cancel", reason=f"reason {index}")
+    return [get_json(client, f"/v1/orders/{order['id']}") for order in orders]
+
+
+def figures(orders: Iterable[JsonObject]) -> JsonObject:
+    """The number of orders and the sum of each money field, as the report shows them."""
+    chosen = list(orders)
+    return {"orders": len(chosen), **{key: sum(o[key] for o in chosen) for key in MONEY}}

@@ -1,0 +1,340 @@
+"""examples/billing_sync.py against a real two-worker server: exactly once despite kill -9.
+
+The script follows GET /v1/events into DIR/ledger.ndjson (one line per order event) and
+DIR/checkpoint.json. These tests run it as a separate process, the way a billing team
+would, kill it with SIGKILL at random moments while orders change, and compare its
+ledger with the store's own feed.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.builders import JsonObject, create_product, create_shipping_method, line, place_order
+from tests.e2e.live import TIMEOUT_S, events_after, serving
+from tests.servers import Server, free_port
+
+SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "billing_sync.py"
+ORDER_EVENT_TYPES = {"OrderPlaced", "OrderPaid", "OrderShipped", "OrderCancelled"}
+PROGRESS = "synced up to position "
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Server]:
+    """One two-worker server per backend; every test syncs the whole store from 0."""
+    with serving(module_database_url, tmp_path_factory.mktemp("server")) as running:
+        yield running
+
+
+# -- running the script --------------------------------------------------------------------
+
+
+def command(server: Server, state_dir: Path, *options: str) -> list[str]:
+    return [sys.executable, str(SCRIPT), "--url", server.base_url, "--state-dir",
+            str(state_dir), *options]
+
+
+def sync_once(server: Server, state_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """Run the script to catch up and exit."""
+    return subprocess.run(command(server, state_dir, "--once", *options), capture_output=True,
+                          text=True, timeout=TIMEOUT_S, check=False)
+
+
+class Running:
+    """The script polling in the background; its stderr lines arrive on `lines`."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stderr: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for text in self.process.stderr:
+            self.stderr.append(text)
+            self.lines.put(text)
+
+    def next_progress(self, timeout: float = TIMEOUT_S) -> int:
+        """Wait for the next "synced up to position N" line; N."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                text = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"no progress within {timeout} s (exit status "
+                                     f"{self.process.poll()}):\n{''.join(self.stderr)}"
+                                     ) from None
+            if PROGRESS in text:
+                return int(text.split(PROGRESS)[1].split()[0])
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup of any kind."""
+        self.process.kill()
+        self.process.wait(timeout=TIMEOUT_S)
+        self._reader.join(timeout=TIMEOUT_S)
+
+
+def ledger(state_dir: Path) -> list[JsonObject]:
+    """Every ledger line, parsed (a torn or doubled line fails here or in the comparison)."""
+    text = (state_dir / "ledger.ndjson").read_text(encoding="utf-8")
+    assert text == "" or text.endswith("\n"), f"torn last line: {text[-80:]!r}"
+    return [json.loads(raw) for raw in text.splitlines()]
+
+
+def checkpoint(state_dir: Path) -> JsonObject:
+    saved: JsonObject = json.loads((state_dir / "checkpoint.json").read_text(encoding="utf-8"))
+    return saved
+
+
+def order_events(client: httpx.Client) -> list[tuple[str, str, int]]:
+    """(order_id, type, position) of every order event in the store, in feed order."""
+    return [(event["data"]["order_id"], event["type"], event["position"])
+            for event in events_after(client) if event["stream_id"].startswith("order-")]
+
+
+def as_recorded(lines: list[JsonObject]) -> list[tuple[str, str, int]]:
+    return [(entry["order_id"], entry["type"], entry["event_position"]) for entry in lines]
+
+
+# -- writing orders meanwhile --------------------------------------------------------------
+
+
+def change_orders_until(stop: threading.Event, base_url: str, seed: int) -> int:
+    """Place orders and pay/ship/cancel them (plus restocks) until `stop`; orders placed.
+
+    About 30 orders a second, so that the feed keeps growing however long the test runs.
+    """
+    rng = random.Random(seed)
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT_S) as client:
+        sku = create_product(client, stock=100_000)["sku"]
+        method = create_shipping_method(client)["code"]
+        placed = 0
+        while not stop.wait(0.02):
+            order = place_order(client, [line(sku, rng.randint(1, 3))], method)
+            placed += 1
+            steps = rng.choice([[], ["pay"], ["pay", "ship"], ["cancel"], ["pay", "cancel"]])
+            for step in steps:
+                answer = client.post(f"/v1/orders/{order['id']}/{step}")
+                assert answer.status_code == 200, answer.text
+            if rng.random() < 0.2:
+                restock = client.post(f"/v1/products/{sku}/restock", json={"quantity": 5})
+                assert restock.status_code == 200, restock.text
+        return placed
+
+
+def place_paid_order(client: httpx.Client) -> JsonObject:
+    sku = create_product(client, stock=5)["sku"]
+    order = place_order(client, [line(sku, 1)], create_shipping_method(client)["code"])
+    assert client.post(f"/v1/orders/{order['id']}/pay").status_code == 200
+    return order
+
+
+# -- exactly once under kill -9 ------------------------------------------------------------
+
+
+def test_a_sync_killed_again_and_again_while_orders_change_records_each_order_event_once(
+    server: Server, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "billing"
+    rng = random.Random()
+    kills: list[str] = []
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        writer = pool.submit(change_orders_until, stop, server.base_url, rng.randrange(10**6))
+        try:
+            for round_ in range(10):
+                if writer.done():
+                    writer.result()  # its failure, if it stopped early
+                sync = Running(command(server, state_dir, "--interval", "0.2", "--batch", "7"))
+                if round_ % 3 == 0:
+                    # Right after it reported progress: that position must be durable.
+                    reported = sync.next_progress()
+                    sync.kill()
+                    assert checkpoint(state_dir)["after"] >= reported, sync.stderr
+                    kills.append(f"after progress {reported}")
+                else:
+                    delay = rng.uniform(0.0, 0.8)
+                    time.sleep(delay)
+                    sync.kill()
+                    kills.append(f"after {delay:.2f} s")
+        finally:
+            stop.set()
+        placed = writer.result(timeout=TIMEOUT_S)
+
+    final = sync_once(server, state_dir)
+
+    assert final.returncode == 0, final.stderr
+    assert "caught up at position" in final.stderr
+    lines = ledger(state_dir)
+    assert as_recorded(lines) == order_events(server.client), kills
+    positions = [entry["event_position"] for entry in lines]
+    assert positions == sorted(set(positions))
+    assert placed > 10, "the writer hardly ran while the sync was killed"
+
+
+def test_each_orders_last_ledger_line_has_its_current_status_number_total_and_currency(
+    server: Server, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "billing"
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        writer = pool.submit(change_orders_until, stop, server.base_url, 7)
+        sync = Running(command(server, state_dir, "--interval", "0.2", "--batch", "5"))
+        time.sleep(1.0)
+        sync.kill()
+        stop.set()
+        writer.result(timeout=TIMEOUT_S)
+
+    assert sync_once(server, state_dir).returncode == 0
+
+    last: dict[str, JsonObject] = {}
+    for entry in ledger(state_dir):
+        last[entry["order_id"]] = entry
+    assert last
+    for order_id, entry in last.items():
+        order = server.client.get(f"/v1/orders/{order_id}").json()
+        assert (entry["status"], entry["number"], entry["total"], entry["currency"]) == (
+            order["status"], order["number"], order["total"], order["currency"]), order_id
+
+
+def test_lines_written_after_the_last_checkpoint_are_replaced_not_repeated_on_restart(
+    server: Server, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "billing"
+    assert sync_once(server, state_dir).returncode == 0
+    before = checkpoint(state_dir)
+    for _ in range(3):
+        place_paid_order(server.client)
+    assert sync_once(server, state_dir).returncode == 0
+    complete = (state_dir / "ledger.ndjson").read_bytes()
+    assert len(complete) > before["ledger_bytes"]
+    # A kill between fsyncing the ledger and renaming the checkpoint leaves exactly this.
+    (state_dir / "checkpoint.json").write_text(json.dumps(before), encoding="utf-8")
+
+    again = sync_once(server, state_dir)
+
+    assert again.returncode == 0, again.stderr
+    assert f"dropped {len(complete) - before['ledger_bytes']} bytes" in again.stderr
+    assert (state_dir / "ledger.ndjson").read_bytes() == complete
+
+
+def test_a_torn_last_line_is_dropped_on_restart(server: Server, tmp_path: Path) -> None:
+    state_dir = tmp_path / "billing"
+    place_paid_order(server.client)
+    assert sync_once(server, state_dir).returncode == 0
+    synced = (state_dir / "ledger.ndjson").read_bytes()
+    whole_line = synced.splitlines(keepends=True)[-1]
+    with (state_dir / "ledger.ndjson").open("ab") as file:
+        file.write(whole_line[: len(whole_line) // 2])
+    order = place_paid_order(server.client)
+
+    again = sync_once(server, state_dir)
+
+    assert again.returncode == 0, again.stderr
+    assert f"dropped {len(whole_line) // 2} bytes" in again.stderr
+    lines = ledger(state_dir)
+    assert (state_dir / "ledger.ndjson").read_bytes().startswith(synced)
+    assert as_recorded(lines) == order_events(server.client)
+    assert [entry["type"] for entry in lines if entry["order_id"] == order["id"]] == [
+        "OrderPlaced", "OrderPaid"]
+
+
+def test_a_ledger_shorter_than_its_checkpoint_stops_the_sync_instead_of_guessing(
+    server: Server, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "billing"
+    place_paid_order(server.client)
+    assert sync_once(server, state_dir).returncode == 0
+    (state_dir / "ledger.ndjson").write_bytes(b"")
+
+    again = sync_once(server, state_dir)
+
+    assert again.returncode == 1
+    assert "was truncated or replaced" in again.stderr
+    assert (state_dir / "ledger.ndjson").read_bytes() == b""
+
+
+# -- errors and progress -------------------------------------------------------------------
+
+
+def test_progress_names_the_position_synced_and_once_exits_zero_when_caught_up(
+    server: Server, tmp_path: Path
+) -> None:
+    place_paid_order(server.client)
+    end = events_after(server.client)[-1]["position"]
+
+    result = sync_once(server, tmp_path / "billing")
+
+    assert result.returncode == 0, result.stderr
+    assert f"{PROGRESS}{end} (" in result.stderr
+    assert f"caught up at position {end}" in result.stderr
+    assert checkpoint(tmp_path / "billing")["after"] == end
+
+
+def test_an_unreachable_service_on_first_start_exits_2_saying_what_to_fix(
+    tmp_path: Path,
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--url", url, "--state-dir", str(tmp_path / "b"), "--once"],
+        capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+
+    assert result.returncode == 2
+    assert f"cannot reach {url}" in result.stderr
+    assert "order-service serve" in result.stderr
+    assert "--url" in result.stderr
+
+
+def test_a_second_sync_on_the_same_state_directory_is_refused(
+    server: Server, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "billing"
+    first = Running(command(server, state_dir, "--interval", "0.2"))
+    try:
+        first.next_progress()
+
+        second = sync_once(server, state_dir)
+
+        assert second.returncode == 1
+        assert "another billing_sync is already using" in second.stderr
+    finally:
+        first.kill()
+
+
+def test_a_sync_keeps_retrying_while_the_service_is_down_and_misses_nothing_after(
+    server: Server, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "billing"
+    sync = Running(command(server, state_dir, "--interval", "0.2"))
+    try:
+        sync.next_progress()
+        server.kill()
+        time.sleep(1.0)
+        assert sync.process.poll() is None, "".join(sync.stderr)
+        server.start()
+        order = place_paid_order(server.client)
+        end = events_after(server.client)[-1]["position"]
+        while sync.next_progress() < end:
+            pass
+    finally:
+        sync.kill()
+
+    assert any("retrying in" in text for text in sync.stderr)
+    lines = ledger(state_dir)
+    assert as_recorded(lines) == order_events(server.client)
+    assert order["id"] in {entry["order_id"] for entry in lines}

@@ -1,0 +1,829 @@
+"""The order history export (GET /v1/orders/export) as a billing system uses it."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from order_service.api.app import create_app
+from order_service.eventstore.engine import make_engine
+from order_service.export import CSV_COLUMNS
+from order_service.settings import Settings
+from tests.e2e.builders import (
+    JsonObject,
+    address,
+    create_product,
+    create_shipping_method,
+    customer,
+    get_json,
+    line,
+    place_order,
+)
+from tests.e2e.expectations import assert_problem
+from tests.e2e.exports import (
+    EXPORT,
+    act,
+    csv_rows,
+    expected_csv_rows,
+    exported_orders,
+    ndjson_records,
+    next_link,
+    place_orders,
+    walk_by_cursor,
+    walk_by_link,
+)
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+CSV = "text/csv"
+
+
+def _media_type(response: Any) -> str:
+    return str(response.headers["content-type"]).split(";")[0].strip()
+
+
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _numbers(orders: list[JsonObject]) -> list[int]:
+    return [order["number"] for order in orders]
+
+
+def _all_statuses(client: TestClient) -> dict[str, JsonObject]:
+    """One order in each status (placed in this order), as GET shows it."""
+    pending, paid, shipped, cancelled = place_orders(client, 4)
+    act(client, paid, "pay", payment_reference="TR-1")
+    act(client, shipped, "pay")
+    act(client, shipped, "ship", tracking_number="1Z999")
+    act(client, cancelled, "cancel", reason="customer changed their mind")
+    return {name: get_json(client, f"/v1/orders/{order['id']}") for name, order in
+            (("pending_payment", pending), ("paid", paid), ("shipped", shipped),
+             ("cancelled", cancelled))}
+
+
+# -- formats ------------------------------------------------------------------------------
+
+
+def test_a_json_page_lists_orders_oldest_first_with_no_next_cursor_on_the_last_page(
+    client: TestClient,
+) -> None:
+    placed = place_orders(client, 3)
+
+    response = client.get(EXPORT, headers={"accept": JSON})
+
+    assert response.status_code == 200, response.text
+    assert _media_type(response) == JSON
+    assert response.json().keys() == {"items", "next_cursor"}
+    assert [item["id"] for item in response.json()["items"]] == [o["id"] for o in placed]
+    assert response.json()["next_cursor"] is None
+    assert "link" not in response.headers
+
+
+def test_each_exported_order_equals_the_order_as_get_shows_it(client: TestClient) -> None:
+    orders = _all_statuses(client)
+    product_a, product_b = create_product(client, price=1250), create_product(client, price=99)
+    method = create_shipping_method(client, price=0)
+    several_lines = place_order(client, [line(product_a["sku"], 2), line(product_b["sku"], 5)],
+                                method["code"], customer=customer(phone=None))
+
+    items = client.get(EXPORT).json()["items"]
+
+    expected = [*orders.values(), get_json(client, f"/v1/orders/{several_lines['id']}")]
+    assert items == expected
+
+
+def test_an_exported_order_carries_the_time_of_each_status_change_and_the_cancel_reason(
+    client: TestClient,
+) -> None:
+    order = place_orders(client, 1)[0]
+    paid = act(client, order, "pay")
+    cancelled = act(client, order, "cancel", reason="fraud suspected")
+
+    (item,) = client.get(EXPORT).json()["items"]
+
+    assert item["placed_at"] == order["placed_at"]
+    assert item["paid_at"] == paid["paid_at"] is not None
+    assert item["cancelled_at"] == cancelled["cancelled_at"] is not None
+    assert item["shipped_at"] is None
+    assert item["updated_at"] == cancelled["cancelled_at"]
+    assert item["cancel_reason"] == "fraud suspected"
+    assert _moment(item["placed_at"]) < _moment(item["paid_at"]) < _moment(item["cancelled_at"])
+
+
+def test_ndjson_has_one_order_per_line_equal_to_the_json_items(client: TestClient) -> None:
+    _all_statuses(client)
+    items = client.get(EXPORT, params={"format": "json"}).json()["items"]
+
+    response = client.get(EXPORT, headers={"accept": NDJSON})
+
+    assert response.status_code == 200, response.text
+    assert _media_type(response) == NDJSON
+    assert ndjson_records(response.text) == items
+
+
+def test_csv_has_the_documented_header_and_one_row_per_order_line(client: TestClient) -> None:
+    one_line = place_orders(client, 1)[0]
+    products = [create_product(client) for _ in range(3)]
+    method = create_shipping_method(client)
+    three_lines = place_order(client, [line(p["sku"], 2) for p in products], method["code"])
+
+    response = client.get(EXPORT, headers={"accept": CSV})
+
+    assert response.status_code == 200, response.text
+    assert _media_type(response) == CSV
+    assert "charset=utf-8" in response.headers["content-type"].replace(" ", "").lower()
+    header, rows = csv_rows(response.text)
+    assert header == list(CSV_COLUMNS)
+    assert [(row["id"], row["line_sku"]) for row in rows] == [
+        (one_line["id"], one_line["lines"][0]["sku"]),
+        *((three_lines["id"], sold["sku"]) for sold in three_lines["lines"]),
+    ]
+
+
+def test_csv_cells_hold_the_order_including_status_times_and_cancel_reason(
+    client: TestClient,
+) -> None:
+    orders = list(_all_statuses(client).values())
+    product_a, product_b = create_product(client, price=1250), create_product(client, price=99)
+    method = create_shipping_method(client, price=0)
+    several = place_order(client, [line(product_a["sku"], 2), line(product_b["sku"], 5)],
+                          method["code"], customer=customer(phone=None))
+    orders.append(get_json(client, f"/v1/orders/{several['id']}"))
+
+    _, rows = csv_rows(client.get(EXPORT, params={"format": "csv"}).text)
+
+    assert rows == [row for order in orders for row in expected_csv_rows(order)]
+    cancelled = next(row for row in rows if row["status"] == "cancelled")
+    assert cancelled["cancel_reason"] == "customer changed their mind"
+    assert cancelled["cancelled_at"] == orders[3]["cancelled_at"]
+    shipped = next(row for row in rows if row["status"] == "shipped")
+    assert shipped["paid_at"]
+    assert shipped["shipped_at"] == orders[2]["shipped_at"]
+
+
+FORMULAS = ("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A9)")
+FREE_TEXT_COLUMNS = ("customer_name", "line_name", "shipping_method_name", "cancel_reason",
+                     "shipping_line1", "billing_city", "payment_reference")
+
+
+def test_csv_text_a_spreadsheet_would_run_as_a_formula_is_escaped(client: TestClient) -> None:
+    for formula in FORMULAS:
+        product = create_product(client, name=formula)
+        method = create_shipping_method(client, name=formula)
+        order = place_order(client, [line(product["sku"])], method["code"],
+                            customer=customer(name=formula),
+                            shipping_address=address(line1=formula),
+                            billing_address=address(city=formula))
+        act(client, order, "pay", payment_reference=formula)
+        act(client, order, "cancel", reason=formula)
+
+    _, rows = csv_rows(client.get(EXPORT, params={"format": "csv"}).text)
+
+    assert [[row[column] for column in FREE_TEXT_COLUMNS] for row in rows] == [
+        ["'" + formula] * len(FREE_TEXT_COLUMNS) for formula in FORMULAS]
+
+
+def test_an_empty_export_is_an_empty_page_in_every_format(client: TestClient) -> None:
+    as_json = client.get(EXPORT, params={"format": "json"})
+    as_ndjson = client.get(EXPORT, params={"format": "ndjson"})
+    as_csv = client.get(EXPORT, params={"format": "csv"})
+
+    assert as_json.json() == {"items": [], "next_cursor": None}
+    assert as_ndjson.text == ""
+    assert csv_rows(as_csv.text) == (list(CSV_COLUMNS), [])
+    assert all("link" not in r.headers for r in (as_json, as_ndjson, as_csv))
+
+
+def test_the_export_is_streamed_rather_than_buffered(client: TestClient) -> None:
+    place_orders(client, 3)
+
+    responses = {name: client.get(EXPORT, params={"format": name})
+                 for name in ("json", "ndjson", "csv")}
+
+    # A buffered answer declares its length up front; a streamed one cannot.
+    assert {name: (r.status_code, r.headers.get("content-length"))
+            for name, r in responses.items()} == dict.fromkeys(responses, (200, None))
+
+
+# -- negotiation --------------------------------------------------------------------------
+
+
+ACCEPT_CHOICES = {
+    "application/json": JSON,
+    "application/x-ndjson": NDJSON,
+    "application/ndjson": NDJSON,
+    "text/csv": CSV,
+    "text/*": CSV,
+    "application/*": JSON,
+    "*/*": JSON,
+    "": JSON,
+    "Text/CSV; charset=utf-8": CSV,
+}
+Q_VALUE_CHOICES = {
+    "application/x-ndjson;q=0.5, text/csv;q=0.9": CSV,
+    "text/csv;q=0.2, application/json;q=0.8": JSON,
+    "application/json;q=0.1, application/x-ndjson": NDJSON,
+    "image/png, text/html, text/csv;q=0.3": CSV,
+    "text/csv;q=0, application/x-ndjson;q=0.1": NDJSON,
+    "text/html, */*;q=0.1": JSON,
+}
+
+
+def _chosen(client: TestClient, accepts: dict[str, str], **params: str) -> dict[str, Any]:
+    """What each Accept value got: the media type, or the status if not 200."""
+    chosen = {}
+    for accept in accepts:
+        response = client.get(EXPORT, params=params, headers={"accept": accept})
+        chosen[accept] = _media_type(response) if response.status_code == 200 else response
+    return chosen
+
+
+def test_accept_chooses_the_format(client: TestClient) -> None:
+    place_orders(client, 1)
+
+    assert _chosen(client, ACCEPT_CHOICES) == ACCEPT_CHOICES
+
+
+def test_the_acceptable_format_with_the_highest_q_value_wins(client: TestClient) -> None:
+    place_orders(client, 1)
+
+    assert _chosen(client, Q_VALUE_CHOICES) == Q_VALUE_CHOICES
+
+
+def test_a_format_refused_by_name_is_not_sent_for_a_wildcard(client: TestClient) -> None:
+    place_orders(client, 1)
+
+    response = client.get(EXPORT, headers={"accept": "application/json;q=0, */*"})
+
+    assert response.status_code == 200, response.text
+    assert _media_type(response) in (NDJSON, CSV)
+
+
+def test_the_format_parameter_overrides_accept(client: TestClient) -> None:
+    place_orders(client, 1)
+    cases = {("text/csv", "ndjson"): NDJSON, ("application/x-ndjson", "csv"): CSV,
+             ("text/csv", "json"): JSON, ("image/png", "csv"): CSV}
+
+    chosen = {(accept, name): _media_type(client.get(
+        EXPORT, params={"format": name}, headers={"accept": accept})) for accept, name in cases}
+
+    assert chosen == cases
+
+
+def test_no_acceptable_format_is_a_406_problem(client: TestClient) -> None:
+    for accept in ("image/png", "text/html", "application/xml", "*/*;q=0",
+                   "text/csv;q=0, application/json;q=0"):
+        response = client.get(EXPORT, headers={"accept": accept})
+
+        problem = assert_problem(response, 406)
+        assert "format=" in problem["detail"], accept
+
+
+def test_an_unknown_format_parameter_is_a_422_problem(client: TestClient) -> None:
+    response = client.get(EXPORT, params={"format": "xml"})
+
+    assert_problem(response, 422)
+
+
+def test_the_answer_tells_caches_it_varies_by_accept(client: TestClient) -> None:
+    response = client.get(EXPORT, headers={"accept": CSV})
+
+    assert response.status_code == 200, response.text
+    vary = [part.strip().lower() for part in response.headers.get("vary", "").split(",")]
+    assert "accept" in vary
+
+
+# -- page size ----------------------------------------------------------------------------
+
+
+def test_a_page_holds_100_orders_unless_told_otherwise(client: TestClient) -> None:
+    placed = place_orders(client, 101)
+
+    first = client.get(EXPORT)
+    second = client.get(next_link(first) or "")
+
+    assert _numbers(first.json()["items"]) == _numbers(placed[:100])
+    assert _numbers(second.json()["items"]) == [placed[100]["number"]]
+    assert second.json()["next_cursor"] is None
+
+
+def test_a_page_may_hold_up_to_1000_orders(client: TestClient) -> None:
+    placed = place_orders(client, 12)
+
+    response = client.get(EXPORT, params={"limit": 1000})
+
+    assert response.status_code == 200, response.text
+    assert _numbers(response.json()["items"]) == _numbers(placed)
+    assert "link" not in response.headers
+
+
+def test_a_limit_outside_1_to_1000_is_a_422_problem(client: TestClient) -> None:
+    for limit in ("1001", "0", "-1", "ten", "2.5"):
+        response = client.get(EXPORT, params={"limit": limit})
+
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["parameter"] == "limit", limit
+
+
+# -- walking pages ------------------------------------------------------------------------
+
+
+def test_following_the_link_headers_gives_every_order_once_in_number_order(
+    client: TestClient,
+) -> None:
+    placed = place_orders(client, 10)
+
+    pages = walk_by_link(client, limit=3)
+
+    assert [len(page.json()["items"]) for page in pages] == [3, 3, 3, 1]
+    numbers = [item["number"] for page in pages for item in page.json()["items"]]
+    assert numbers == _numbers(placed)
+
+
+def test_following_next_cursor_gives_every_order_once_in_number_order(
+    client: TestClient,
+) -> None:
+    placed = place_orders(client, 10)
+
+    pages = walk_by_cursor(client, limit=4)
+
+    assert [len(page["items"]) for page in pages] == [4, 4, 2]
+    assert [item["number"] for page in pages for item in page["items"]] == _numbers(placed)
+
+
+def test_the_next_link_is_absolute_and_keeps_the_filters_limit_and_format(
+    client: TestClient,
+) -> None:
+    place_orders(client, 3)
+    params = {"limit": "1", "format": "ndjson", "status": ["pending_payment", "paid"],
+              "placed_from": "2000-01-01T00:00:00Z"}
+
+    response = client.get(EXPORT, params=params)
+
+    link = urlsplit(next_link(response) or "")
+    assert (link.scheme, link.netloc, link.path) == ("http", "testserver", EXPORT)
+    query = parse_qs(link.query)
+    assert query.pop("cursor")
+    assert query == {key: value if isinstance(value, list) else [value]
+                     for key, value in params.items()}
+
+
+def test_ndjson_pages_are_walked_by_their_link_headers(client: TestClient) -> None:
+    placed = place_orders(client, 7)
+
+    pages = walk_by_link(client, limit=3, format="ndjson")
+
+    assert [len(ndjson_records(page.text)) for page in pages] == [3, 3, 1]
+    ids = [record["id"] for page in pages for record in ndjson_records(page.text)]
+    assert ids == [order["id"] for order in placed]
+
+
+def test_csv_pages_are_walked_by_their_link_headers(client: TestClient) -> None:
+    placed = place_orders(client, 7)
+
+    pages = walk_by_link(client, limit=3, format="csv")
+
+    assert [len(csv_rows(page.text)[1]) for page in pages] == [3, 3, 1]
+    ids = [row["id"] for page in pages for row in csv_rows(page.text)[1]]
+    assert ids == [order["id"] for order in placed]
+
+
+def test_a_last_page_that_is_full_has_no_next_page(client: TestClient) -> None:
+    place_orders(client, 6)
+
+    pages = walk_by_link(client, limit=3)
+
+    assert [len(page.json()["items"]) for page in pages] == [3, 3]
+    assert pages[-1].json()["next_cursor"] is None
+
+
+def test_a_cursor_continues_after_its_page_whatever_the_next_limit(client: TestClient) -> None:
+    placed = place_orders(client, 8)
+    cursor = client.get(EXPORT, params={"limit": 2}).json()["next_cursor"]
+
+    response = client.get(EXPORT, params={"limit": 5, "cursor": cursor})
+
+    assert _numbers(response.json()["items"]) == _numbers(placed[2:7])
+
+
+# -- filters ------------------------------------------------------------------------------
+
+
+def test_the_status_filter_keeps_only_orders_in_that_status(client: TestClient) -> None:
+    orders = _all_statuses(client)
+
+    exported = {status: exported_orders(client, status=status) for status in orders}
+
+    assert exported == {status: [order] for status, order in orders.items()}
+
+
+def test_several_statuses_may_be_repeated_or_comma_separated(client: TestClient) -> None:
+    orders = _all_statuses(client)
+    spellings = (("paid", "cancelled"), ("paid,cancelled",), ("cancelled, paid",),
+                 ("paid", "cancelled,paid"))
+
+    exported = {spelling: exported_orders(client, status=list(spelling))
+                for spelling in spellings}
+
+    assert exported == {spelling: [orders["paid"], orders["cancelled"]]
+                        for spelling in spellings}
+
+
+def test_an_unknown_status_is_a_422_problem(client: TestClient) -> None:
+    for status in ("refunded", "paid,refunded", "PAID"):
+        response = client.get(EXPORT, params={"status": status})
+
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["parameter"] == "status", status
+
+
+def test_placed_from_is_inclusive_and_placed_to_exclusive(client: TestClient) -> None:
+    placed = place_orders(client, 5)
+
+    items = exported_orders(client, placed_from=placed[1]["placed_at"],
+                            placed_to=placed[3]["placed_at"])
+
+    assert _numbers(items) == _numbers(placed[1:3])
+
+
+def test_an_instant_just_after_placed_at_leaves_that_order_out_of_placed_from(
+    client: TestClient,
+) -> None:
+    placed = place_orders(client, 3)
+    just_after = _moment(placed[1]["placed_at"]) + timedelta(microseconds=1)
+
+    items = exported_orders(client, placed_from=_iso(just_after))
+
+    assert _numbers(items) == [placed[2]["number"]]
+
+
+def test_times_without_a_zone_are_utc_and_offsets_are_honoured(client: TestClient) -> None:
+    placed = place_orders(client, 3)
+    moment = _moment(placed[1]["placed_at"]).astimezone(UTC)
+    spellings = {"no zone": moment.replace(tzinfo=None),
+                 "+02:00": moment.astimezone(timezone(timedelta(hours=2))),
+                 "-05:30": moment.astimezone(timezone(-timedelta(hours=5, minutes=30)))}
+
+    exported = {name: _numbers(exported_orders(client, placed_from=_iso(given)))
+                for name, given in spellings.items()}
+
+    assert exported == {name: _numbers(placed[1:]) for name in spellings}
+
+
+def test_updated_since_returns_the_orders_changed_at_or_after_the_moment(
+    client: TestClient,
+) -> None:
+    first, second, third, fourth = place_orders(client, 4)
+    paid = act(client, second, "pay")
+    act(client, fourth, "cancel")
+
+    items = exported_orders(client, updated_since=paid["updated_at"])
+
+    assert [item["id"] for item in items] == [second["id"], fourth["id"]]
+    assert first["id"] not in {item["id"] for item in items}
+    assert third["id"] not in {item["id"] for item in items}
+
+
+def test_updated_since_just_after_a_change_leaves_that_order_out(client: TestClient) -> None:
+    first, second = place_orders(client, 2)
+    paid = act(client, first, "pay")
+    just_after = _moment(paid["updated_at"]) + timedelta(microseconds=1)
+
+    items = exported_orders(client, updated_since=_iso(just_after))
+
+    assert items == []
+    assert _moment(second["updated_at"]) < _moment(paid["updated_at"])
+
+
+def test_the_filters_combine(client: TestClient) -> None:
+    placed = place_orders(client, 6)
+    for order in placed[:5]:
+        act(client, order, "pay")
+    act(client, placed[1], "ship")
+    moment = act(client, placed[2], "cancel")["updated_at"]
+    act(client, placed[3], "ship")
+
+    items = exported_orders(client, status=["shipped", "cancelled"],
+                            placed_from=placed[1]["placed_at"], placed_to=placed[5]["placed_at"],
+                            updated_since=moment)
+
+    assert _numbers(items) == [placed[2]["number"], placed[3]["number"]]
+
+
+def test_a_time_that_is_not_iso_8601_is_a_422_problem(client: TestClient) -> None:
+    for parameter in ("placed_from", "placed_to", "updated_since"):
+        for value in ("yesterday", "0.5", "2026-13-01", "1700000000"):
+            response = client.get(EXPORT, params={parameter: value})
+
+            problem = assert_problem(response, 422)
+            assert problem["errors"][0]["parameter"] == parameter, value
+
+
+def test_walking_a_filtered_export_keeps_the_filter_on_every_page(client: TestClient) -> None:
+    placed = place_orders(client, 9)
+    kept = [act(client, order, "pay") for order in placed[::2]]
+    act(client, placed[1], "cancel")
+
+    pages = walk_by_link(client, limit=2, status=["paid", "shipped"])
+
+    assert [len(page.json()["items"]) for page in pages] == [2, 2, 1]
+    ids = [item["id"] for page in pages for item in page.json()["items"]]
+    assert ids == [order["id"] for order in kept]
+
+
+# -- cursors ------------------------------------------------------------------------------
+
+
+def _cursor_of(client: TestClient, **params: Any) -> str:
+    cursor: str = client.get(EXPORT, params={"limit": 1, **params}).json()["next_cursor"]
+    assert cursor
+    return cursor
+
+
+def _assert_bad_cursor(response: Any) -> None:
+    problem = assert_problem(response, 400)
+    assert problem["type"] == "urn:order-service:problem:bad-cursor"
+    assert problem["errors"][0]["parameter"] == "cursor"
+
+
+def test_a_garbled_cursor_is_a_400_problem(client: TestClient) -> None:
+    place_orders(client, 2)
+
+    for cursor in ("abc", "", ".", "abc.def", "not a cursor!", "ZXhwb3J0LTE6Mg",
+                   "ZXhwb3J0LTE6Mg.", "%00", "é.é", "A" * 5000):
+        _assert_bad_cursor(client.get(EXPORT, params={"cursor": cursor}))
+
+
+def _edited(cursor: str, edit: Callable[[str], str]) -> str:
+    encoded, signature = cursor.split(".")
+    payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    forged = base64.urlsafe_b64encode(edit(payload).encode()).decode().rstrip("=")
+    return f"{forged}.{signature}"
+
+
+EDITS: tuple[Callable[[str], str], ...] = (
+    lambda payload: payload[: payload.rindex(":") + 1] + "0",  # back to the start
+    lambda payload: payload[: payload.rindex(":") + 1] + "3",  # skip ahead
+    lambda payload: "export-" + payload.partition(":")[2],  # another listing
+)
+
+
+def test_an_edited_cursor_is_a_400_problem(client: TestClient) -> None:
+    place_orders(client, 5)
+    cursor = _cursor_of(client)
+
+    for edit in EDITS:
+        _assert_bad_cursor(client.get(EXPORT, params={"cursor": _edited(cursor, edit)}))
+
+
+def test_a_cursor_with_another_signature_is_a_400_problem(client: TestClient) -> None:
+    place_orders(client, 3)
+    first, second = _cursor_of(client), client.get(
+        EXPORT, params={"limit": 2}).json()["next_cursor"]
+
+    forged = first.split(".")[0] + "." + second.split(".")[1]
+
+    _assert_bad_cursor(client.get(EXPORT, params={"cursor": forged}))
+
+
+OTHER_FILTERS: tuple[tuple[dict[str, str], dict[str, str]], ...] = (
+    ({"status": "pending_payment"}, {"status": "paid"}),
+    ({"status": "pending_payment"}, {}),
+    ({}, {"status": "pending_payment"}),
+    ({"status": "pending_payment"}, {"status": "pending_payment,paid"}),
+    ({"placed_from": "2000-01-01"}, {"placed_from": "2000-01-02"}),
+    ({"placed_to": "2999-01-01"}, {}),
+    ({"updated_since": "2000-01-01"}, {"placed_from": "2000-01-01"}),
+)
+
+
+def test_a_cursor_made_for_other_filters_is_a_400_problem(client: TestClient) -> None:
+    place_orders(client, 3)
+
+    for made_for, used_with in OTHER_FILTERS:
+        cursor = _cursor_of(client, **made_for)
+
+        _assert_bad_cursor(client.get(EXPORT, params={**used_with, "cursor": cursor}))
+
+
+def test_the_same_statuses_in_another_spelling_accept_the_cursor(client: TestClient) -> None:
+    placed = place_orders(client, 3)
+    act(client, placed[1], "pay")
+    cursor = _cursor_of(client, status=["paid", "pending_payment"])
+
+    response = client.get(EXPORT, params={"status": "pending_payment,paid", "cursor": cursor})
+
+    assert response.status_code == 200, response.text
+    assert _numbers(response.json()["items"]) == _numbers(placed[1:])
+
+
+def test_a_cursor_from_the_orders_list_is_a_400_problem(client: TestClient) -> None:
+    place_orders(client, 3)
+    cursor = client.get("/v1/orders", params={"limit": 1}).json()["next_cursor"]
+    assert cursor
+
+    _assert_bad_cursor(client.get(EXPORT, params={"cursor": cursor}))
+
+
+def test_an_export_cursor_is_refused_by_the_orders_list(client: TestClient) -> None:
+    place_orders(client, 3)
+
+    response = client.get("/v1/orders", params={"cursor": _cursor_of(client)})
+
+    _assert_bad_cursor(response)
+
+
+def test_a_cursor_signed_by_a_service_with_another_secret_is_a_400_problem(
+    client: TestClient, settings: Settings,
+) -> None:
+    place_orders(client, 3)
+    other = Settings(**{**settings.model_dump(), "cursor_secret": "another-shops-secret"})
+    with TestClient(create_app(other), raise_server_exceptions=False) as foreign:
+        cursor = _cursor_of(foreign)
+
+    _assert_bad_cursor(client.get(EXPORT, params={"cursor": cursor}))
+
+
+# -- stable paging under concurrent writes ------------------------------------------------
+
+
+class _Writer:
+    """Places orders and pays, ships and cancels old ones, a round per page walked."""
+
+    def __init__(self, client: TestClient, existing: list[JsonObject], sku: str, method: str
+                 ) -> None:
+        self.client, self.sku, self.method = client, sku, method
+        self.pending = [order["id"] for order in existing]
+        self.paid: list[str] = []
+        self.rounds = 0
+        self.pages_seen = 0
+        self.changed: set[str] = set()
+        self.done = threading.Event()
+        self.failure: BaseException | None = None
+        self.progress = threading.Condition()
+
+    def run(self) -> None:
+        try:
+            while not self.done.is_set() and self.rounds < 60 and len(self.pending) > 3:
+                self._one_round()
+                with self.progress:
+                    self.rounds += 1
+                    self.progress.notify_all()
+                    self.progress.wait_for(
+                        lambda: self.pages_seen >= self.rounds or self.done.is_set(), timeout=5)
+        except BaseException as error:
+            self.failure = error
+        finally:
+            with self.progress:
+                self.done.set()
+                self.progress.notify_all()
+
+    def _one_round(self) -> None:
+        placed = place_order(self.client, [line(self.sku)], self.method)
+        self.pending.append(placed["id"])
+        # Pay and cancel old pending orders from both ends (behind and ahead of the walk),
+        # ship or cancel a paid one.
+        self._change(self.pending.pop(0), "pay", self.paid)
+        self._change(self.pending.pop(len(self.pending) // 2), "cancel", None)
+        if len(self.paid) > 1:
+            self._change(self.paid.pop(0), "ship" if self.rounds % 2 else "cancel", None)
+
+    def _change(self, order_id: str, action: str, then: list[str] | None) -> None:
+        response = self.client.post(f"/v1/orders/{order_id}/{action}")
+        assert response.status_code == 200, response.text
+        self.changed.add(order_id)
+        if then is not None:
+            then.append(order_id)
+
+    def page_walked(self) -> None:
+        """Tell the writer a page was fetched; wait until it has changed things since."""
+        with self.progress:
+            self.pages_seen += 1
+            self.progress.notify_all()
+            self.progress.wait_for(lambda: self.rounds >= self.pages_seen or self.done.is_set(),
+                                   timeout=10)
+
+
+def _walk_while_writing(client: TestClient, **params: Any
+                        ) -> tuple[list[JsonObject], list[JsonObject], _Writer]:
+    """Walk the export by Link, 7 a page, while a thread places and changes orders.
+
+    Returns the orders walked, those that existed before the walk, and the writer.
+    """
+    product = create_product(client, stock=10_000)
+    method = create_shipping_method(client)
+    existing = [place_order(client, [line(product["sku"])], method["code"]) for _ in range(40)]
+    writer = _Writer(client, existing, product["sku"], method["code"])
+    thread = threading.Thread(target=writer.run, daemon=True)
+    thread.start()
+    walked: list[JsonObject] = []
+    url: str | None = EXPORT
+    try:
+        response = client.get(url, params={**params, "limit": 7})
+        while True:
+            assert response.status_code == 200, response.text
+            walked.extend(response.json()["items"])
+            writer.page_walked()
+            if (url := next_link(response)) is None:
+                break
+            response = client.get(url)
+    finally:
+        writer.done.set()
+        with writer.progress:
+            writer.progress.notify_all()
+        thread.join(timeout=30)
+    if writer.failure is not None:
+        raise writer.failure
+    assert writer.rounds >= 5, "the writer barely ran during the walk"
+    return walked, existing, writer
+
+
+def test_walking_pages_while_orders_are_placed_and_change_state_gives_each_order_once(
+    client: TestClient,
+) -> None:
+    walked, existing, writer = _walk_while_writing(client)
+
+    ids = [item["id"] for item in walked]
+    assert len(ids) == len(set(ids)), "an order was exported twice"
+    assert {o["id"] for o in existing} <= set(ids), "an order that existed was skipped"
+    assert _numbers(walked) == sorted(_numbers(walked))
+    # Each round paid an order that existed before the walk, and cancelled another.
+    assert len(writer.changed & {o["id"] for o in existing}) >= writer.rounds
+
+
+def test_walking_a_status_filter_while_orders_leave_it_skips_none_that_stayed(
+    client: TestClient,
+) -> None:
+    walked, existing, writer = _walk_while_writing(client, status="pending_payment")
+
+    ids = [item["id"] for item in walked]
+    assert len(ids) == len(set(ids)), "an order was exported twice"
+    stayed = {o["id"] for o in existing} - writer.changed
+    assert stayed <= set(ids), "an order that stayed pending was skipped"
+    assert {item["status"] for item in walked} == {"pending_payment"}
+    assert len(writer.changed & {o["id"] for o in existing}) >= writer.rounds
+
+
+# -- incremental sync -----------------------------------------------------------------------
+
+
+# updated_at is when a change was decided, which can be a little before it commits; a
+# sync by updated_since therefore asks again from a margin before its previous run (the
+# README's advice) and keeps the latest version of each order.
+LOOK_BACK = timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_an_incremental_sync_looking_back_a_margin_gets_a_change_that_committed_late(
+    client: TestClient, database_url_for_test: str,
+) -> None:
+    order = place_orders(client, 1)[0]
+    engine = make_engine(database_url_for_test, pool_size=2)
+    try:
+        with engine.connect() as holder, ThreadPoolExecutor(1) as pool:
+            # A slow commit: the payment is decided (and timestamped), then waits on the row.
+            holding = holder.begin()
+            holder.execute(text("SELECT 1 FROM orders WHERE id = :id FOR UPDATE"),
+                           {"id": order["id"]})
+            paying = pool.submit(client.post, f"/v1/orders/{order['id']}/pay")
+            _wait_for_a_lock_wait(engine)
+            sync_started = datetime.now(UTC)
+            first_sync = exported_orders(client, updated_since="2000-01-01T00:00:00Z")
+            holding.commit()
+            assert paying.result(timeout=30).status_code == 200
+    finally:
+        engine.dispose()
+    assert [item["status"] for item in first_sync] == ["pending_payment"]
+
+    second_sync = exported_orders(client, updated_since=_iso(sync_started - LOOK_BACK))
+
+    assert [(item["id"], item["status"]) for item in second_sync] == [(order["id"], "paid")]
+
+
+def _wait_for_a_lock_wait(engine: Any) -> None:
+    deadline = time.monotonic() + 10
+    with engine.connect() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.execute(text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+            if waiting.scalar_one():
+                return
+            probe.rollback()
+            time.sleep(0.02)
+    raise AssertionError("the payment never waited on the locked order row")
