@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from order_service.application.views import SalesReport, StatusFigures
 from order_service.domain.values import OrderStatus
@@ -27,8 +27,19 @@ class FiguresOut(BaseModel):
                    tax=money.tax, total=money.total)
 
 
+_FIGURES = {"orders": 2, "subtotal": 9980, "shipping": 990, "tax": 2304, "total": 13274}
+_NONE = {"orders": 0, "subtotal": 0, "shipping": 0, "tax": 0, "total": 0}
+
+
 class SalesReportOut(BaseModel):
     """Sales by status for orders placed in [from, to)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "currency": "EUR", "from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z",
+        "by_status": {"pending_payment": _FIGURES, "paid": _FIGURES, "shipped": _NONE,
+                      "cancelled": _NONE},
+        "collected": _FIGURES, "pending": _FIGURES, "cancelled": _NONE,
+    }]})
 
     currency: str
     placed_from: datetime | None = Field(alias="from", serialization_alias="from")
