@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from order_service.application.views import SalesReport, StatusFigures
 from order_service.domain.values import OrderStatus
@@ -27,8 +27,10 @@ class FiguresOut(BaseModel):
                    tax=money.tax, total=money.total)
 
 
-_FIGURES = {"orders": 2, "subtotal": 9980, "shipping": 990, "tax": 2304, "total": 13274}
-_NONE = {"orders": 0, "subtotal": 0, "shipping": 0, "tax": 0, "total": 0}
+_FIGURES: dict[str, JsonValue] = {
+    "orders": 2, "subtotal": 9980, "shipping": 990, "tax": 2304, "total": 13274,
+}
+_NONE: dict[str, JsonValue] = {"orders": 0, "subtotal": 0, "shipping": 0, "tax": 0, "total": 0}
 
 
 class SalesReportOut(BaseModel):
