@@ -12,19 +12,33 @@ from typing import Any, BinaryIO
 
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
 from order_service import __version__, export
 from order_service.application import queries
+from order_service.application.access import KeyNameTaken, Role, UnknownKeyName
 from order_service.application.views import OrderFilter, OrderView
 from order_service.domain.values import OrderStatus
+from order_service.eventstore.api_keys import SqlApiKeys
 from order_service.eventstore.engine import UnsupportedDatabase, database_url, make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.projections.rebuild import count_events, rebuild_projections
 from order_service.schema import SchemaOutOfDate, require_schema_at_head, upgrade_to_head
-from order_service.settings import get_settings
+from order_service.settings import Settings, get_settings
 from order_service.storage import SqlStorage
+
+FIRST_KEY_NAME = "first-merchant-key"
+FIRST_KEY_BANNER = """
+order-service: this store had no API key, so it made a merchant key for you.
+It is shown only this once; keep it somewhere safe:
+
+    {key}
+
+Send it as "Authorization: Bearer <key>" (the Authorize button in /docs takes it).
+More keys: order-service api-key create --role merchant|storefront --name NAME
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except (ValidationError, UnsupportedDatabase, SchemaOutOfDate, OSError,
-            OperationalError) as error:
+            OperationalError, KeyNameTaken, UnknownKeyName) as error:
         return _fail(_explain(error))
     return status
 
@@ -111,6 +125,20 @@ def _parser() -> argparse.ArgumentParser:
                            help="only orders changed at or after (UTC if no zone)")
     exporting.set_defaults(run=_export)
 
+    keys = commands.add_parser("api-key", help="create, list or revoke API keys")
+    key_commands = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser(
+        "create", help="make a key and print it (alone, on standard output) once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True, type=_key_name,
+                        help="a name to list and revoke it by, e.g. storefront-eu")
+    create.set_defaults(run=_create_key)
+    listing = key_commands.add_parser("list", help="names, roles, created, last used")
+    listing.set_defaults(run=_list_keys)
+    revoke = key_commands.add_parser("revoke", help="stop a key working, at once, everywhere")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=_revoke_key)
+
     purge = commands.add_parser(
         "purge-idempotency-keys",
         help="forget Idempotency-Keys older than ORDER_SERVICE_IDEMPOTENCY_KEY_TTL_SECONDS "
@@ -134,6 +162,9 @@ def _serve(args: argparse.Namespace) -> int:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
     _migrate(args)
+    first_key = ensure_a_first_key(get_settings())
+    if first_key is not None:
+        print(FIRST_KEY_BANNER.format(key=first_key), flush=True)
     uvicorn.run(
         "order_service.api.app:create_app",
         factory=True,
@@ -162,6 +193,73 @@ def _rebuild(_args: argparse.Namespace) -> int:
     print(f"rebuilt read models from {report.events} events: {report.orders} orders, "
           f"{report.products} products", file=sys.stderr)
     return 0
+
+
+def _key_name(text: str) -> str:
+    name = text.strip()
+    if not (0 < len(name) <= 100 and name.isprintable()):
+        raise argparse.ArgumentTypeError("a key name is 1 to 100 printable characters")
+    return name
+
+
+def _api_keys(settings: Settings) -> tuple[Engine, SqlApiKeys]:
+    engine = make_engine(settings.database_url, pool_size=1)
+    require_schema_at_head(engine)
+    return engine, SqlApiKeys(engine, lambda: datetime.now(UTC))
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    engine, keys = _api_keys(get_settings())
+    try:
+        token, info = keys.create(args.name, Role(args.role))
+    finally:
+        engine.dispose()
+    # The key alone on standard output, so `KEY=$(order-service api-key create ...)` works.
+    print(token)
+    print(f"created {info.role.value} key {info.name!r}; it is shown only now, "
+          "store it safely", file=sys.stderr)
+    return 0
+
+
+def _list_keys(_args: argparse.Namespace) -> int:
+    engine, keys = _api_keys(get_settings())
+    try:
+        rows = keys.list()
+    finally:
+        engine.dispose()
+    print(f"{'NAME':<24} {'ROLE':<10} {'KEY':<14} {'CREATED':<20} {'LAST USED':<20} STATE")
+    for key in rows:
+        state = "revoked " + _when(key.revoked_at) if key.revoked_at else "active"
+        print(f"{key.name:<24} {key.role.value:<10} {key.shown_prefix + '...':<14} "
+              f"{_when(key.created_at):<20} {_when(key.last_used_at) or 'never':<20} {state}")
+    return 0
+
+
+def _revoke_key(args: argparse.Namespace) -> int:
+    engine, keys = _api_keys(get_settings())
+    try:
+        info = keys.revoke(args.name)
+    finally:
+        engine.dispose()
+    print(f"revoked {info.role.value} key {info.name!r}; it is refused from now on",
+          file=sys.stderr)
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ensure_a_first_key(settings: Settings) -> str | None:
+    """On a store that never had a key, make a first merchant key; None otherwise."""
+    engine, keys = _api_keys(settings)
+    try:
+        if keys.list():
+            return None
+        token, _ = keys.create(FIRST_KEY_NAME, Role.MERCHANT)
+    finally:
+        engine.dispose()
+    return token
 
 
 def _moment(text: str) -> datetime:

@@ -32,6 +32,7 @@ from order_service.api.routers import (
     shipping_methods,
 )
 from order_service.application.handlers import Shop
+from order_service.eventstore.api_keys import SqlApiKeys
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.schema import require_schema_at_head
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.shop = Shop(storage, settings.shop_terms(), utc_now)
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
+            app.state.api_keys = SqlApiKeys(engine, utc_now)
+            app.state.keys_marked_used = {}
             async with anyio.create_task_group() as background:
                 background.start_soon(_purge_idempotency_keys_forever, engine, settings)
                 yield

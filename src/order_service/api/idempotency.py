@@ -17,8 +17,10 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from order_service.api.auth import PrincipalDep
 from order_service.api.deps import request_id
 from order_service.api.problems import error_response, problem_response
+from order_service.application.access import Principal
 from order_service.application.ports import AlreadyHandled, CommandContext, IdempotentRequest
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -81,6 +83,7 @@ class CommandRequest:
     key: str | None
     fingerprint: str
     record_refusal: Callable[[Exception], str]
+    api_key_id: str
 
     def context(self, answer: Callable[[T], Answer]) -> CommandContext:
         """The command context, remembering the answer `answer` gives if a key was sent."""
@@ -92,10 +95,11 @@ class CommandRequest:
                 record_result=lambda result: answer(result).recording(),
                 record_refusal=self.record_refusal,
             )
-        return CommandContext(self.correlation_id, self.caused_by, idempotency)
+        return CommandContext(self.correlation_id, self.caused_by, idempotency,
+                              api_key_id=self.api_key_id)
 
 
-async def command_request(request: Request) -> CommandRequest:
+async def command_request(request: Request, principal: PrincipalDep) -> CommandRequest:
     """Read the Idempotency-Key and fingerprint what the request asks for."""
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isascii()
@@ -105,11 +109,18 @@ async def command_request(request: Request) -> CommandRequest:
     route = request.scope.get("route")
     return CommandRequest(
         correlation_id=request_id(request),
-        caused_by=f"http {request.method} {getattr(route, 'path', request.url.path)}",
-        key=key,
+        caused_by=f"api-key {principal.name}: {request.method} "
+                  f"{getattr(route, 'path', request.url.path)}",
+        # Keys are the client's own: two API keys may both send "1" without colliding.
+        key=None if key is None else _scoped(principal, key),
         fingerprint=_fingerprint(request.method, request.url.path, body),
         record_refusal=_record_refusal,
+        api_key_id=principal.key_id,
     )
+
+
+def _scoped(principal: Principal, key: str) -> str:
+    return hashlib.sha256(f"{principal.key_id}\n{key}".encode()).hexdigest()
 
 
 def _record_refusal(error: Exception) -> str:

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from order_service.api.auth import Unauthenticated
 from order_service.api.cursors import BadCursor
 from order_service.api.export_params import NotAcceptable, ReversedPeriod, UnknownStatusFilter
+from order_service.application.access import Forbidden
 from order_service.application.ports import (
     ConcurrencyConflict,
     IdempotencyKeyReused,
@@ -276,6 +278,20 @@ def _reversed_period(_request: Request, error: Exception) -> JSONResponse:
                                     for name in names])
 
 
+def _unauthenticated(_request: Request, error: Exception) -> JSONResponse:
+    challenge = 'Bearer realm="order-service"'
+    if getattr(error, "key_given", False):
+        challenge += ', error="invalid_token"'
+    return problem_response(401, "unauthenticated", "Unauthorized", _sentence(str(error)),
+                            headers={"WWW-Authenticate": challenge})
+
+
+def _forbidden(_request: Request, error: Exception) -> JSONResponse:
+    roles = list(getattr(error, "roles_needed", ()))
+    return problem_response(403, "forbidden", "Forbidden", _sentence(str(error)),
+                            roles_needed=roles)
+
+
 def _unexpected(_request: Request | None, error: Exception) -> JSONResponse:
     # The full trace goes to the log for operators; the client learns only that it
     # was not their fault.
@@ -297,6 +313,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.OrderServiceError, _domain_error)
     for application_error in (ConcurrencyConflict, IdempotencyKeyReused, StorageUnavailable):
         app.add_exception_handler(application_error, _domain_error)
+    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(BadCursor, _bad_cursor)
     app.add_exception_handler(NotAcceptable, _not_acceptable)
     app.add_exception_handler(UnknownStatusFilter, _unknown_status)

@@ -86,6 +86,7 @@ class CommandContext:
     correlation_id: str
     caused_by: str
     idempotency: IdempotentRequest | None = None
+    api_key_id: str | None = None
 
 
 class EventStore(Protocol):

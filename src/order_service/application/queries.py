@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
+from order_service.application.access import Principal
 from order_service.application.ports import Storage
 from order_service.application.views import (
     EventPage,
@@ -21,11 +22,15 @@ from order_service.domain.errors import OrderNotFound, ProductNotFound
 from order_service.domain.values import OrderStatus
 
 
-def get_order(storage: Storage, order_id: UUID) -> OrderView:
-    """One order, or OrderNotFound."""
+def get_order(storage: Storage, order_id: UUID, viewer: Principal | None = None) -> OrderView:
+    """One order, or OrderNotFound; a storefront sees only the orders it placed."""
     with storage.reading() as read_models:
         order = read_models.order(order_id)
-    if order is None:
+    hidden = (viewer is not None and not viewer.sees_every_order()
+              and (order is None or order.placed_by != viewer.key_id))
+    if order is None or hidden:
+        # Not 403: another storefront's order is none of this storefront's business,
+        # not even whether it exists.
         raise OrderNotFound(order_id)
     return order
 

@@ -39,6 +39,7 @@ class OrderView:
     tracking_number: str | None
     cancel_reason: str | None
     version: int
+    placed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

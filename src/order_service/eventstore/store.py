@@ -78,6 +78,8 @@ class SqlEventStore:
             "correlation_id": self._context.correlation_id,
             "caused_by": self._context.caused_by,
         }
+        if self._context.api_key_id is not None:
+            metadata["api_key_id"] = self._context.api_key_id
         pending = [
             PendingEvent(
                 stream_id=stream_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -54,3 +55,21 @@ idempotency_keys = Table(
     Column("recording", Text),
     Column("created_at", UtcDateTime, nullable=False, index=True),
 )
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    # SHA-256 of the key: the key itself is shown once and never stored.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("shown_prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+# A name is unique among active keys, so a revoked key's name can be given again.
+Index("uq_api_keys_active_name", api_keys.c.name, unique=True,
+      sqlite_where=api_keys.c.revoked_at.is_(None),
+      postgresql_where=api_keys.c.revoked_at.is_(None))

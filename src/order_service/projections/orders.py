@@ -18,8 +18,8 @@ from order_service.projections.tables import orders
 TRANSITIONS = frozenset({"OrderPaid", "OrderShipped", "OrderCancelled"})
 
 
-def placed_row(data: JsonObject) -> dict[str, Any]:
-    """The row an OrderPlaced event creates."""
+def placed_row(data: JsonObject, metadata: JsonObject) -> dict[str, Any]:
+    """The row an OrderPlaced event creates (its metadata names the placing API key)."""
     customer = data["customer"]
     placed_at = datetime.fromisoformat(data["placed_at"])
     return {
@@ -50,6 +50,7 @@ def placed_row(data: JsonObject) -> dict[str, Any]:
         "tracking_number": None,
         "cancel_reason": None,
         "version": 1,
+        "placed_by": metadata.get("api_key_id"),
     }
 
 
@@ -74,7 +75,7 @@ def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> N
     """Apply order events to the orders table inside the append's transaction."""
     for event in pending:
         if event.type == "OrderPlaced":
-            insert_first_row(connection, orders, placed_row(event.data), event)
+            insert_first_row(connection, orders, placed_row(event.data, event.metadata), event)
         elif event.type in TRANSITIONS:
             # Guarding on the previous version detects a concurrent change before the
             # event insert does, and keeps the row from ever skipping a version.

@@ -200,6 +200,7 @@ def order_view(row: Row[Any]) -> OrderView:
         tracking_number=row.tracking_number,
         cancel_reason=row.cancel_reason,
         version=row.version,
+        placed_by=row.placed_by,
     )
 
 

@@ -51,7 +51,7 @@ class _Replay:
             data = upcast(row.type, row.schema_version, row.data)
             self._apply_catalogue(row.type, data)
             if row.type == "OrderPlaced":
-                placed = placed_row(data)
+                placed = placed_row(data, row.metadata)
                 new_orders[placed["id"]] = placed
                 self.last_number = max(self.last_number, placed["number"])
             elif row.type in TRANSITIONS:
@@ -99,7 +99,7 @@ def _event_batches(connection: Connection, after: int, upto: int | None) -> Iter
     while True:
         query = (
             select(events.c.position, events.c.version, events.c.type, events.c.schema_version,
-                   events.c.data)
+                   events.c.data, events.c.metadata)
             .where(events.c.position > after)
             .order_by(events.c.position)
             .limit(BATCH_SIZE)

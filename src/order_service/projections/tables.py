@@ -84,6 +84,8 @@ def define_orders(target: MetaData, name: str = "orders", temporary: bool = Fals
         Column("tracking_number", String(200)),
         Column("cancel_reason", String(500)),
         Column("version", Integer, nullable=False),
+        # The API key that placed the order: a storefront may read only its own orders.
+        Column("placed_by", String(36)),
         prefixes=_prefixes(temporary),
     )
 

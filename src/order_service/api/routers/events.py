@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from order_service.api.auth import allowed
 from order_service.api.deps import StorageDep
 from order_service.api.schemas.events import EventPageOut
 from order_service.application import queries
+from order_service.application.access import Permission
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"],
+                   dependencies=[Depends(allowed(Permission.FOLLOW_EVENTS))])
 
 
 @router.get("", summary="Follow the event store")

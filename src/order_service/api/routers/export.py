@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from order_service import export
+from order_service.api.auth import allowed
 from order_service.api.deps import CursorsDep, StorageDep
 from order_service.api.export_params import (
     choose_format,
@@ -18,9 +19,11 @@ from order_service.api.export_params import (
 from order_service.api.problems import Problem
 from order_service.api.timestamps import Moment
 from order_service.application import queries
+from order_service.application.access import Permission
 from order_service.application.views import OrderFilter
 
-router = APIRouter(prefix="/v1/orders", tags=["export"])
+router = APIRouter(prefix="/v1/orders", tags=["export"],
+                   dependencies=[Depends(allowed(Permission.EXPORT))])
 
 EXAMPLE_NDJSON = (
     '{"id":"7d3f1e1a-2b9c-4c55-9a43-2f8c1d5e8a10","number":1,"status":"paid",'

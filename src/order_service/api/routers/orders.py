@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
+from order_service.api.auth import PrincipalDep, allowed
 from order_service.api.deps import CursorsDep, ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import Problem, problem_response
@@ -20,6 +21,7 @@ from order_service.api.schemas.orders import (
     ShipIn,
 )
 from order_service.application import queries
+from order_service.application.access import Permission, Principal
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
 from order_service.application.views import OrderView
 from order_service.domain.errors import OrderNotFound
@@ -83,6 +85,7 @@ def _changed(order: OrderView) -> Answer:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
+    dependencies=[Depends(allowed(Permission.PLACE_ORDERS))],
     summary="Place an order",
     responses={409: {"model": Problem, "description": "Not enough stock for some lines"},
                422: {"model": Problem, "description": "Invalid order, unknown SKU or method"}},
@@ -96,7 +99,8 @@ def place_order(body: PlaceOrderIn, shop: ShopDep, command: CommandDep) -> Respo
     return _placed(order).response()
 
 
-@router.get("", summary="List orders")
+@router.get("", summary="List orders",
+            dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))])
 def list_orders(
     storage: StorageDep,
     cursors: CursorsDep,
@@ -116,16 +120,19 @@ def list_orders(
 
 
 @router.get("/{order_id}", summary="Get an order", responses=NOT_FOUND)
-def get_order(order_id: OrderIdPath, storage: StorageDep, response: Response) -> OrderOut:
+def get_order(order_id: OrderIdPath, storage: StorageDep, response: Response,
+              viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
+              ) -> OrderOut:
     """Everything about one order: lines, totals, customer, addresses, methods, dates.
     The `ETag` is the order's version; send it back as `If-Match` to change the order
     only if nobody else did meanwhile."""
-    order = queries.get_order(storage, _order_id(order_id))
+    order = queries.get_order(storage, _order_id(order_id), viewer)
     response.headers["ETag"] = etag(order.version)
     return OrderOut.from_view(order)
 
 
-@router.get("/{order_id}/events", summary="An order's history", responses=NOT_FOUND)
+@router.get("/{order_id}/events", summary="An order's history", responses=NOT_FOUND,
+            dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))])
 def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEventOut]:
     """The order's events, oldest first: how it was placed and every change since."""
     history = queries.order_history(storage, _order_id(order_id))
@@ -133,7 +140,8 @@ def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEvent
 
 
 @router.post("/{order_id}/pay", summary="Mark an order paid", response_model=OrderOut,
-             responses={**NOT_FOUND, **ILLEGAL, **STALE})
+             responses={**NOT_FOUND, **ILLEGAL, **STALE},
+             dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
               body: PayIn | None = None) -> Response:
     """Record the payment of a pending order (bank transfer, gateway notification).
@@ -143,7 +151,8 @@ def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version
 
 
 @router.post("/{order_id}/ship", summary="Mark an order shipped", response_model=OrderOut,
-             responses={**NOT_FOUND, **ILLEGAL, **STALE})
+             responses={**NOT_FOUND, **ILLEGAL, **STALE},
+             dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
                body: ShipIn | None = None) -> Response:
     """Record that a paid order left the warehouse; its stock stays taken.
@@ -153,7 +162,8 @@ def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, versio
 
 
 @router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderOut,
-             responses={**NOT_FOUND, **ILLEGAL, **STALE})
+             responses={**NOT_FOUND, **ILLEGAL, **STALE},
+             dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def cancel_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep,
                  version: IfMatchDep, body: CancelIn | None = None) -> Response:
     """Cancel a pending or paid order and put its stock back. A shipped order cannot be
@@ -163,7 +173,7 @@ def cancel_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep,
 
 
 @router.delete("/{order_id}", include_in_schema=False)
-def delete_order(order_id: OrderIdPath) -> Response:
+def delete_order(order_id: OrderIdPath, _key: PrincipalDep) -> Response:
     """Refuse: orders are sales receipts and are never deleted."""
     return problem_response(
         405, "method-not-allowed", "Method Not Allowed",

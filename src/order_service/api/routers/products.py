@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
+from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import Problem
 from order_service.api.schemas.catalogue import ProductIn, ProductOut, RestockIn
 from order_service.api.schemas.fields import is_sku
 from order_service.application import queries
+from order_service.application.access import Permission
 from order_service.application.commands import AddProduct, RestockProduct
 from order_service.application.views import ProductView
 from order_service.domain.errors import ProductNotFound
 
 router = APIRouter(prefix="/v1/products", tags=["catalogue"])
+READ = [Depends(allowed(Permission.READ_CATALOGUE))]
+MANAGE = [Depends(allowed(Permission.MANAGE_CATALOGUE))]
 
 
 def _sku(raw: str) -> str:
@@ -36,6 +40,7 @@ def _restocked(product: ProductView) -> Answer:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ProductOut,
+    dependencies=MANAGE,
     summary="Add a product",
     responses={409: {"model": Problem, "description": "The SKU already exists"},
                422: {"model": Problem, "description": "Invalid product"}},
@@ -47,13 +52,13 @@ def add_product(body: ProductIn, shop: ShopDep, command: CommandDep) -> Response
     return _added(shop.add_product(add, command.context(_added))).response()
 
 
-@router.get("", summary="List the catalogue")
+@router.get("", summary="List the catalogue", dependencies=READ)
 def list_products(storage: StorageDep) -> list[ProductOut]:
     """Every product with its price, available stock and whether it is in stock."""
     return [ProductOut.from_view(p) for p in queries.list_products(storage)]
 
 
-@router.get("/{sku}", summary="Get a product",
+@router.get("/{sku}", summary="Get a product", dependencies=READ,
             responses={404: {"model": Problem, "description": "No such SKU"}})
 def get_product(sku: str, storage: StorageDep) -> ProductOut:
     """One product with its available stock; `in_stock` is false when none is left."""
@@ -63,6 +68,7 @@ def get_product(sku: str, storage: StorageDep) -> ProductOut:
 @router.post(
     "/{sku}/restock",
     response_model=ProductOut,
+    dependencies=MANAGE,
     summary="Restock a product",
     responses={404: {"model": Problem, "description": "No such SKU"},
                422: {"model": Problem, "description": "Invalid quantity"}},

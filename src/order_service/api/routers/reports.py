@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.export_params import require_ordered_period
 from order_service.api.schemas.fields import Currency
 from order_service.api.schemas.reports import SalesReportOut
 from order_service.api.timestamps import Moment
 from order_service.application import queries
+from order_service.application.access import Permission
 from order_service.application.views import OrderFilter
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"],
+                   dependencies=[Depends(allowed(Permission.READ_REPORTS))])
 
 
 @router.get("/sales", summary="Sales by status", response_model_by_alias=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
+from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import Problem
 from order_service.api.schemas.catalogue import ShippingMethodIn, ShippingMethodOut
 from order_service.application import queries
+from order_service.application.access import Permission
 from order_service.application.commands import AddShippingMethod
 from order_service.application.views import ShippingMethodView
 
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/v1/shipping-methods", tags=["catalogue"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ShippingMethodOut,
+    dependencies=[Depends(allowed(Permission.MANAGE_CATALOGUE))],
     summary="Add a shipping method",
     responses={409: {"model": Problem, "description": "The code already exists"},
                422: {"model": Problem, "description": "Invalid shipping method"}},
@@ -35,7 +38,8 @@ def _added(method: ShippingMethodView) -> Answer:
                   {"Location": f"/v1/shipping-methods/{method.code}"})
 
 
-@router.get("", summary="List shipping methods")
+@router.get("", summary="List shipping methods",
+            dependencies=[Depends(allowed(Permission.READ_CATALOGUE))])
 def list_shipping_methods(storage: StorageDep) -> list[ShippingMethodOut]:
     """Every shipping method the storefront can offer, with its price."""
     return [ShippingMethodOut.from_view(m) for m in queries.list_shipping_methods(storage)]

@@ -1,0 +1,72 @@
+"""Authentication by API key (Authorization: Bearer) and the permission each route needs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from order_service.application.access import Permission, Principal, require
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key (`os_live_...`), sent as `Authorization: Bearer <key>`. "
+    "Create one with `order-service api-key create --role merchant|storefront --name NAME`.",
+)
+
+# Writing last_used_at on every request would turn every read into a write; once a
+# minute per key and worker is plenty for "when was this key last used".
+MARK_USED_EVERY_SECONDS = 60.0
+
+
+class Unauthenticated(Exception):
+    """No usable API key came with the request."""
+
+    def __init__(self, *, key_given: bool) -> None:
+        super().__init__(
+            "the API key is unknown or revoked" if key_given else
+            "this route needs an API key: send Authorization: Bearer <key>"
+        )
+        self.key_given = key_given
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Principal:
+    """The API key the request was made with, or Unauthenticated (401)."""
+    if credentials is None:
+        raise Unauthenticated(key_given=False)
+    keys = request.app.state.api_keys
+    principal: Principal | None = keys.authenticate(credentials.credentials)
+    if principal is None:
+        raise Unauthenticated(key_given=True)
+    _mark_used_now_and_then(request, principal)
+    return principal
+
+
+def _mark_used_now_and_then(request: Request, principal: Principal) -> None:
+    last_marked: dict[str, float] = request.app.state.keys_marked_used
+    now = time.monotonic()
+    if now - last_marked.get(principal.key_id, -MARK_USED_EVERY_SECONDS) >= MARK_USED_EVERY_SECONDS:
+        last_marked[principal.key_id] = now
+        request.app.state.api_keys.mark_used(principal.key_id)
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def allowed(permission: Permission) -> Callable[[Principal], Principal]:
+    """A dependency that lets the request through only if its key grants `permission`."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        require(principal, permission)
+        return principal
+
+    check.permission = permission  # type: ignore[attr-defined]
+    check.__name__ = f"allowed_to_{permission.name.lower()}"
+    return check
