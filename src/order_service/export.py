@@ -74,6 +74,13 @@ def order_record(order: OrderView) -> dict[str, Any]:
         "tracking_number": order.tracking_number,
         "cancel_reason": order.cancel_reason,
         "version": order.version,
+        "payment_notifications": [
+            {"notification_id": n.notification_id, "succeeded": n.succeeded,
+             "amount": n.amount, "currency": n.currency,
+             "payment_reference": n.payment_reference, "applied": n.applied,
+             "reason": n.reason, "received_at": _timestamp(n.received_at)}
+            for n in order.payment_notifications
+        ],
     }
 
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from order_service.domain.money import is_currency
-from order_service.domain.order import ShopTerms
+from order_service.domain.pricing import ShopTerms
 from order_service.eventstore.engine import Timeouts
 
 DEFAULT_PAYMENT_METHODS = ("bank_transfer", "card", "paypal", "cash_on_delivery")
@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Larger request bodies are refused with 413"
     )
+    payment_gateway_secret: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(),
+        description="Shared secret(s) that sign payment notifications; comma-separated "
+        "while rotating (every listed secret is accepted)",
+    )
+    payment_signature_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     cursor_secret: str = Field(
         default="order-service-cursors",
         min_length=8,
@@ -66,6 +72,13 @@ class Settings(BaseSettings):
         if not is_currency(code):
             raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
         return code
+
+    @field_validator("payment_gateway_secret", mode="before")
+    @classmethod
+    def _secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("payment_methods", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from order_service.domain.events import (
     OrderPaid,
     OrderPlaced,
     OrderShipped,
+    PaymentNotified,
     ProductAdded,
     ProductRestocked,
     ShippingMethodAdded,
@@ -60,5 +61,8 @@ def one_of_each_event_type() -> dict[type[DomainEvent], DomainEvent]:
         OrderShipped(order_id=order_id, tracking_number="3SABCD1234", shipped_at=LATER),
         OrderCancelled(order_id=order_id, reason="customer asked",
                        returned_stock=(StockQuantity("SANDAL-42", 2),), cancelled_at=LATER),
+        PaymentNotified(order_id=order_id, notification_id="evt_1", succeeded=True,
+                        amount=13_393, currency="EUR", payment_reference="pi_123",
+                        applied=False, reason="amount_mismatch", received_at=LATER),
     ]
     return {type(event): event for event in examples}

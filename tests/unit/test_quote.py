@@ -17,7 +17,7 @@ from order_service.domain.errors import (
     UnknownPaymentMethod,
     UnknownProducts,
 )
-from order_service.domain.order import Quote, ShopTerms, quote_order
+from order_service.domain.pricing import Quote, ShopTerms, quote_order
 from order_service.domain.values import (
     CatalogueEntry,
     OrderLine,

@@ -27,6 +27,7 @@ from order_service.api.routers import (
     export,
     health,
     orders,
+    payments,
     products,
     reports,
     shipping_methods,
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.shop = Shop(storage, settings.shop_terms(), utc_now)
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             app.state.api_keys = SqlApiKeys(engine, utc_now)
+            app.state.settings = settings
             app.state.keys_marked_used = {}
             async with anyio.create_task_group() as background:
                 background.start_soon(_purge_idempotency_keys_forever, engine, settings)
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestIdMiddleware)
     # export before orders: /v1/orders/export must not be read as an order id.
-    for module in (export, orders, products, shipping_methods, events, reports, health):
+    for module in (export, orders, products, shipping_methods, payments, events, reports,
+                   health):
         app.include_router(module.router)
     return app

@@ -22,6 +22,10 @@ COMMON_ERRORS = {
     "422": "A parameter or field is invalid; `errors` points at each",
     "503": "The database is unavailable or too slow; retry after `Retry-After` seconds",
 }
+KEYED_ERRORS = {
+    "401": "No API key, or an unknown or revoked one (see WWW-Authenticate)",
+    "403": "The key's role does not allow this; `roles_needed` says which would",
+}
 BODY_ERRORS = {
     "400": "The body is not valid JSON",
     "413": "The body is larger than the configured limit",
@@ -73,6 +77,8 @@ def _complete(document: dict[str, Any]) -> None:
 def _declare_errors(method: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     extra = dict(COMMON_ERRORS)
+    if operation.get("security") != []:  # [] marks a route signed rather than keyed
+        extra |= KEYED_ERRORS
     if "requestBody" in operation:
         extra |= BODY_ERRORS
     if any(p.get("name") == "cursor" for p in operation.get("parameters", [])):

@@ -18,6 +18,7 @@ from starlette.routing import compile_path
 from order_service.api.auth import Unauthenticated
 from order_service.api.cursors import BadCursor
 from order_service.api.export_params import NotAcceptable, ReversedPeriod, UnknownStatusFilter
+from order_service.api.signatures import BadSignature, GatewayNotConfigured
 from order_service.application.access import Forbidden
 from order_service.application.ports import (
     ConcurrencyConflict,
@@ -292,6 +293,16 @@ def _forbidden(_request: Request, error: Exception) -> JSONResponse:
                             roles_needed=roles)
 
 
+def _bad_signature(_request: Request, error: Exception) -> JSONResponse:
+    return problem_response(401, "bad-signature", "Unauthorized", _sentence(str(error)),
+                            headers={"WWW-Authenticate": 'Signature realm="order-service"'})
+
+
+def _gateway_not_configured(_request: Request, error: Exception) -> JSONResponse:
+    return problem_response(503, "payments-not-configured", "Service Unavailable",
+                            _sentence(str(error)))
+
+
 def _unexpected(_request: Request | None, error: Exception) -> JSONResponse:
     # The full trace goes to the log for operators; the client learns only that it
     # was not their fault.
@@ -314,6 +325,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     for application_error in (ConcurrencyConflict, IdempotencyKeyReused, StorageUnavailable):
         app.add_exception_handler(application_error, _domain_error)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(BadSignature, _bad_signature)
+    app.add_exception_handler(GatewayNotConfigured, _gateway_not_configured)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(BadCursor, _bad_cursor)
     app.add_exception_handler(NotAcceptable, _not_acceptable)

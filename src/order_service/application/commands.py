@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
+from order_service.domain.payments import PaymentNotification
 from order_service.domain.values import Address, Customer, RequestedLine
 
 
@@ -76,3 +77,11 @@ class CancelOrder:
     order_id: UUID
     reason: str | None = None
     expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TakePaymentNotification:
+    """A payment gateway reports on the payment of an order."""
+
+    order_id: UUID
+    notification: PaymentNotification

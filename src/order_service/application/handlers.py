@@ -19,6 +19,7 @@ from order_service.application.commands import (
     PlaceOrder,
     RestockProduct,
     ShipOrder,
+    TakePaymentNotification,
 )
 from order_service.application.ports import (
     AlreadyHandled,
@@ -30,7 +31,12 @@ from order_service.application.ports import (
     Storage,
     Transaction,
 )
-from order_service.application.views import OrderView, ProductView, ShippingMethodView
+from order_service.application.views import (
+    NotificationOutcome,
+    OrderView,
+    ProductView,
+    ShippingMethodView,
+)
 from order_service.domain import catalogue
 from order_service.domain.errors import (
     OrderNotFound,
@@ -44,7 +50,8 @@ from order_service.domain.events import (
     product_stream,
     shipping_method_stream,
 )
-from order_service.domain.order import Order, ShopTerms, quote_order, requested_quantities
+from order_service.domain.order import Order
+from order_service.domain.pricing import ShopTerms, quote_order, requested_quantities
 
 T = TypeVar("T")
 
@@ -104,6 +111,21 @@ class Shop:
             command.order_id, command.expected_version, "cancel", context,
             lambda order: order.cancel(reason=command.reason, now=self.clock()),
         )
+
+    def take_payment_notification(
+        self, command: TakePaymentNotification, context: CommandContext
+    ) -> NotificationOutcome:
+        """Pay the order from a gateway's notification, or record why not (retries: no-op)."""
+
+        def decide(tx: Transaction) -> NotificationOutcome:
+            stream = order_stream(command.order_id)
+            order = Order.from_history(command.order_id, tx.events.load(stream))
+            new_events = order.take_payment_notification(command.notification, now=self.clock())
+            tx.events.append(stream, new_events, expected_version=order.version)
+            return _notification_outcome(_order_view(tx, command.order_id),
+                                         command.notification.notification_id)
+
+        return self._in_transaction(context, decide)
 
     def add_product(self, command: AddProduct, context: CommandContext) -> ProductView:
         """Add a product to the catalogue with its opening stock."""
@@ -235,3 +257,10 @@ def _shipping_method_view(tx: Transaction, code: str) -> ShippingMethodView:
         # The projection runs in the append's transaction, so this cannot happen.
         raise LookupError(f"shipping method {code!r} was added but is not in the read model")
     return view
+
+
+def _notification_outcome(order: OrderView, notification_id: str) -> NotificationOutcome:
+    for seen in order.payment_notifications:
+        if seen.notification_id == notification_id:
+            return NotificationOutcome(notification=seen, order=order)
+    raise LookupError(f"notification {notification_id} was taken but is not in the read model")

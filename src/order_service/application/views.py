@@ -11,6 +11,28 @@ from order_service.domain.values import Address, Customer, OrderLine, OrderStatu
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentNotificationView:
+    """What a payment gateway said about an order, and whether it paid the order."""
+
+    notification_id: str
+    succeeded: bool
+    amount: int
+    currency: str
+    payment_reference: str | None
+    applied: bool
+    reason: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationOutcome:
+    """What the shop made of a payment notification, and the order afterwards."""
+
+    notification: PaymentNotificationView
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
 class OrderView:
     """Everything the merchant's order page shows."""
 
@@ -40,6 +62,7 @@ class OrderView:
     cancel_reason: str | None
     version: int
     placed_by: str | None = None
+    payment_notifications: tuple[PaymentNotificationView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,27 @@ class OrderCancelled(DomainEvent):
     cancelled_at: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class PaymentNotified(DomainEvent):
+    """A payment gateway reported on an order's payment, and what the shop made of it.
+
+    `applied` is true when the notification paid the order (an OrderPaid follows);
+    otherwise `reason` says why it was only recorded, for the merchant to look into.
+    """
+
+    TYPE: ClassVar[str] = "PaymentNotified"
+
+    order_id: UUID
+    notification_id: str
+    succeeded: bool
+    amount: int
+    currency: str
+    payment_reference: str | None
+    applied: bool
+    reason: str | None
+    received_at: datetime
+
+
 ALL_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     ProductAdded,
     ProductRestocked,
@@ -133,6 +154,7 @@ ALL_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     OrderPaid,
     OrderShipped,
     OrderCancelled,
+    PaymentNotified,
 )
 
 

@@ -1,27 +1,17 @@
-"""The order aggregate: how an order is priced, placed and moved through its states."""
+"""The order aggregate: an order rebuilt from its events, and the changes it allows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 from order_service.domain.errors import (
-    CurrencyMismatch,
-    EmptyOrder,
     IllegalTransition,
-    InvalidQuantity,
     OrderChangedMeanwhile,
     OrderNotFound,
-    OrderTooLarge,
-    OutOfStock,
-    QuantityTooLarge,
-    Shortage,
     StaleOrderVersion,
-    UnknownPaymentMethod,
-    UnknownProducts,
 )
 from order_service.domain.events import (
     DomainEvent,
@@ -29,159 +19,10 @@ from order_service.domain.events import (
     OrderPaid,
     OrderPlaced,
     OrderShipped,
+    PaymentNotified,
 )
-from order_service.domain.money import Money
-from order_service.domain.values import (
-    Address,
-    CatalogueEntry,
-    Customer,
-    OrderLine,
-    OrderStatus,
-    RequestedLine,
-    ShippingOption,
-    StockQuantity,
-)
-
-# Far above any real basket, far below the 2**63 a database integer holds: totals are
-# sums of products of bounded numbers, and this keeps every one of them storable.
-MAX_ORDER_TOTAL = 10**15
-# The most of one product an order may hold, however many lines it is spread over.
-MAX_QUANTITY_PER_PRODUCT = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class ShopTerms:
-    """The shop's own configuration that prices every order."""
-
-    currency: str
-    tax_rate: Decimal
-    payment_methods: tuple[str, ...]
-    tax_applies_to_shipping: bool = True
-
-
-def requested_quantities(lines: Sequence[RequestedLine]) -> dict[str, int]:
-    """Quantities per SKU, in first-seen order; two lines of one SKU count together."""
-    wanted: dict[str, int] = {}
-    for line in lines:
-        if line.quantity <= 0:
-            raise InvalidQuantity(f"the quantity of {line.sku}", line.quantity)
-        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
-    for sku, quantity in wanted.items():
-        if quantity > MAX_QUANTITY_PER_PRODUCT:
-            raise QuantityTooLarge(sku, quantity, MAX_QUANTITY_PER_PRODUCT)
-    return wanted
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """An order that passed every check and is priced, waiting only for its number."""
-
-    customer: Customer
-    lines: tuple[OrderLine, ...]
-    shipping_address: Address
-    billing_address: Address
-    payment_method: str
-    shipping: ShippingOption
-    terms: ShopTerms
-    subtotal: Money
-    shipping_cost: Money
-    tax: Money
-
-    @property
-    def total(self) -> Money:
-        """What the customer pays: subtotal + shipping + tax."""
-        return self.subtotal + self.shipping_cost + self.tax
-
-    def place(self, *, order_id: UUID, number: int, now: datetime) -> OrderPlaced:
-        """The event that records this quote as order `number`."""
-        return OrderPlaced(
-            order_id=order_id,
-            number=number,
-            customer=self.customer,
-            lines=self.lines,
-            shipping_address=self.shipping_address,
-            billing_address=self.billing_address,
-            payment_method=self.payment_method,
-            shipping_method=self.shipping.code,
-            shipping_method_name=self.shipping.name,
-            currency=self.terms.currency,
-            subtotal=self.subtotal.amount,
-            shipping=self.shipping_cost.amount,
-            tax_rate=str(self.terms.tax_rate),
-            tax=self.tax.amount,
-            total=self.total.amount,
-            placed_at=now,
-        )
-
-
-def quote_order(
-    *,
-    customer: Customer,
-    lines: Sequence[RequestedLine],
-    shipping_address: Address,
-    billing_address: Address,
-    payment_method: str,
-    shipping: ShippingOption,
-    catalogue: Mapping[str, CatalogueEntry],
-    terms: ShopTerms,
-    currency: str | None = None,
-) -> Quote:
-    """Check an order against the catalogue and stock, and price it; refuse it whole."""
-    if currency is not None and currency != terms.currency:
-        raise CurrencyMismatch(currency, terms.currency)
-    if payment_method not in terms.payment_methods:
-        raise UnknownPaymentMethod(payment_method, terms.payment_methods)
-    if not lines:
-        raise EmptyOrder
-    wanted = requested_quantities(lines)
-    unknown = [sku for sku in wanted if sku not in catalogue]
-    if unknown:
-        raise UnknownProducts(unknown)
-    shortages = [
-        Shortage(sku, quantity, catalogue[sku].available)
-        for sku, quantity in wanted.items()
-        if catalogue[sku].available < quantity
-    ]
-    if shortages:
-        raise OutOfStock(shortages)
-    sold = tuple(_sell(catalogue[sku], qty, terms.currency) for sku, qty in wanted.items())
-    subtotal = Money.zero(terms.currency)
-    for line in sold:
-        subtotal += Money(line.line_total, terms.currency)
-    if shipping.currency != terms.currency:
-        what = f"shipping method {shipping.code}"
-        raise CurrencyMismatch(shipping.currency, terms.currency, what)
-    shipping_cost = Money(shipping.price, terms.currency)
-    taxable = subtotal + shipping_cost if terms.tax_applies_to_shipping else subtotal
-    tax = taxable.percentage(terms.tax_rate)
-    total = (subtotal + shipping_cost + tax).amount
-    if total > MAX_ORDER_TOTAL:
-        raise OrderTooLarge(total, MAX_ORDER_TOTAL)
-    return Quote(
-        customer=customer,
-        lines=sold,
-        shipping_address=shipping_address,
-        billing_address=billing_address,
-        payment_method=payment_method,
-        shipping=shipping,
-        terms=terms,
-        subtotal=subtotal,
-        shipping_cost=shipping_cost,
-        tax=tax,
-    )
-
-
-def _sell(entry: CatalogueEntry, quantity: int, currency: str) -> OrderLine:
-    unit_price = Money(entry.unit_price, entry.currency)
-    if unit_price.currency != currency:
-        raise CurrencyMismatch(entry.currency, currency, f"product {entry.sku}")
-    return OrderLine(
-        sku=entry.sku,
-        name=entry.name,
-        quantity=quantity,
-        unit_price=unit_price.amount,
-        line_total=unit_price.times(quantity).amount,
-    )
+from order_service.domain.payments import PaymentNotification
+from order_service.domain.values import OrderLine, OrderStatus, StockQuantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +33,10 @@ class Order:
     status: OrderStatus
     version: int
     lines: tuple[OrderLine, ...]
+    total: int
+    currency: str
+    # Gateway notifications already taken in, by id, with what was made of each.
+    notifications: tuple[PaymentNotified, ...] = ()
 
     @classmethod
     def from_history(cls, order_id: UUID, history: Sequence[DomainEvent]) -> Order:
@@ -199,7 +44,8 @@ class Order:
         if not history or not isinstance(history[0], OrderPlaced):
             raise OrderNotFound(order_id)
         placed = history[0]
-        order = cls(order_id, OrderStatus.PENDING_PAYMENT, 1, placed.lines)
+        order = cls(order_id, OrderStatus.PENDING_PAYMENT, 1, placed.lines, placed.total,
+                    placed.currency)
         for event in history[1:]:
             order = order._apply(event)
         return order
@@ -260,8 +106,51 @@ class Order:
     def _illegal(self, action: str, why: str) -> IllegalTransition:
         return IllegalTransition(self.order_id, self.status, action, why)
 
+    def take_payment_notification(
+        self, notification: PaymentNotification, *, now: datetime
+    ) -> list[DomainEvent]:
+        """Pay the order if a gateway says it was paid in full; otherwise only record it.
+
+        A notification seen before changes nothing (gateways retry). One that does not
+        match the order (amount, currency), arrives for a cancelled or already paid
+        order, or reports a failure is recorded in the history for the merchant.
+        """
+        if self.notification(notification.notification_id) is not None:
+            return []
+        reason = self._why_not_applied(notification)
+        recorded = notification.recorded(self.order_id, applied=reason is None, reason=reason,
+                                          now=now)
+        if reason is not None:
+            return [recorded]
+        return [recorded, OrderPaid(order_id=self.order_id,
+                                    payment_reference=notification.payment_reference,
+                                    paid_at=now)]
+
+    def notification(self, notification_id: str) -> PaymentNotified | None:
+        """What was made of an earlier notification with this id, if any."""
+        for seen in self.notifications:
+            if seen.notification_id == notification_id:
+                return seen
+        return None
+
+    def _why_not_applied(self, notification: PaymentNotification) -> str | None:
+        if not notification.succeeded:
+            return "payment_failed"
+        if self.status == OrderStatus.CANCELLED:
+            return "order_cancelled"
+        if self.status != OrderStatus.PENDING_PAYMENT:
+            return "already_paid"  # a second payment: the merchant may have to refund it
+        if notification.currency != self.currency:
+            return "currency_mismatch"
+        if notification.amount != self.total:
+            return "amount_mismatch"
+        return None
+
     def _apply(self, event: DomainEvent) -> Order:
         match event:
+            case PaymentNotified():
+                return replace(self, version=self.version + 1,
+                               notifications=(*self.notifications, event))
             case OrderPaid():
                 status = OrderStatus.PAID
             case OrderShipped():

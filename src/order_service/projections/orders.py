@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
 from order_service.application.ports import ConcurrencyConflict
 from order_service.eventstore.codec import JsonObject
@@ -16,6 +16,24 @@ from order_service.projections.rows import insert_first_row
 from order_service.projections.tables import orders
 
 TRANSITIONS = frozenset({"OrderPaid", "OrderShipped", "OrderCancelled"})
+NOTIFIED = "PaymentNotified"
+
+
+def notification_entry(data: JsonObject) -> JsonObject:
+    """How a PaymentNotified event appears in the order's payment_notifications."""
+    keys = ("notification_id", "succeeded", "amount", "currency", "payment_reference",
+            "applied", "reason", "received_at")
+    return {key: data[key] for key in keys}
+
+
+def notified_values(data: JsonObject, version: int, earlier: list[JsonObject] | None
+                    ) -> dict[str, Any]:
+    """The columns a PaymentNotified event changes, given the notifications before it."""
+    return {
+        "payment_notifications": [*(earlier or []), notification_entry(data)],
+        "updated_at": datetime.fromisoformat(data["received_at"]),
+        "version": version,
+    }
 
 
 def placed_row(data: JsonObject, metadata: JsonObject) -> dict[str, Any]:
@@ -51,6 +69,7 @@ def placed_row(data: JsonObject, metadata: JsonObject) -> dict[str, Any]:
         "cancel_reason": None,
         "version": 1,
         "placed_by": metadata.get("api_key_id"),
+        "payment_notifications": [],
     }
 
 
@@ -76,6 +95,8 @@ def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> N
     for event in pending:
         if event.type == "OrderPlaced":
             insert_first_row(connection, orders, placed_row(event.data, event.metadata), event)
+        elif event.type == NOTIFIED:
+            _project_notification(connection, event)
         elif event.type in TRANSITIONS:
             # Guarding on the previous version detects a concurrent change before the
             # event insert does, and keeps the row from ever skipping a version.
@@ -87,3 +108,17 @@ def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> N
             )
             if result.rowcount != 1:
                 raise ConcurrencyConflict(event.stream_id, event.version - 1)
+
+
+def _project_notification(connection: Connection, event: PendingEvent) -> None:
+    order_id = UUID(event.data["order_id"])
+    earlier = connection.execute(
+        select(orders.c.payment_notifications).where(orders.c.id == order_id)
+    ).scalar_one_or_none()
+    result = connection.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.version == event.version - 1)
+        .values(notified_values(event.data, event.version, earlier))
+    )
+    if result.rowcount != 1:
+        raise ConcurrencyConflict(event.stream_id, event.version - 1)

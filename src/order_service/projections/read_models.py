@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from order_service.application.views import (
     OrderEventView,
     OrderFilter,
     OrderView,
+    PaymentNotificationView,
     ProductView,
     ShippingMethodView,
     StatusFigures,
@@ -201,6 +203,11 @@ def order_view(row: Row[Any]) -> OrderView:
         cancel_reason=row.cancel_reason,
         version=row.version,
         placed_by=row.placed_by,
+        payment_notifications=tuple(
+            PaymentNotificationView(**{**entry, "received_at": datetime.fromisoformat(
+                entry["received_at"])})
+            for entry in row.payment_notifications or ()
+        ),
     )
 
 

@@ -22,7 +22,13 @@ from order_service.eventstore.engine import WRITE_OPTION
 from order_service.eventstore.store import APPEND_LOCK_KEY
 from order_service.eventstore.tables import events
 from order_service.projections import tables
-from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
+from order_service.projections.orders import (
+    NOTIFIED,
+    TRANSITIONS,
+    notified_values,
+    placed_row,
+    transition_values,
+)
 from order_service.projections.products import (
     OCCURRED_AT,
     product_row,
@@ -58,10 +64,25 @@ class _Replay:
                 order_id = UUID(data["order_id"])
                 target = new_orders.get(order_id) or changed.setdefault(order_id, {})
                 target.update(transition_values(row.type, data, row.version))
+            elif row.type == NOTIFIED:
+                order_id = UUID(data["order_id"])
+                target = new_orders.get(order_id) or changed.setdefault(order_id, {})
+                earlier = target.get("payment_notifications")
+                if earlier is None:
+                    earlier = self._notifications_of(connection, order_id)
+                target.update(notified_values(data, row.version, earlier))
         if new_orders:
             connection.execute(insert(self.orders), list(new_orders.values()))
         _update_orders(connection, self.orders, changed)
         self.events_applied += len(rows)
+
+    def _notifications_of(self, connection: Connection, order_id: UUID) -> list[Any]:
+        # Rare enough (a notification for an order placed in an earlier batch) to look
+        # up one at a time.
+        notifications = connection.execute(
+            select(self.orders.c.payment_notifications).where(self.orders.c.id == order_id)
+        ).scalar_one_or_none()
+        return list(notifications or [])
 
     def _apply_catalogue(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type == "ProductAdded":

@@ -86,6 +86,8 @@ def define_orders(target: MetaData, name: str = "orders", temporary: bool = Fals
         Column("version", Integer, nullable=False),
         # The API key that placed the order: a storefront may read only its own orders.
         Column("placed_by", String(36)),
+        # Every gateway notification about the order, applied or only recorded.
+        Column("payment_notifications", JsonDocument),
         prefixes=_prefixes(temporary),
     )
 

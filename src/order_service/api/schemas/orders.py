@@ -167,6 +167,21 @@ class LineOut(BaseModel):
     line_total: int
 
 
+class PaymentNotificationOut(BaseModel):
+    """What a payment gateway said about the order; `applied` false means the merchant
+    should look (see `reason`): amount_mismatch, currency_mismatch, order_cancelled,
+    already_paid (a second payment: maybe refund it) or payment_failed."""
+
+    notification_id: str
+    succeeded: bool
+    amount: int
+    currency: str
+    payment_reference: str | None
+    applied: bool
+    reason: str | None
+    received_at: datetime
+
+
 class OrderOut(BaseModel):
     """An order, with everything the merchant's order page shows."""
 
@@ -195,6 +210,8 @@ class OrderOut(BaseModel):
     tracking_number: str | None
     cancel_reason: str | None
     version: int
+    payment_notifications: list[PaymentNotificationOut] = Field(
+        description="Every gateway notification about this order, oldest first")
 
     @classmethod
     def from_view(cls, view: OrderView) -> OrderOut:
@@ -216,6 +233,13 @@ class OrderOut(BaseModel):
             cancelled_at=view.cancelled_at, updated_at=view.updated_at,
             payment_reference=view.payment_reference, tracking_number=view.tracking_number,
             cancel_reason=view.cancel_reason, version=view.version,
+            payment_notifications=[
+                PaymentNotificationOut(
+                    notification_id=n.notification_id, succeeded=n.succeeded, amount=n.amount,
+                    currency=n.currency, payment_reference=n.payment_reference,
+                    applied=n.applied, reason=n.reason, received_at=n.received_at)
+                for n in view.payment_notifications
+            ],
         )
 
 
