@@ -24,6 +24,7 @@ from order_service.domain.values import OrderStatus
 from order_service.eventstore.api_keys import SqlApiKeys
 from order_service.eventstore.engine import UnsupportedDatabase, database_url, make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
+from order_service.logs import log_config
 from order_service.projections.rebuild import count_events, rebuild_projections
 from order_service.schema import SchemaOutOfDate, require_schema_at_head, upgrade_to_head
 from order_service.settings import Settings, get_settings
@@ -172,7 +173,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=log_config("info"),
     )
     return 0
 

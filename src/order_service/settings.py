@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         "while rotating (every listed secret is accepted)",
     )
     payment_signature_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated storefront origins allowed to call the API from a "
+        "browser, e.g. https://shop.example.com; none by default",
+    )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="Requests per minute per API key and worker; 0 = off"
+    )
     cursor_secret: str = Field(
         default="order-service-cursors",
         min_length=8,
@@ -72,6 +80,13 @@ class Settings(BaseSettings):
         if not is_currency(code):
             raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
         return code
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("payment_gateway_secret", mode="before")
     @classmethod

@@ -14,6 +14,11 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from order_service import __version__
 from order_service.api.cursors import CursorCodec
+from order_service.api.edge import (
+    ErrorBarrierMiddleware,
+    SecurityHeadersMiddleware,
+    StorefrontCors,
+)
 from order_service.api.idempotency import install_idempotency_handlers
 from order_service.api.middleware import (
     BodySizeLimitMiddleware,
@@ -22,6 +27,7 @@ from order_service.api.middleware import (
 )
 from order_service.api.openapi import install_openapi
 from order_service.api.problems import install_problem_handlers
+from order_service.api.rate_limit import KeyRateLimiter
 from order_service.api.routers import (
     events,
     export,
@@ -103,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             app.state.api_keys = SqlApiKeys(engine, utc_now)
             app.state.settings = settings
+            app.state.rate_limiter = (KeyRateLimiter(settings.rate_limit_per_minute)
+                                      if settings.rate_limit_per_minute else None)
             app.state.keys_marked_used = {}
             async with anyio.create_task_group() as background:
                 background.start_soon(_purge_idempotency_keys_forever, engine, settings)
@@ -120,9 +128,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, settings.payment_methods)
     install_problem_handlers(app)
     install_idempotency_handlers(app)
+    # Added innermost first: the error barrier wraps everything, then request ids, CORS
+    # and security headers apply to every answer, errors included.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
+    app.add_middleware(
+        StorefrontCors,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                       "X-Request-ID"],
+        expose_headers=["Location", "ETag", "Link", "Retry-After", "X-Request-ID",
+                        "Idempotent-Replayed"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ErrorBarrierMiddleware)
     # export before orders: /v1/orders/export must not be read as an order id.
     for module in (export, orders, products, shipping_methods, payments, events, reports,
                    health):

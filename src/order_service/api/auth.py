@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from order_service.api.rate_limit import KeyRateLimiter
 from order_service.application.access import Permission, Principal, require
 
 bearer = HTTPBearer(
@@ -45,6 +46,9 @@ def authenticate(
     principal: Principal | None = keys.authenticate(credentials.credentials)
     if principal is None:
         raise Unauthenticated(key_given=True)
+    limiter: KeyRateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        limiter.take(principal.key_id)
     _mark_used_now_and_then(request, principal)
     return principal
 

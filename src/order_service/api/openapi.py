@@ -25,6 +25,7 @@ COMMON_ERRORS = {
 KEYED_ERRORS = {
     "401": "No API key, or an unknown or revoked one (see WWW-Authenticate)",
     "403": "The key's role does not allow this; `roles_needed` says which would",
+    "429": "The key's rate limit is spent; retry after `Retry-After` seconds",
 }
 BODY_ERRORS = {
     "400": "The body is not valid JSON",

@@ -18,6 +18,7 @@ from starlette.routing import compile_path
 from order_service.api.auth import Unauthenticated
 from order_service.api.cursors import BadCursor
 from order_service.api.export_params import NotAcceptable, ReversedPeriod, UnknownStatusFilter
+from order_service.api.rate_limit import RateLimited
 from order_service.api.signatures import BadSignature, GatewayNotConfigured
 from order_service.application.access import Forbidden
 from order_service.application.ports import (
@@ -293,6 +294,12 @@ def _forbidden(_request: Request, error: Exception) -> JSONResponse:
                             roles_needed=roles)
 
 
+def _rate_limited(_request: Request, error: Exception) -> JSONResponse:
+    wait = getattr(error, "retry_after_seconds", RETRY_AFTER_SECONDS)
+    return problem_response(429, "rate-limited", "Too Many Requests", _sentence(str(error)),
+                            headers={"Retry-After": str(wait)})
+
+
 def _bad_signature(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(401, "bad-signature", "Unauthorized", _sentence(str(error)),
                             headers={"WWW-Authenticate": 'Signature realm="order-service"'})
@@ -304,9 +311,9 @@ def _gateway_not_configured(_request: Request, error: Exception) -> JSONResponse
 
 
 def _unexpected(_request: Request | None, error: Exception) -> JSONResponse:
-    # The full trace goes to the log for operators; the client learns only that it
-    # was not their fault.
-    log.error("unhandled error", exc_info=error)
+    # Only the error's type reaches the log: its message may carry SQL and the values
+    # bound to it, and no stack trace or secret belongs in log storage.
+    log.error("unhandled %s", type(error).__name__)
     return problem_response(500, "internal-error", "Internal server error",
                             "The service failed to handle this request; it was logged.")
 
@@ -326,6 +333,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         app.add_exception_handler(application_error, _domain_error)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
     app.add_exception_handler(BadSignature, _bad_signature)
+    app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(GatewayNotConfigured, _gateway_not_configured)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(BadCursor, _bad_cursor)
