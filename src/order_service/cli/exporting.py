@@ -1,0 +1,126 @@
+"""`export`: the order history to a file, streamed, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from tqdm import tqdm
+
+from order_service import export
+from order_service.application import queries
+from order_service.application.views import OrderFilter, OrderView
+from order_service.domain.values import OrderStatus
+from order_service.eventstore.engine import make_engine
+from order_service.schema import require_schema_at_head
+from order_service.settings import get_settings
+from order_service.storage import SqlStorage
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `export`."""
+    exporting = commands.add_parser(
+        "export", help="write the order history to a file (CSV, NDJSON or JSON), streamed")
+    exporting.add_argument("--format", choices=export.FORMATS, default="ndjson",
+                           help="file format (default ndjson)")
+    exporting.add_argument("--out", required=True, type=Path,
+                           help="file to write; '-' writes to standard output")
+    exporting.add_argument("--status", action="append", choices=[s.value for s in OrderStatus],
+                           help="only orders in this status (repeat for several)")
+    exporting.add_argument("--placed-from", type=_moment, metavar="ISO8601",
+                           help="only orders placed at or after (UTC if no zone)")
+    exporting.add_argument("--placed-to", type=_moment, metavar="ISO8601",
+                           help="only orders placed before (UTC if no zone)")
+    exporting.add_argument("--updated-since", type=_moment, metavar="ISO8601",
+                           help="only orders changed at or after (UTC if no zone)")
+    exporting.set_defaults(run=_export)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time, e.g. 2026-11-01 or 2026-11-01T09:30:00+01:00"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    engine = make_engine(settings.database_url, pool_size=2)
+    where = OrderFilter(
+        statuses=frozenset(OrderStatus(s) for s in args.status or []),
+        placed_from=args.placed_from, placed_to=args.placed_to,
+        updated_since=args.updated_since,
+    )
+    try:
+        require_schema_at_head(engine)
+        storage = SqlStorage(engine, lambda: datetime.now(UTC))
+        total = queries.count_orders(storage, where)
+        with tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar:
+            orders = _counted(queries.export_all(storage, where), bar)
+            chunks = export.in_chunks(export.write(args.format, orders))
+            written = _write_atomically(args.out, chunks)
+    finally:
+        engine.dispose()
+    print(f"exported {bar.n} orders ({written} bytes) to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _counted(orders: Iterator[OrderView], bar: tqdm[Any]) -> Iterator[OrderView]:
+    # Updating the bar per order would cost more than writing the order.
+    pending = 0
+    for order in orders:
+        yield order
+        pending += 1
+        if pending == 1000:
+            bar.update(pending)
+            pending = 0
+    bar.update(pending)
+
+
+def _write_atomically(target: Path, chunks: Iterator[bytes]) -> int:
+    """Write to a temporary file beside `target`, then rename: no half file on failure.
+
+    Standard output (`-`) and what is not a regular file (/dev/null, a named pipe) are
+    written directly: renaming over them would replace a device with a file.
+    """
+    if str(target) == "-":
+        return _write_to_stdout(chunks)
+    if target.exists() and not target.is_file():
+        with target.open("wb") as stream:
+            return _write_all(stream, chunks)
+    # A name of its own, so two exports to one file never share a temporary file.
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    try:
+        with partial.open("wb") as file:
+            written = _write_all(file, chunks)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written
+
+
+def _write_to_stdout(chunks: Iterator[bytes]) -> int:
+    try:
+        written = _write_all(sys.stdout.buffer, chunks)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # The reader (e.g. `head`) has what it wanted; stop quietly, as cat would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return written
+
+
+def _write_all(stream: BinaryIO, chunks: Iterator[bytes]) -> int:
+    written = 0
+    for chunk in chunks:
+        stream.write(chunk)
+        written += len(chunk)
+    return written
