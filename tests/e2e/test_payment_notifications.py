@@ -1,0 +1,241 @@
+"""The payment gateway's signed notifications, end to end over HTTP, on both databases.
+
+Notifications are signed with examples/sign_notification.py, exactly as the README tells
+a gateway integrator to do it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from order_service.settings import Settings
+from tests.api_keys import app_client
+from tests.e2e.builders import create_product, create_shipping_method, get_json, line, place_order
+from tests.e2e.expectations import assert_problem
+
+SECRET = "whsec_test_3f9a1c"
+NOTIFICATIONS = "/v1/payment-notifications"
+
+
+def _load_example() -> ModuleType:
+    path = Path(__file__).parents[2] / "examples" / "sign_notification.py"
+    spec = importlib.util.spec_from_file_location("sign_notification", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gateway = _load_example()
+
+
+@pytest.fixture
+def shop(settings: Settings, merchant_key: str) -> Iterator[TestClient]:
+    """The app with the gateway's secret configured, as the merchant."""
+    configured = settings.model_copy(update={"payment_gateway_secret": (SECRET,)})
+    with app_client(Settings.model_validate(configured.model_dump()), merchant_key) as client:
+        yield client
+
+
+def _order(client: TestClient) -> dict[str, Any]:
+    sku = create_product(client, price=4990, stock=5)["sku"]
+    return place_order(client, [line(sku, 1)], create_shipping_method(client)["code"])
+
+
+def _notify(client: TestClient, body: bytes, *, secret: str = SECRET,
+            at: int | None = None, header: str | None = None) -> Any:
+    signature = header or gateway.signature(body, secret, at or int(time.time()))
+    # No API key: the gateway has none, and must not need one.
+    return client.post(NOTIFICATIONS, content=body, headers={
+        "Content-Type": "application/json", "Signature": signature, "Authorization": ""})
+
+
+def _body(order: dict[str, Any], **overrides: Any) -> bytes:
+    fields = {"amount": order["total"], "currency": order["currency"],
+              "notification_id": f"evt_{uuid.uuid4().hex[:12]}"} | overrides
+    return gateway.notification_body(order["id"], **fields)
+
+
+def _history(client: TestClient, order: dict[str, Any]) -> list[str]:
+    return [event["type"] for event in get_json(client, f"/v1/orders/{order['id']}/events")]
+
+
+def test_a_signed_success_for_the_total_pays_the_order(shop: TestClient) -> None:
+    order = _order(shop)
+
+    response = _notify(shop, _body(order, payment_reference="pi_42"))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["applied"] is True
+    paid = get_json(shop, f"/v1/orders/{order['id']}")
+    assert paid["status"] == "paid"
+    assert paid["payment_reference"] == "pi_42"
+    assert _history(shop, order) == ["OrderPlaced", "PaymentNotified", "OrderPaid"]
+
+
+def test_a_retried_notification_adds_no_event_and_gets_the_same_answer(shop: TestClient) -> None:
+    order = _order(shop)
+    body = _body(order)
+
+    first = _notify(shop, body)
+    events_after_first = _history(shop, order)
+    again = _notify(shop, body)
+
+    assert again.status_code == first.status_code == 200
+    assert again.json() == first.json()
+    assert _history(shop, order) == events_after_first
+
+
+def test_a_retry_signed_later_is_still_the_same_notification(shop: TestClient) -> None:
+    order = _order(shop)
+    body = _body(order)
+    first = _notify(shop, body, at=int(time.time()) - 30)
+
+    again = _notify(shop, body)
+
+    assert again.json() == first.json()
+    assert _history(shop, order).count("PaymentNotified") == 1
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"amount_delta": -1}, "amount_mismatch"),
+    ({"amount_delta": 1}, "amount_mismatch"),
+    ({"currency": "USD"}, "currency_mismatch"),
+    ({"status": "failed"}, "payment_failed"),
+])
+def test_a_notification_that_does_not_match_is_recorded_and_leaves_the_order_pending(
+    shop: TestClient, change: dict[str, Any], reason: str
+) -> None:
+    order = _order(shop)
+    overrides: dict[str, Any] = {k: v for k, v in change.items() if k != "amount_delta"}
+    overrides["amount"] = order["total"] + change.get("amount_delta", 0)
+
+    response = _notify(shop, _body(order, **overrides))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["applied"] is False
+    assert response.json()["reason"] == reason
+    seen = get_json(shop, f"/v1/orders/{order['id']}")
+    assert seen["status"] == "pending_payment"
+    (recorded,) = seen["payment_notifications"]
+    assert (recorded["applied"], recorded["reason"]) == (False, reason)
+    assert _history(shop, order) == ["OrderPlaced", "PaymentNotified"]
+
+
+def test_a_notification_for_a_cancelled_order_is_recorded_not_applied(shop: TestClient) -> None:
+    order = _order(shop)
+    shop.post(f"/v1/orders/{order['id']}/cancel")
+
+    response = _notify(shop, _body(order))
+
+    assert response.json()["reason"] == "order_cancelled"
+    assert get_json(shop, f"/v1/orders/{order['id']}")["status"] == "cancelled"
+    assert _history(shop, order) == ["OrderPlaced", "OrderCancelled", "PaymentNotified"]
+
+
+def test_a_second_payment_of_a_paid_order_is_recorded_for_the_merchant(shop: TestClient) -> None:
+    order = _order(shop)
+    _notify(shop, _body(order))
+
+    second = _notify(shop, _body(order))
+
+    assert second.json()["reason"] == "already_paid"
+    notes = get_json(shop, f"/v1/orders/{order['id']}")["payment_notifications"]
+    assert [n["applied"] for n in notes] == [True, False]
+
+
+def test_a_mismatch_then_the_right_payment_pays_the_order(shop: TestClient) -> None:
+    order = _order(shop)
+    _notify(shop, _body(order, amount=1))
+
+    _notify(shop, _body(order))
+
+    assert get_json(shop, f"/v1/orders/{order['id']}")["status"] == "paid"
+
+
+@pytest.mark.parametrize("signing", ["wrong secret", "no header", "garbled", "stale", "future",
+                                     "body changed"])
+def test_a_notification_not_signed_right_is_refused_401_and_changes_nothing(
+    shop: TestClient, signing: str
+) -> None:
+    order = _order(shop)
+    body = _body(order)
+    now = int(time.time())
+    header = {
+        "wrong secret": gateway.signature(body, "whsec_other", now),
+        "no header": "",
+        "garbled": "t=abc,v1=zz",
+        "stale": gateway.signature(body, SECRET, now - 301),
+        "future": gateway.signature(body, SECRET, now + 301),
+        "body changed": gateway.signature(body.replace(b'"EUR"', b'"EUR" '), SECRET, now),
+    }[signing]
+
+    response = shop.post(NOTIFICATIONS, content=body, headers={
+        "Content-Type": "application/json", "Authorization": "",
+        **({"Signature": header} if header else {})})
+
+    problem = assert_problem(response, 401)
+    assert "signature" in problem["detail"].lower()
+    assert get_json(shop, f"/v1/orders/{order['id']}")["status"] == "pending_payment"
+    assert _history(shop, order) == ["OrderPlaced"]
+
+
+def test_a_second_signature_from_the_previous_secret_is_accepted_while_rotating(
+    settings: Settings, merchant_key: str
+) -> None:
+    rotating = Settings.model_validate(
+        settings.model_dump() | {"payment_gateway_secret": "whsec_new,whsec_old"})
+    with app_client(rotating, merchant_key) as client:
+        order = _order(client)
+        body = _body(order)
+
+        response = _notify(client, body, secret="whsec_old")
+
+        assert response.json()["applied"] is True
+
+
+def test_a_notification_for_an_unknown_order_is_a_404(shop: TestClient) -> None:
+    body = gateway.notification_body(str(uuid.uuid4()), 100, "EUR")
+
+    assert_problem(_notify(shop, body), 404)
+
+
+def test_a_signed_but_malformed_notification_is_a_422(shop: TestClient) -> None:
+    order = _order(shop)
+    body = json.dumps({"id": "evt_x", "order_id": order["id"], "status": "maybe",
+                       "amount": 1.5, "currency": "EUR"}).encode()
+
+    problem = assert_problem(_notify(shop, body), 422)
+
+    assert {e["pointer"] for e in problem["errors"]} >= {"#/status", "#/amount"}
+
+
+def test_without_a_configured_secret_every_notification_is_refused(client: TestClient) -> None:
+    order = _order(client)
+
+    problem = assert_problem(_notify(client, _body(order)), 503)
+
+    assert "ORDER_SERVICE_PAYMENT_GATEWAY_SECRET" in problem["detail"]
+
+
+def test_the_example_prints_a_curl_that_carries_the_signature(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert gateway.main(["--order-id", str(uuid.uuid4()), "--amount", "6637",
+                         "--secret", SECRET]) == 0
+
+    printed = capsys.readouterr().out
+    assert printed.startswith("curl -s -X POST")
+    assert "Signature: t=" in printed
+    assert ",v1=" in printed
