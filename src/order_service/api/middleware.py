@@ -120,7 +120,13 @@ class RequestTimeoutMiddleware:
                 )
                 await response(scope, receive, send)
 
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(watchdog)
-            await self.app(scope, receive, guarded_send)
-            tasks.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(watchdog)
+                await self.app(scope, receive, guarded_send)
+                tasks.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            # The task group wraps what the app raised; pass the error itself outwards.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
