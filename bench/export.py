@@ -325,6 +325,13 @@ class Server:
 
     def __enter__(self) -> Server:
         env = seed.service_env(self.database, cursor_secret=CURSOR_SECRET)
+        # Every /v1 route needs a key: make one the way an operator would.
+        key = subprocess.run(
+            [str(seed.COMMAND), "api-key", "create", "--role", "merchant",
+             "--name", f"bench-{self.port}"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        self.client.headers["Authorization"] = f"Bearer {key}"
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
                 [str(seed.COMMAND), "serve", "--host", "127.0.0.1", "--port", str(self.port),

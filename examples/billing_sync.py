@@ -1,7 +1,13 @@
 """Copy every order change from order-service into a billing ledger, exactly once.
 
+    export ORDER_SERVICE_API_KEY=$(order-service api-key create --role merchant --name billing)
     python examples/billing_sync.py --url http://127.0.0.1:8000 --state-dir billing/
     python examples/billing_sync.py --url http://127.0.0.1:8000 --state-dir billing/ --once
+
+The service answers only requests that carry an API key; the feed needs a merchant key.
+Give it with `--api-key KEY` or, better (a command line is visible to every user of the
+machine), in the environment variable ORDER_SERVICE_API_KEY. The script refuses to start
+without one. It is sent as `Authorization: Bearer <key>`.
 
 The script follows the event feed (`GET /v1/events?after=<position>&limit=<batch>`), which
 lists every stored event in global order and never shows an event below a position a
@@ -39,10 +45,12 @@ Whoever reads the ledger meanwhile should read only its first `ledger_bytes` byt
 rest may still be dropped). Do not edit, rotate or delete the ledger while the checkpoint
 exists: a ledger shorter than its checkpoint stops the script with an error.
 
-Errors: an unreachable service at start exits with status 2 and says what to fix. Once
-the service has answered, network errors and 5xx/429 answers are retried with backoff
-(honouring Retry-After). Any other unexpected answer, or an order event type this script
-does not know, stops it with status 1 rather than writing a wrong ledger.
+Errors: no API key, or an unreachable service at start, exits with status 2 and says what
+to fix. A key the service refuses (401: unknown or revoked; 403: not a merchant key) is
+never retried, at start or later: it exits with status 2 naming the fix. Once the service
+has answered, network errors and 5xx/429 answers are retried with backoff (honouring
+Retry-After). Any other unexpected answer, or an order event type this script does not
+know, stops it with status 1 rather than writing a wrong ledger.
 """
 
 from __future__ import annotations
@@ -78,6 +86,8 @@ STATUS_AFTER = {
 }
 MAX_BACKOFF_S = 30.0
 REQUEST_TIMEOUT_S = 15.0
+API_KEY_VARIABLE = "ORDER_SERVICE_API_KEY"
+NEW_KEY_HINT = "order-service api-key create --role merchant --name billing"
 
 
 class SyncError(Exception):
@@ -239,6 +249,8 @@ def get_json(client: httpx.Client, path: str, params: dict[str, Any] | None = No
     if response.status_code == 429 or response.status_code >= 500:
         raise Transient(f"{path} answered {response.status_code}",
                         retry_after(response.headers.get("Retry-After")))
+    if response.status_code in (401, 403):
+        raise key_refused(response)
     if response.status_code != 200:
         raise SyncError(f"GET {response.request.url} answered {response.status_code}: "
                         f"{response.text[:300]}; is --url an order-service?")
@@ -247,6 +259,22 @@ def get_json(client: httpx.Client, path: str, params: dict[str, Any] | None = No
     except ValueError as error:
         raise SyncError(f"GET {response.request.url} did not answer JSON; "
                         "is --url an order-service?") from error
+
+
+def key_refused(response: httpx.Response) -> SyncError:
+    """The fatal error for a 401/403: waiting will not make the service take the key."""
+    try:
+        detail = str(response.json().get("detail", ""))
+    except (ValueError, AttributeError):
+        detail = ""
+    if response.status_code == 401:
+        problem = "the service refused the API key (401: unknown or revoked)"
+    else:
+        problem = ("the API key may not read what billing needs (403: the event feed and "
+                   "every order need a merchant key)")
+    return SyncError(
+        f"{problem}{': ' + detail if detail else ''}. Pass a valid merchant key with "
+        f"--api-key or {API_KEY_VARIABLE}; make one with `{NEW_KEY_HINT}`", exit_status=2)
 
 
 def retry_after(header: str | None) -> float | None:
@@ -374,6 +402,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="seconds between polls once caught up (default %(default)s)")
     parser.add_argument("--batch", type=batch_size, default=200,
                         help="events per request, 1..1000 (default %(default)s)")
+    parser.add_argument("--api-key", default=os.environ.get(API_KEY_VARIABLE) or None,
+                        help=f"a merchant API key (default: ${API_KEY_VARIABLE}; prefer the "
+                        "variable, a command line is visible to other users)")
     return parser.parse_args(argv)
 
 
@@ -386,10 +417,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the sync; the process exit status."""
     args = parse_args(argv)
     state_dir: Path = args.state_dir
+    if not args.api_key:
+        log(f"error: no API key: pass --api-key KEY or set {API_KEY_VARIABLE} to a merchant "
+            f"key (make one with `{NEW_KEY_HINT}`)")
+        return 2
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    headers = {"Authorization": f"Bearer {args.api_key}"}
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
-        with exclusive(state_dir), httpx.Client(base_url=args.url,
+        with exclusive(state_dir), httpx.Client(base_url=args.url, headers=headers,
                                                 timeout=REQUEST_TIMEOUT_S) as client:
             checkpoint = recover(state_dir)
             follower = Follower(client, state_dir, checkpoint, known_orders(state_dir),

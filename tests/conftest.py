@@ -4,6 +4,11 @@ PostgreSQL tests run when ORDER_SERVICE_TEST_POSTGRES_URL names a server whose u
 create databases (e.g. postgresql://postgres@127.0.0.1:5432/test); otherwise they are
 skipped with that reason. With ORDER_SERVICE_REQUIRE_POSTGRES=1 (as in CI) a missing or
 unreachable server fails the run instead.
+
+Every /v1 route needs an API key: `merchant_key` and `storefront_key` make one on the
+test's database (`module_merchant_key`, `module_storefront_key` on a module's), `client`
+sends the merchant key, and so does every client of a server from `start_server`.
+tests/api_keys.py has the helpers for apps and keys a test makes itself.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 
-from order_service.api.app import create_app
+from order_service.application.access import Role
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.eventstore.engine import database_url, make_engine
 from order_service.schema import upgrade_to_head
 from order_service.settings import Settings
 from order_service.storage import SqlStorage
+from tests.api_keys import app_client, create_key, create_key_on
 from tests.servers import Server, StartServer
 
 POSTGRES_URL_VARIABLE = "ORDER_SERVICE_TEST_POSTGRES_URL"
@@ -180,12 +186,41 @@ def context() -> CommandContext:
     return CommandContext(correlation_id=str(uuid.uuid4()), caused_by="test")
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """An HTTP client (httpx) speaking to the real ASGI app over this test's database."""
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        yield test_client
+# -- API keys: every /v1 route needs one -----------------------------------------------
 
+
+@pytest.fixture
+def merchant_key(engine: Engine) -> str:
+    """A merchant API key (the token) on this test's database: it may do everything."""
+    return create_key_on(engine, Role.MERCHANT)
+
+
+@pytest.fixture
+def storefront_key(engine: Engine) -> str:
+    """A storefront API key (the token) on this test's database: catalogue, orders it placed."""
+    return create_key_on(engine, Role.STOREFRONT)
+
+
+@pytest.fixture(scope="module")
+def module_merchant_key(module_database_url: str) -> str:
+    """A merchant API key on this module's shared database."""
+    return create_key(module_database_url, Role.MERCHANT)
+
+
+@pytest.fixture(scope="module")
+def module_storefront_key(module_database_url: str) -> str:
+    """A storefront API key on this module's shared database."""
+    return create_key(module_database_url, Role.STOREFRONT)
+
+
+@pytest.fixture
+def client(settings: Settings, merchant_key: str) -> Iterator[TestClient]:
+    """An HTTP client (httpx) speaking to the real ASGI app over this test's database.
+
+    It sends the `merchant_key` on every request; pass `headers=` to a call to replace it.
+    """
+    with app_client(settings, merchant_key) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -193,13 +228,16 @@ def start_server(database_url_for_test: str, tmp_path: Path) -> Iterator[StartSe
     """Start real `order-service serve` processes on this test's database.
 
     `start_server(workers=2, settings={"max_body_bytes": "2048"})` returns a started
-    Server (its `.client` is an httpx.Client on it); all are stopped at teardown.
+    Server (its `.client` is an httpx.Client on it that sends `server.api_key`, a merchant
+    key made before the start); all are stopped at teardown. `with_key=False` starts it
+    without making a key, as an operator's first `serve` on an empty store would.
     """
     started: list[Server] = []
 
-    def start(workers: int = 1, settings: dict[str, str] | None = None) -> Server:
+    def start(workers: int = 1, settings: dict[str, str] | None = None,
+              with_key: bool = True) -> Server:
         server = Server(database_url_for_test, tmp_path / f"server-{len(started)}",
-                        workers=workers, settings=settings or {})
+                        workers=workers, settings=settings or {}, with_key=with_key)
         started.append(server)
         server.start()
         return server

@@ -3,6 +3,10 @@
 The server is the installed command, configured only through its environment and
 started in an empty working directory. Whatever it wrote is printed at teardown, so a
 failing test shows it (pytest shows captured output only for failures).
+
+Every /v1 route needs an API key: before its first start a Server makes a merchant key
+in its database (so `serve` does not make and print a first key of its own) and every
+client it hands out sends it. `with_key=False` leaves the store without any key.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from order_service.application.access import Role
+from tests.api_keys import bearer, create_key, key_name
 
 StartServer = Callable[..., "Server"]
 
@@ -43,14 +51,33 @@ class Server:
     workers: int = 1
     settings: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    with_key: bool = True
+    api_key: str | None = None
+    api_key_name: str | None = None
     process: subprocess.Popen[bytes] | None = None
     _client: httpx.Client | None = None
 
     @property
     def client(self) -> httpx.Client:
-        """An httpx client aimed at the server (made by `start`)."""
+        """An httpx client aimed at the server, sending `api_key` (made by `start`)."""
         assert self._client is not None, "start the server first"
         return self._client
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The header that authenticates a request with the server's merchant key."""
+        assert self.api_key is not None, "this server was started without a key"
+        return bearer(self.api_key)
+
+    def new_client(self, **options: Any) -> httpx.Client:
+        """A client of its own (own connections) on the server, sending `api_key`.
+
+        `options` go to httpx.Client; headers given are added to the key's.
+        """
+        headers = {**(bearer(self.api_key) if self.api_key else {}),
+                   **options.pop("headers", {})}
+        options.setdefault("timeout", 30.0)
+        return httpx.Client(base_url=self.base_url, headers=headers, **options)
 
     @property
     def base_url(self) -> str:
@@ -66,6 +93,9 @@ class Server:
         """Start the server (again, on the same port) and wait until it is ready."""
         assert COMMAND.is_file(), f"{COMMAND} is missing: install the project (pip install -e .)"
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.with_key and self.api_key is None:
+            self.api_key_name = key_name(Role.MERCHANT)
+            self.api_key = create_key(self.database_url, Role.MERCHANT, self.api_key_name)
         started_before = self.output().count(STARTUP_COMPLETE)
         # Only what the test sets: no ORDER_SERVICE_* of the caller leaks in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
@@ -78,8 +108,7 @@ class Server:
                 cwd=self.workdir, env=env, stdout=output, stderr=subprocess.STDOUT,
             )
         if self._client is None:
-            self._client = httpx.Client(base_url=self.base_url, timeout=30.0,
-                                       limits=httpx.Limits(max_connections=64))
+            self._client = self.new_client(limits=httpx.Limits(max_connections=64))
         self.wait_until_ready(started_before)
         return self.client
 

@@ -12,16 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from order_service.application.ports import (
-    Clock,
-    CommandContext,
-    ConcurrencyConflict,
-    StorageUnavailable,
-)
-from order_service.eventstore.engine import WRITE_OPTION, is_retryable
+from order_service.application.ports import Clock, CommandContext
+from order_service.eventstore.engine import WRITE_OPTION
+from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.idempotency import SqlIdempotencyKeys
 from order_service.eventstore.store import Projector, SqlEventStore
 from order_service.projections.order_numbers import SqlOrderNumbers
@@ -71,7 +65,7 @@ class SqlStorage:
     @contextmanager
     def transaction(self, context: CommandContext) -> Iterator[SqlTransaction]:
         """Commit everything done with the yielded ports, or roll all of it back."""
-        with _translated_failures(), self.engine.connect() as connection:
+        with translated_failures(), self.engine.connect() as connection:
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield self._ports(connection, context)
@@ -79,7 +73,7 @@ class SqlStorage:
     @contextmanager
     def reading(self) -> Iterator[SqlReadModels]:
         """Read models over one short read transaction."""
-        with _translated_failures(), self.engine.connect() as connection, connection.begin():
+        with translated_failures(), self.engine.connect() as connection, connection.begin():
             yield SqlReadModels(connection)
 
     def _ports(self, connection: Connection, context: CommandContext) -> SqlTransaction:
@@ -91,23 +85,3 @@ class SqlStorage:
             read_models=SqlReadModels(connection),
             idempotency_keys=SqlIdempotencyKeys(connection, self._clock, self._idempotency_ttl),
         )
-
-
-@contextmanager
-def _translated_failures() -> Iterator[None]:
-    """Database failures as the application understands them."""
-    try:
-        yield
-    except DBAPIError as error:
-        if is_retryable(error):
-            raise ConcurrencyConflict.aborted(str(error.orig)) from error
-        if isinstance(error, OperationalError) or error.connection_invalidated:
-            raise StorageUnavailable(_first_line(error)) from error
-        raise
-    except PoolTimeout as error:
-        raise StorageUnavailable("no database connection became free in time") from error
-
-
-def _first_line(error: DBAPIError) -> str:
-    lines = str(error.orig).strip().splitlines()
-    return lines[0] if lines else type(error.orig).__name__

@@ -32,8 +32,9 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 
 
-def race(base_url: str, requests: Sequence[Request]) -> list[httpx.Response]:
-    """Send each request on its own connection, all released together; answers in order.
+def race(server: Server, requests: Sequence[Request]) -> list[httpx.Response]:
+    """Send each request on its own connection (with the server's key), all released
+    together; answers in order.
 
     Every connection is opened (and used once) before the start, so the requests reach
     the server's workers at the same moment rather than as connections get accepted.
@@ -43,7 +44,7 @@ def race(base_url: str, requests: Sequence[Request]) -> list[httpx.Response]:
     unused_tls = ssl.create_default_context()
 
     def run(request: Request) -> httpx.Response:
-        with httpx.Client(base_url=base_url, timeout=TIMEOUT_S, verify=unused_tls) as client:
+        with server.new_client(timeout=TIMEOUT_S, verify=unused_tls) as client:
             client.get("/health/live").raise_for_status()
             start.wait(timeout=TIMEOUT_S)
             return request(client)
@@ -102,10 +103,12 @@ def available(client: httpx.Client, sku: str) -> int:
 
 def raw_post(server: Server, path: str, body: bytes, headers: Sequence[tuple[bytes, bytes]]
              ) -> tuple[int, dict[str, str], bytes]:
-    """POST with header bytes exactly as given (httpx refuses some); status, headers, body."""
+    """POST with header bytes exactly as given (httpx refuses some), after the server's
+    key; status, headers, body."""
+    key = [(name.encode(), value.encode()) for name, value in server.auth_headers.items()]
     head = [f"POST {path} HTTP/1.1".encode(), b"Host: 127.0.0.1",
             b"Content-Type: application/json", f"Content-Length: {len(body)}".encode(),
-            b"Connection: close", *(name + b":" + value for name, value in headers)]
+            b"Connection: close", *(name + b":" + value for name, value in [*key, *headers])]
     with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT_S) as connection:
         connection.sendall(b"\r\n".join(head) + b"\r\n\r\n" + body)
         received = b""

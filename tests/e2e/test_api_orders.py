@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from order_service.api.app import create_app
 from order_service.settings import Settings
+from tests.api_keys import app_client
 from tests.e2e.builders import (
     JsonObject,
     address,
@@ -44,10 +44,10 @@ def _order_of(client: TestClient, *, stock: int = 10, quantity: int = 1) -> Json
 
 
 @contextmanager
-def _shop_with(settings: Settings, **changes: Any) -> Iterator[TestClient]:
-    """A client on this test's database, for a shop configured otherwise than by default."""
+def _shop_with(settings: Settings, key: str, **changes: Any) -> Iterator[TestClient]:
+    """A client sending `key` on this test's database, for a shop configured otherwise."""
     configured = Settings(**{**settings.model_dump(), **changes})
-    with TestClient(create_app(configured), raise_server_exceptions=False) as client:
+    with app_client(configured, key) as client:
         yield client
 
 
@@ -163,8 +163,11 @@ def test_the_order_page_shows_the_customer_addresses_and_methods(client: TestCli
     assert get_json(client, f"/v1/orders/{order['id']}") == order
 
 
-def test_tax_and_its_base_come_from_the_shops_settings(settings: Settings) -> None:
-    with _shop_with(settings, tax_rate=Decimal("0.10"), tax_applies_to_shipping=False) as client:
+def test_tax_and_its_base_come_from_the_shops_settings(
+    settings: Settings, merchant_key: str,
+) -> None:
+    with _shop_with(settings, merchant_key, tax_rate=Decimal("0.10"),
+                    tax_applies_to_shipping=False) as client:
         product = create_product(client, price=1995, stock=5)
         method = create_shipping_method(client, price=500)
 
@@ -176,9 +179,10 @@ def test_tax_and_its_base_come_from_the_shops_settings(settings: Settings) -> No
 
 
 def test_a_payment_method_the_shop_does_not_accept_is_refused_with_422(
-    settings: Settings,
+    settings: Settings, merchant_key: str,
 ) -> None:
-    with _shop_with(settings, payment_methods=("card", "bank_transfer")) as client:
+    with _shop_with(settings, merchant_key,
+                    payment_methods=("card", "bank_transfer")) as client:
         product = create_product(client)
         method = create_shipping_method(client)
 

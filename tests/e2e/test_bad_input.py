@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from order_service.api.app import create_app
 from order_service.settings import Settings
+from tests.api_keys import app_client
 from tests.e2e.builders import (
     JsonObject,
     address,
@@ -39,10 +39,10 @@ from tests.e2e.expectations import assert_problem, field_errors
 
 
 @pytest.fixture(scope="module")
-def shop_client(module_database_url: str) -> Iterator[TestClient]:
-    """An HTTP client on the real app over this module's database."""
-    app = create_app(Settings(database_url=module_database_url))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+def shop_client(module_database_url: str, module_merchant_key: str) -> Iterator[TestClient]:
+    """An HTTP client (a merchant's) on the real app over this module's database."""
+    with app_client(Settings(database_url=module_database_url), module_merchant_key
+                    ) as test_client:
         yield test_client
 
 

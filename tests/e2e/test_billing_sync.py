@@ -2,19 +2,21 @@
 
 The script follows GET /v1/events into DIR/ledger.ndjson (one line per order event) and
 DIR/checkpoint.json. These tests run it as a separate process, the way a billing team
-would, kill it with SIGKILL at random moments while orders change, and compare its
-ledger with the store's own feed.
+would (with the server's merchant key in ORDER_SERVICE_API_KEY), kill it with SIGKILL at
+random moments while orders change, and compare its ledger with the store's own feed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import random
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,13 +24,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from order_service.application.access import Role
+from tests.api_keys import create_key
 from tests.e2e.builders import JsonObject, create_product, create_shipping_method, line, place_order
 from tests.e2e.live import TIMEOUT_S, events_after, serving
-from tests.servers import Server, free_port
+from tests.servers import COMMAND, Server, free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "billing_sync.py"
 ORDER_EVENT_TYPES = {"OrderPlaced", "OrderPaid", "OrderShipped", "OrderCancelled"}
 PROGRESS = "synced up to position "
+API_KEY_VARIABLE = "ORDER_SERVICE_API_KEY"
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +52,28 @@ def command(server: Server, state_dir: Path, *options: str) -> list[str]:
             str(state_dir), *options]
 
 
-def sync_once(server: Server, state_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """Run the script to catch up and exit."""
+def environment(api_key: str | None) -> dict[str, str]:
+    """The caller's environment with ORDER_SERVICE_API_KEY set to `api_key` (or unset)."""
+    env = {k: v for k, v in os.environ.items() if k != API_KEY_VARIABLE}
+    if api_key is not None:
+        env[API_KEY_VARIABLE] = api_key
+    return env
+
+
+def sync_once(server: Server, state_dir: Path, *options: str, api_key: str | None = None,
+              ) -> subprocess.CompletedProcess[str]:
+    """Run the script to catch up and exit; with the server's key unless another is given."""
     return subprocess.run(command(server, state_dir, "--once", *options), capture_output=True,
+                          env=environment(api_key or server.api_key),
                           text=True, timeout=TIMEOUT_S, check=False)
 
 
 class Running:
     """The script polling in the background; its stderr lines arrive on `lines`."""
 
-    def __init__(self, argv: list[str]) -> None:
-        self.process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    def __init__(self, argv: list[str], api_key: str | None) -> None:
+        self.process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True,
+                                        env=environment(api_key))
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -114,13 +130,13 @@ def as_recorded(lines: list[JsonObject]) -> list[tuple[str, str, int]]:
 # -- writing orders meanwhile --------------------------------------------------------------
 
 
-def change_orders_until(stop: threading.Event, base_url: str, seed: int) -> int:
+def change_orders_until(stop: threading.Event, server: Server, seed: int) -> int:
     """Place orders and pay/ship/cancel them (plus restocks) until `stop`; orders placed.
 
     About 30 orders a second, so that the feed keeps growing however long the test runs.
     """
     rng = random.Random(seed)
-    with httpx.Client(base_url=base_url, timeout=TIMEOUT_S) as client:
+    with server.new_client(timeout=TIMEOUT_S) as client:
         sku = create_product(client, stock=100_000)["sku"]
         method = create_shipping_method(client)["code"]
         placed = 0
@@ -155,12 +171,13 @@ def test_a_sync_killed_again_and_again_while_orders_change_records_each_order_ev
     kills: list[str] = []
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        writer = pool.submit(change_orders_until, stop, server.base_url, rng.randrange(10**6))
+        writer = pool.submit(change_orders_until, stop, server, rng.randrange(10**6))
         try:
             for round_ in range(10):
                 if writer.done():
                     writer.result()  # its failure, if it stopped early
-                sync = Running(command(server, state_dir, "--interval", "0.2", "--batch", "7"))
+                sync = Running(command(server, state_dir, "--interval", "0.2", "--batch", "7"),
+                               server.api_key)
                 if round_ % 3 == 0:
                     # Right after it reported progress: that position must be durable.
                     reported = sync.next_progress()
@@ -193,8 +210,9 @@ def test_each_orders_last_ledger_line_has_its_current_status_number_total_and_cu
     state_dir = tmp_path / "billing"
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        writer = pool.submit(change_orders_until, stop, server.base_url, 7)
-        sync = Running(command(server, state_dir, "--interval", "0.2", "--batch", "5"))
+        writer = pool.submit(change_orders_until, stop, server, 7)
+        sync = Running(command(server, state_dir, "--interval", "0.2", "--batch", "5"),
+                       server.api_key)
         time.sleep(1.0)
         sync.kill()
         stop.set()
@@ -292,6 +310,7 @@ def test_an_unreachable_service_on_first_start_exits_2_saying_what_to_fix(
     url = f"http://127.0.0.1:{free_port()}"
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--url", url, "--state-dir", str(tmp_path / "b"), "--once"],
+        env=environment("os_live_any-key-will-do-for-nobody"),
         capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
 
     assert result.returncode == 2
@@ -304,7 +323,7 @@ def test_a_second_sync_on_the_same_state_directory_is_refused(
     server: Server, tmp_path: Path
 ) -> None:
     state_dir = tmp_path / "billing"
-    first = Running(command(server, state_dir, "--interval", "0.2"))
+    first = Running(command(server, state_dir, "--interval", "0.2"), server.api_key)
     try:
         first.next_progress()
 
@@ -320,7 +339,7 @@ def test_a_sync_keeps_retrying_while_the_service_is_down_and_misses_nothing_afte
     server: Server, tmp_path: Path
 ) -> None:
     state_dir = tmp_path / "billing"
-    sync = Running(command(server, state_dir, "--interval", "0.2"))
+    sync = Running(command(server, state_dir, "--interval", "0.2"), server.api_key)
     try:
         sync.next_progress()
         server.kill()
@@ -338,3 +357,87 @@ def test_a_sync_keeps_retrying_while_the_service_is_down_and_misses_nothing_afte
     lines = ledger(state_dir)
     assert as_recorded(lines) == order_events(server.client)
     assert order["id"] in {entry["order_id"] for entry in lines}
+
+
+# -- the API key ---------------------------------------------------------------------------
+
+
+def test_without_an_api_key_the_sync_refuses_to_start_naming_the_option_and_the_variable(
+    server: Server, tmp_path: Path
+) -> None:
+    result = subprocess.run(command(server, tmp_path / "billing", "--once"),
+                            env=environment(None), capture_output=True, text=True,
+                            timeout=TIMEOUT_S, check=False)
+
+    assert result.returncode == 2
+    assert "--api-key" in result.stderr
+    assert API_KEY_VARIABLE in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "billing").exists()
+
+
+def test_the_key_may_be_given_with_the_api_key_option_instead_of_the_variable(
+    server: Server, tmp_path: Path
+) -> None:
+    place_paid_order(server.client)
+    assert server.api_key is not None
+
+    result = subprocess.run(
+        command(server, tmp_path / "billing", "--once", "--api-key", server.api_key),
+        env=environment(None), capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert as_recorded(ledger(tmp_path / "billing")) == order_events(server.client)
+
+
+def test_an_unknown_key_exits_2_at_once_naming_the_fix(server: Server, tmp_path: Path) -> None:
+    unknown = "os_live_" + "x" * 43
+
+    # Not --once: a refused key must stop a polling sync too, not be retried forever.
+    result = subprocess.run(command(server, tmp_path / "billing", "--interval", "0.2"),
+                            env=environment(unknown), capture_output=True, text=True,
+                            timeout=TIMEOUT_S, check=False)
+
+    assert result.returncode == 2, result.stderr
+    assert "401" in result.stderr
+    assert "--api-key" in result.stderr
+    assert API_KEY_VARIABLE in result.stderr
+    assert "retrying" not in result.stderr
+    assert unknown not in result.stderr
+
+
+def test_a_storefront_key_is_refused_and_the_sync_says_it_needs_a_merchant_key(
+    server: Server, tmp_path: Path
+) -> None:
+    storefront = create_key(server.database_url, Role.STOREFRONT)
+
+    result = sync_once(server, tmp_path / "billing", api_key=storefront)
+
+    assert result.returncode == 2, result.stderr
+    assert "403" in result.stderr
+    assert "merchant" in result.stderr
+    assert "retrying" not in result.stderr
+
+
+def test_a_key_revoked_while_the_sync_polls_stops_it_with_status_2_instead_of_retrying(
+    server: Server, tmp_path: Path
+) -> None:
+    name = f"billing-{uuid.uuid4().hex[:8]}"
+    key = create_key(server.database_url, Role.MERCHANT, name)
+    sync = Running(command(server, tmp_path / "billing", "--interval", "0.2"), key)
+    try:
+        sync.next_progress()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
+        env["ORDER_SERVICE_DATABASE_URL"] = server.database_url
+        subprocess.run([str(COMMAND), "api-key", "revoke", name], env=env, check=True,
+                       capture_output=True, timeout=TIMEOUT_S)
+
+        status = sync.process.wait(timeout=TIMEOUT_S)
+    finally:
+        sync.kill()
+
+    assert status == 2, "".join(sync.stderr)
+    stderr = "".join(sync.stderr)
+    assert "401" in stderr
+    assert "--api-key" in stderr
+    assert "retrying" not in stderr

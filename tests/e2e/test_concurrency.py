@@ -25,15 +25,15 @@ from tests.e2e.builders import (
 )
 from tests.e2e.expectations import assert_problem
 from tests.e2e.live import SERVER_SETTINGS, all_orders, available, events_after, post, race
-from tests.servers import StartServer
+from tests.servers import Server, StartServer
 
 POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgresql"])
 OUT_OF_STOCK = "urn:order-service:problem:out-of-stock"
 
 
-def _two_worker_client(start_server: StartServer) -> tuple[str, httpx.Client]:
+def _two_worker_client(start_server: StartServer) -> tuple[Server, httpx.Client]:
     server = start_server(workers=2, settings=SERVER_SETTINGS)
-    return server.base_url, server.client
+    return server, server.client
 
 
 def _quantities(lines: list[JsonObject]) -> Counter[str]:
@@ -71,12 +71,12 @@ def _server_errors(responses: list[httpx.Response]) -> list[str]:
 def test_twenty_buyers_per_item_left_get_exactly_the_stock_and_every_other_one_409(
     start_server: StartServer,
 ) -> None:
-    base_url, client = _two_worker_client(start_server)
+    server, client = _two_worker_client(start_server)
     stock = 5
     sku = create_product(client, stock=stock)["sku"]
     method = create_shipping_method(client)["code"]
 
-    responses = race(base_url, [post("/v1/orders", order_body([line(sku, 1)], method))
+    responses = race(server, [post("/v1/orders", order_body([line(sku, 1)], method))
                                 for _ in range(20 * stock)])
 
     assert _statuses(responses) == {201: stock, 409: 19 * stock}, _server_errors(responses)
@@ -94,7 +94,7 @@ def test_twenty_buyers_per_item_left_get_exactly_the_stock_and_every_other_one_4
 def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_all(
     start_server: StartServer,
 ) -> None:
-    base_url, client = _two_worker_client(start_server)
+    server, client = _two_worker_client(start_server)
     opening = {create_product(client, stock=stock)["sku"]: stock for stock in (6, 9, 12)}
     method = create_shipping_method(client)["code"]
     rng = random.Random(20240611)
@@ -103,7 +103,7 @@ def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_a
         skus = rng.sample(sorted(opening), k=rng.randint(2, 3))
         requested.append([line(sku, rng.randint(1, 2)) for sku in skus])
 
-    responses = race(base_url, [post("/v1/orders", order_body(lines, method))
+    responses = race(server, [post("/v1/orders", order_body(lines, method))
                                 for lines in requested])
 
     assert set(_statuses(responses)) <= {201, 409}, _server_errors(responses)
@@ -131,7 +131,7 @@ def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_a
 def test_order_numbers_are_exactly_1_to_n_after_a_race_with_refusals(
     start_server: StartServer,
 ) -> None:
-    base_url, client = _two_worker_client(start_server)
+    server, client = _two_worker_client(start_server)
     scarce = create_product(client, stock=6)["sku"]
     plenty = create_product(client, stock=1000)["sku"]
     method = create_shipping_method(client)["code"]
@@ -146,7 +146,7 @@ def test_order_numbers_are_exactly_1_to_n_after_a_race_with_refusals(
         + ["unknown method"] * 10
     random.Random(7).shuffle(plan)
 
-    responses = race(base_url, [post("/v1/orders", kinds[kind]) for kind in plan])
+    responses = race(server, [post("/v1/orders", kinds[kind]) for kind in plan])
 
     allowed: dict[str, set[tuple[int, str | None]]] = {
         "scarce": {(201, None), (409, OUT_OF_STOCK)},
@@ -190,14 +190,14 @@ def _one_winner(winner: httpx.Response, loser: httpx.Response, winner_status: st
 def test_paying_and_cancelling_an_order_at_once_leaves_one_winner_or_a_legal_sequence(
     start_server: StartServer,
 ) -> None:
-    base_url, client = _two_worker_client(start_server)
+    server, client = _two_worker_client(start_server)
     sku, orders = _pending_orders(client, 20)
     requests = []
     for order in orders:
         requests += [post(f"/v1/orders/{order['id']}/pay", {"payment_reference": "TR-1"}),
                      post(f"/v1/orders/{order['id']}/cancel", {"reason": "changed mind"})]
 
-    responses = race(base_url, requests)
+    responses = race(server, requests)
 
     assert set(_statuses(responses)) <= {200, 409}, _server_errors(responses)
     single_winners = 0
@@ -229,7 +229,7 @@ def test_paying_and_cancelling_an_order_at_once_leaves_one_winner_or_a_legal_seq
 def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
     start_server: StartServer,
 ) -> None:
-    base_url, client = _two_worker_client(start_server)
+    server, client = _two_worker_client(start_server)
     sku, orders = _pending_orders(client, 10)
     requests = []
     for order in orders:
@@ -237,7 +237,7 @@ def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
         requests += [post(f"/v1/orders/{order['id']}/pay", If_Match=etag),
                      post(f"/v1/orders/{order['id']}/cancel", If_Match=etag)]
 
-    responses = race(base_url, requests)
+    responses = race(server, requests)
 
     cancelled = 0
     for index, order in enumerate(orders):
@@ -260,10 +260,10 @@ def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
 def test_forty_restocks_of_one_product_sent_at_once_are_all_added(
     start_server: StartServer,
 ) -> None:
-    base_url, client = _two_worker_client(start_server)
+    server, client = _two_worker_client(start_server)
     sku = create_product(client, stock=0)["sku"]
 
-    responses = race(base_url, [post(f"/v1/products/{sku}/restock", {"quantity": 1})] * 40)
+    responses = race(server, [post(f"/v1/products/{sku}/restock", {"quantity": 1})] * 40)
 
     refused = [r.text for r in responses if r.status_code != 200]
     assert available(client, sku) == 40 - len(refused)

@@ -78,7 +78,8 @@ def test_the_feed_lists_new_events_in_the_order_they_happened_with_all_their_fie
     assert items[2]["data"]["number"] == order["number"]
     assert datetime.fromisoformat(items[3]["recorded_at"]) >= datetime.fromisoformat(
         items[2]["recorded_at"])
-    assert items[3]["metadata"]["caused_by"] == "http POST /v1/orders/{order_id}/pay"
+    assert items[3]["metadata"]["caused_by"] == (
+        f"api-key {server.api_key_name}: POST /v1/orders/{{order_id}}/pay")
 
 
 def test_following_next_after_a_few_at_a_time_visits_the_same_events_as_one_big_page(
@@ -130,7 +131,7 @@ def test_a_follower_polling_while_eight_writers_append_sees_every_event_exactly_
     def write(writer: int) -> int:
         sku, own_sku = skus[writer % 2], skus[2 + writer]
         appended = 0
-        with httpx.Client(base_url=running.base_url, timeout=TIMEOUT_S) as own:
+        with running.new_client(timeout=TIMEOUT_S) as own:
             writing.wait(timeout=TIMEOUT_S)
             for turn in range(rounds):
                 order = place_order(own, [line(sku, 1)], method)
@@ -149,7 +150,7 @@ def test_a_follower_polling_while_eight_writers_append_sees_every_event_exactly_
         seen: list[int] = []
         after = 0
         deadline = time.monotonic() + TIMEOUT_S
-        with httpx.Client(base_url=running.base_url, timeout=TIMEOUT_S) as own:
+        with running.new_client(timeout=TIMEOUT_S) as own:
             writing.wait(timeout=TIMEOUT_S)
             while time.monotonic() < deadline:
                 finished = done.is_set()

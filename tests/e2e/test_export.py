@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from order_service.api.app import create_app
 from order_service.eventstore.engine import make_engine
 from order_service.export import CSV_COLUMNS
 from order_service.settings import Settings
+from tests.api_keys import app_client
 from tests.e2e.builders import (
     JsonObject,
     address,
@@ -649,11 +649,11 @@ def test_an_export_cursor_is_refused_by_the_orders_list(client: TestClient) -> N
 
 
 def test_a_cursor_signed_by_a_service_with_another_secret_is_a_400_problem(
-    client: TestClient, settings: Settings,
+    client: TestClient, settings: Settings, merchant_key: str,
 ) -> None:
     place_orders(client, 3)
     other = Settings(**{**settings.model_dump(), "cursor_secret": "another-shops-secret"})
-    with TestClient(create_app(other), raise_server_exceptions=False) as foreign:
+    with app_client(other, merchant_key) as foreign:
         cursor = _cursor_of(foreign)
 
     _assert_bad_cursor(client.get(EXPORT, params={"cursor": cursor}))

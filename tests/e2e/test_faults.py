@@ -263,8 +263,7 @@ def test_a_worker_killed_with_sigkill_is_replaced_by_the_supervisor(
                         and before[0] not in server.worker_pids(), seconds=15)
     assert replaced, f"workers after the kill: {server.worker_pids()}\n{server.output()}"
     # Fresh connections land on either worker; every one of them must be served.
-    with httpx.Client(base_url=server.base_url, timeout=10,
-                      headers={"Connection": "close"}) as fresh:
+    with server.new_client(timeout=10, headers={"Connection": "close"}) as fresh:
         statuses = [fresh.get("/health/ready").status_code for _ in range(20)]
     assert statuses == [200] * 20, server.output()
 
@@ -281,8 +280,7 @@ def test_killing_workers_under_load_loses_no_acknowledged_write_and_leaves_nothi
     skus = sorted(stock)
     scarce = min(stock, key=stock.__getitem__)
     # A fresh connection per request spreads the load over both workers.
-    load = Load(httpx.Client(base_url=server.base_url, timeout=10,
-                             headers={"Connection": "close"}))
+    load = Load(server.new_client(timeout=10, headers={"Connection": "close"}))
 
     def shop(rng: random.Random) -> None:
         email = f"crash-{uuid.uuid4().hex[:12]}@example.com"
@@ -480,8 +478,7 @@ def test_a_database_outage_under_load_fails_fast_with_503_and_heals_without_a_re
         method = create_shipping_method(server.client)["code"]
         sku = create_product(server.client, stock=100_000)["sku"]
         # Longer than any fail-fast bound, so a hang shows as a slow answer, not a timeout.
-        load = Load(httpx.Client(base_url=server.base_url,
-                                 timeout=3 * FAIL_FAST_WITHIN_SECONDS))
+        load = Load(server.new_client(timeout=3 * FAIL_FAST_WITHIN_SECONDS))
 
         def place(_rng: random.Random) -> None:
             email = f"outage-{uuid.uuid4().hex[:12]}@example.com"
@@ -599,6 +596,25 @@ def test_a_placement_refused_with_503_is_placed_once_when_retried_with_its_key(
 
 
 @POSTGRES_ONLY
+def test_a_keyed_request_while_the_database_is_down_gets_503_with_retry_after(
+    start_server: StartServer, database_url_for_test: str
+) -> None:
+    with proxied_database(database_url_for_test) as (proxy, through_proxy):
+        server = start_server(settings={**OUTAGE_SETTINGS, "database_url": through_proxy})
+        assert server.client.get("/v1/products").status_code == 200
+        with diagnosed(server):
+            proxy.down()
+            try:
+                refused = server.client.get("/v1/products")
+            finally:
+                proxy.up()
+
+            assert_problem(refused, 503)
+            assert refused.json()["type"] == UNAVAILABLE
+            assert refused.headers.get("Retry-After", "").isdigit()
+
+
+@POSTGRES_ONLY
 def test_requests_fail_fast_with_503_when_the_database_stops_answering(
     start_server: StartServer, database_url_for_test: str
 ) -> None:
@@ -607,8 +623,7 @@ def test_requests_fail_fast_with_503_when_the_database_stops_answering(
         method = create_shipping_method(server.client)["code"]
         sku = create_product(server.client, stock=100)["sku"]
         # A patient client: a request that hangs past the bound shows how long it hung.
-        load = Load(httpx.Client(base_url=server.base_url,
-                                 timeout=FAIL_FAST_WITHIN_SECONDS + 1))
+        load = Load(server.new_client(timeout=FAIL_FAST_WITHIN_SECONDS + 1))
         requests = [("products", "GET", "/v1/products", {}),
                     ("place", "POST", "/v1/orders", {"json": order_body([line(sku)], method)}),
                     ("ready", "GET", "/health/ready", {}),
@@ -651,8 +666,8 @@ def test_a_worker_that_dies_during_a_database_outage_is_replaced_and_the_service
             _, _, since = server.output().partition(f"Child process [{victim}] died")
             return supervisor.poll() is not None or "Application startup" in since
 
-        with diagnosed(server), httpx.Client(base_url=server.base_url, timeout=2,
-                                             headers={"Connection": "close"}) as fresh:
+        with diagnosed(server), server.new_client(timeout=2,
+                                                  headers={"Connection": "close"}) as fresh:
             proxy.down()
             os.kill(victim, signal.SIGKILL)
             # Keep the database away until the supervisor has tried to start a replacement.

@@ -146,7 +146,7 @@ def test_many_copies_of_one_keyed_order_sent_at_once_to_two_workers_place_one_or
     body = order_body([line(sku, 3)], create_shipping_method(client)["code"])
     key = str(uuid.uuid4())
 
-    responses = race(running.base_url, [post("/v1/orders", body, Idempotency_Key=key)] * 24)
+    responses = race(running, [post("/v1/orders", body, Idempotency_Key=key)] * 24)
 
     assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
     created = [r for r in responses if r.status_code == 201]

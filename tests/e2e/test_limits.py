@@ -18,8 +18,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from order_service.api.app import create_app
 from order_service.settings import Settings
+from tests.api_keys import app_client
 from tests.e2e.builders import (
     JsonObject,
     create_product,
@@ -45,18 +45,18 @@ JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def api(module_database_url: str) -> Iterator[TestClient]:
-    """The real app with its default limits over this module's database."""
-    app = create_app(Settings(database_url=module_database_url))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+def api(module_database_url: str, module_merchant_key: str) -> Iterator[TestClient]:
+    """The real app with its default limits over this module's database (a merchant's)."""
+    with app_client(Settings(database_url=module_database_url), module_merchant_key
+                    ) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
-def small_api(module_database_url: str) -> Iterator[TestClient]:
+def small_api(module_database_url: str, module_merchant_key: str) -> Iterator[TestClient]:
     """The real app over the same database, refusing bodies over 2048 bytes."""
-    app = create_app(Settings(database_url=module_database_url, max_body_bytes=SMALL_LIMIT))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    settings = Settings(database_url=module_database_url, max_body_bytes=SMALL_LIMIT)
+    with app_client(settings, module_merchant_key) as test_client:
         yield test_client
 
 

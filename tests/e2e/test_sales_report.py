@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from fastapi.testclient import TestClient
 
-from order_service.api.app import create_app
 from order_service.settings import Settings
+from tests.api_keys import app_client
 from tests.e2e.builders import (
     JsonObject,
     create_product,
@@ -159,11 +159,11 @@ def test_a_currency_the_shop_has_no_orders_in_reports_zeros(client: TestClient) 
 
 
 def test_orders_in_another_currency_are_reported_apart(
-    client: TestClient, settings: Settings,
+    client: TestClient, settings: Settings, merchant_key: str,
 ) -> None:
     euro_orders = varied_shop(client)
     dollars = Settings(**{**settings.model_dump(), "currency": "USD"})
-    with TestClient(create_app(dollars), raise_server_exceptions=False) as dollar_shop:
+    with app_client(dollars, merchant_key) as dollar_shop:
         product = create_product(dollar_shop, price=2500)
         method = create_shipping_method(dollar_shop, price=700)
         dollar_order = place_order(dollar_shop, [line(product["sku"], 2)], method["code"])

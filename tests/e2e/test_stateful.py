@@ -27,7 +27,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -43,11 +42,12 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import URL
 
-from order_service.api.app import create_app
+from order_service.application.access import Role
 from order_service.eventstore.engine import make_engine
 from order_service.projections.rebuild import rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
 from order_service.settings import Settings
+from tests.api_keys import app_client, create_key
 from tests.e2e.builders import JsonObject, order_body
 from tests.e2e.expectations import assert_problem
 
@@ -283,7 +283,7 @@ class ShopMachine(RuleBasedStateMachine):
         super().__init__()
         self.url = self.databases.create()
         self.shop_settings = Settings(database_url=self.url)
-        self.client = TestClient(create_app(self.shop_settings), raise_server_exceptions=False)
+        self.client = app_client(self.shop_settings, create_key(self.url, Role.MERCHANT))
         self.client.__enter__()
         self.model = Model(tax_rate=self.shop_settings.tax_rate)
         self.counter = 0

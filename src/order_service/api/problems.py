@@ -30,6 +30,8 @@ from order_service.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
 BODY_PARSE_FAILURE = "There was an error parsing the body"
+# Routes authenticated by a signature rather than an API key.
+SIGNED_PATHS = ("/v1/payment-notifications",)
 log = logging.getLogger(__name__)
 
 
@@ -172,8 +174,8 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
         return _unexpected(request, error)
     problems = list(error.errors())
     if any(p.get("type") == "json_invalid" for p in problems):
-        return problem_response(400, "malformed-json", "Malformed JSON",
-                                "The request body is not valid JSON.")
+        return _unauthenticated_first(request) or problem_response(
+            400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.")
     content_type = request.headers.get("content-type", "")
     body_sent = request.headers.get("content-length", "0") != "0"
     if body_sent and "json" not in content_type:
@@ -231,8 +233,8 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
     status = HTTPStatus(error.status_code)
     if status == HTTPStatus.BAD_REQUEST and error.detail == BODY_PARSE_FAILURE:
         # FastAPI's wording when the body is not UTF-8 or nests too deep to decode.
-        return problem_response(400, "malformed-json", "Malformed JSON",
-                                "The request body is not valid JSON in UTF-8.")
+        return _unauthenticated_first(_request) or problem_response(
+            400, "malformed-json", "Malformed JSON", "The request body is not valid JSON in UTF-8.")
     detail = error.detail if isinstance(error.detail, str) else status.phrase
     if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
         return problem_response(413, "body-too-large", "Content Too Large", detail)
@@ -254,6 +256,21 @@ def _allowed_methods(request: Request) -> list[str]:
         if pattern.match(request.url.path):
             return sorted(method.upper() for method in operations)
     return []
+
+
+def _unauthenticated_first(request: Request) -> JSONResponse | None:
+    # FastAPI decodes a JSON body before it runs any dependency, the key check included;
+    # a caller without a valid key must still learn that first, not that its JSON is bad.
+    if not request.url.path.startswith("/v1/") or request.url.path.startswith(SIGNED_PATHS):
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthenticated(request, Unauthenticated(key_given=False))
+    try:
+        known = request.app.state.api_keys.authenticate(token.strip()) is not None
+    except StorageUnavailable as unavailable:
+        return error_response(unavailable)
+    return None if known else _unauthenticated(request, Unauthenticated(key_given=True))
 
 
 def _bad_cursor(_request: Request, error: Exception) -> JSONResponse:

@@ -21,6 +21,7 @@ from order_service.application.access import (
     new_api_key,
 )
 from order_service.eventstore.engine import is_unique_violation
+from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.tables import api_keys
 
 Clock = Callable[[], datetime]
@@ -39,7 +40,7 @@ class SqlApiKeys:
         row = {"id": str(uuid4()), "name": name, "role": role.value, "key_hash": key_hash(token),
                "shown_prefix": token[:SHOWN_PREFIX_LENGTH], "created_at": self._clock()}
         try:
-            with self._engine.begin() as connection:
+            with translated_failures(), self._engine.begin() as connection:
                 connection.execute(insert(api_keys).values(row))
         except IntegrityError as error:
             if is_unique_violation(error):
@@ -49,7 +50,7 @@ class SqlApiKeys:
 
     def authenticate(self, token: str) -> Principal | None:
         """The active key `token` is, if any."""
-        with self._engine.connect() as connection:
+        with translated_failures(), self._engine.connect() as connection:
             row = connection.execute(
                 select(api_keys.c.id, api_keys.c.name, api_keys.c.role)
                 .where(api_keys.c.key_hash == key_hash(token), api_keys.c.revoked_at.is_(None))
@@ -58,7 +59,7 @@ class SqlApiKeys:
 
     def mark_used(self, key_id: str) -> None:
         """Record that a key was just used."""
-        with self._engine.begin() as connection:
+        with translated_failures(), self._engine.begin() as connection:
             connection.execute(
                 update(api_keys).where(api_keys.c.id == key_id)
                 .values(last_used_at=self._clock())
