@@ -52,3 +52,16 @@ def test_every_operation_of_the_contract_is_documented_with_a_summary(
     assert operation is not None, f"{method.upper()} {path} is not documented"
     assert operation.get("summary", "").strip()
 
+
+
+def test_the_openapi_declares_the_bearer_scheme_so_docs_offer_authorize(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json", headers={"Authorization": ""}).json()
+
+    schemes = document["components"]["securitySchemes"]
+    (name, scheme), = schemes.items()
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    keyed = document["paths"]["/v1/orders"]["post"]
+    assert keyed["security"] == [{name: []}]
+    assert document["paths"]["/v1/payment-notifications"]["post"]["security"] == []
