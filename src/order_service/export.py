@@ -104,18 +104,26 @@ def in_chunks(pieces: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[byte
         yield b"".join(buffer)
 
 
-def ndjson(orders: Iterable[OrderView]) -> Iterator[bytes]:
+def ndjson(documents: Iterable[bytes]) -> Iterator[bytes]:
     """One JSON object per line, one line per order."""
-    for order in orders:
-        yield _json(order_record(order)) + b"\n"
+    for document in documents:
+        yield document + b"\n"
 
 
-def json_page(orders: Iterable[OrderView], next_cursor: str | None) -> Iterator[bytes]:
+def json_page(documents: Iterable[bytes], next_cursor: str | None) -> Iterator[bytes]:
     """`{"items": [...], "next_cursor": ...}`, written one order at a time."""
     yield b'{"items":['
-    for index, order in enumerate(orders):
-        yield (b"," if index else b"") + _json(order_record(order))
+    for index, document in enumerate(documents):
+        yield (b"," if index else b"") + document
     yield b'],"next_cursor":' + _json(next_cursor) + b"}"
+
+
+def json_array(documents: Iterable[bytes]) -> Iterator[bytes]:
+    """A JSON array of the orders, one per line."""
+    yield b"["
+    for index, document in enumerate(documents):
+        yield (b",\n" if index else b"\n") + document
+    yield b"\n]\n"
 
 
 def csv_rows(orders: Iterable[OrderView]) -> Iterator[bytes]:
@@ -129,24 +137,6 @@ def csv_rows(orders: Iterable[OrderView]) -> Iterator[bytes]:
                                      line.unit_price, line.line_total))
         yield _drain(buffer)
     yield _drain(buffer)
-
-
-def write(format_name: str, orders: Iterable[OrderView]) -> Iterator[bytes]:
-    """The whole export of `orders` in one of FORMATS (a JSON array for json)."""
-    if format_name == "ndjson":
-        return ndjson(orders)
-    if format_name == "csv":
-        return csv_rows(orders)
-    if format_name == "json":
-        return _json_array(orders)
-    raise ValueError(f"unknown export format {format_name!r}; choose one of {FORMATS}")
-
-
-def _json_array(orders: Iterable[OrderView]) -> Iterator[bytes]:
-    yield b"["
-    for index, order in enumerate(orders):
-        yield (b",\n" if index else b"\n") + _json(order_record(order))
-    yield b"\n]\n"
 
 
 def _csv_row(order: OrderView, *line: object) -> list[object]:

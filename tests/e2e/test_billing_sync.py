@@ -323,6 +323,7 @@ def test_a_second_sync_on_the_same_state_directory_is_refused(
     server: Server, tmp_path: Path
 ) -> None:
     state_dir = tmp_path / "billing"
+    place_paid_order(server.client)  # something to sync, whichever tests ran before
     first = Running(command(server, state_dir, "--interval", "0.2"), server.api_key)
     try:
         first.next_progress()
@@ -339,6 +340,7 @@ def test_a_sync_keeps_retrying_while_the_service_is_down_and_misses_nothing_afte
     server: Server, tmp_path: Path
 ) -> None:
     state_dir = tmp_path / "billing"
+    place_paid_order(server.client)  # something to sync, whichever tests ran before
     sync = Running(command(server, state_dir, "--interval", "0.2"), server.api_key)
     try:
         sync.next_progress()
@@ -424,6 +426,7 @@ def test_a_key_revoked_while_the_sync_polls_stops_it_with_status_2_instead_of_re
 ) -> None:
     name = f"billing-{uuid.uuid4().hex[:8]}"
     key = create_key(server.database_url, Role.MERCHANT, name)
+    place_paid_order(server.client)  # something to sync, whichever tests ran before
     sync = Running(command(server, tmp_path / "billing", "--interval", "0.2"), key)
     try:
         sync.next_progress()

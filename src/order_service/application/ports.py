@@ -153,6 +153,11 @@ class ReadModels(Protocol):
         """Orders numbered in (after, up_to] matching `where`, by number, streamed."""
         ...
 
+    def order_documents_between(self, after: int, up_to: int | None, where: OrderFilter
+                                ) -> Iterator[bytes]:
+        """The same orders as `orders_between`, as finished JSON documents, streamed."""
+        ...
+
     def count_orders(self, where: OrderFilter) -> int:
         """How many orders match `where`."""
         ...

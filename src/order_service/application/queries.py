@@ -90,14 +90,15 @@ def follow_events(storage: Storage, *, after: int, limit: int) -> EventPage:
 
 @dataclass(frozen=True)
 class ExportPage:
-    """One page of the order export: its orders (streamed) and where the next begins."""
+    """Where one page of the order export lies: receipt numbers in (after, up_to]."""
 
-    orders: Iterator[OrderView]
+    after: int
+    up_to: int | None
     next_after: int | None
 
 
 def export_page(storage: Storage, where: OrderFilter, *, after: int, limit: int) -> ExportPage:
-    """Orders numbered above `after`, oldest first, `limit` at most, streamed.
+    """The page of `limit` orders numbered above `after`, oldest first.
 
     Keyset pagination on the receipt number: numbers never change and new orders get
     higher ones, so a walk over all pages meets every order that existed when it began
@@ -106,17 +107,23 @@ def export_page(storage: Storage, where: OrderFilter, *, after: int, limit: int)
     with storage.reading() as read_models:
         numbers = read_models.order_numbers_after(after, limit + 1, where)
     page = numbers[:limit]
-    if not page:
-        return ExportPage(orders=iter(()), next_after=None)
-    return ExportPage(
-        orders=_orders_between(storage, after, page[-1], where),
-        next_after=page[-1] if len(numbers) > limit else None,
-    )
+    return ExportPage(after=after, up_to=page[-1] if page else after,
+                      next_after=page[-1] if len(numbers) > limit else None)
 
 
-def export_all(storage: Storage, where: OrderFilter) -> Iterator[OrderView]:
-    """Every order matching `where`, oldest first, streamed from one read transaction."""
-    return _orders_between(storage, 0, None, where)
+EVERYTHING = ExportPage(after=0, up_to=None, next_after=None)
+
+
+def orders_in(storage: Storage, where: OrderFilter, page: ExportPage) -> Iterator[OrderView]:
+    """The page's orders, streamed from one read transaction."""
+    with storage.reading() as read_models:
+        yield from read_models.orders_between(page.after, page.up_to, where)
+
+
+def documents_in(storage: Storage, where: OrderFilter, page: ExportPage) -> Iterator[bytes]:
+    """The page's orders as JSON documents (as the API shows them), streamed."""
+    with storage.reading() as read_models:
+        yield from read_models.order_documents_between(page.after, page.up_to, where)
 
 
 def count_orders(storage: Storage, where: OrderFilter) -> int:
@@ -131,9 +138,3 @@ def sales_report(storage: Storage, where: OrderFilter, currency: str) -> SalesRe
         by_status = read_models.sales_by_status(where, currency)
     return SalesReport(currency=currency, placed_from=where.placed_from,
                        placed_to=where.placed_to, by_status=by_status)
-
-
-def _orders_between(storage: Storage, after: int, up_to: int | None, where: OrderFilter
-                    ) -> Iterator[OrderView]:
-    with storage.reading() as read_models:
-        yield from read_models.orders_between(after, up_to, where)

@@ -8,18 +8,20 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from tqdm import tqdm
 
 from order_service import export
 from order_service.application import queries
-from order_service.application.views import OrderFilter, OrderView
+from order_service.application.views import OrderFilter
 from order_service.domain.values import OrderStatus
 from order_service.eventstore.engine import make_engine
 from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
 from order_service.storage import SqlStorage
+
+T = TypeVar("T")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,8 +66,7 @@ def _export(args: argparse.Namespace) -> int:
         storage = SqlStorage(engine, lambda: datetime.now(UTC))
         total = queries.count_orders(storage, where)
         with tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar:
-            orders = _counted(queries.export_all(storage, where), bar)
-            chunks = export.in_chunks(export.write(args.format, orders))
+            chunks = export.in_chunks(_written(args.format, storage, where, bar))
             written = _write_atomically(args.out, chunks)
     finally:
         engine.dispose()
@@ -73,11 +74,21 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _counted(orders: Iterator[OrderView], bar: tqdm[Any]) -> Iterator[OrderView]:
+def _written(format_name: str, storage: SqlStorage, where: OrderFilter, bar: tqdm[Any]
+             ) -> Iterator[bytes]:
+    """The export in `format_name`, counting orders on `bar` as they are read."""
+    everything = queries.EVERYTHING
+    if format_name == "csv":
+        return export.csv_rows(_counted(queries.orders_in(storage, where, everything), bar))
+    documents = _counted(queries.documents_in(storage, where, everything), bar)
+    return export.json_array(documents) if format_name == "json" else export.ndjson(documents)
+
+
+def _counted(items: Iterator[T], bar: tqdm[Any]) -> Iterator[T]:
     # Updating the bar per order would cost more than writing the order.
     pending = 0
-    for order in orders:
-        yield order
+    for item in items:
+        yield item
         pending += 1
         if pending == 1000:
             bar.update(pending)

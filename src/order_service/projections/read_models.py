@@ -24,6 +24,7 @@ from order_service.domain.events import order_stream
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
 from order_service.eventstore.codec import upcast
 from order_service.eventstore.tables import events
+from order_service.projections.documents import order_documents
 from order_service.projections.tables import orders, products, shipping_methods
 
 
@@ -92,6 +93,11 @@ class SqlReadModels:
         )
         for row in result:
             yield order_view(row)
+
+    def order_documents_between(self, after: int, up_to: int | None, where: OrderFilter
+                                ) -> Iterator[bytes]:
+        """Orders numbered in (after, up_to] as JSON built by the database, streamed."""
+        return order_documents(self._connection, after, up_to, where)
 
     def count_orders(self, where: OrderFilter) -> int:
         """How many orders match `where`."""

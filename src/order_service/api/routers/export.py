@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,6 +21,7 @@ from order_service.api.problems import Problem
 from order_service.api.timestamps import Moment
 from order_service.application import queries
 from order_service.application.access import Permission
+from order_service.application.ports import Storage
 from order_service.application.views import OrderFilter
 
 router = APIRouter(prefix="/v1/orders", tags=["export"],
@@ -91,8 +93,7 @@ def export_orders(
     if next_cursor is not None:
         next_url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
-    body = (export.json_page(page.orders, next_cursor) if chosen == "json"
-            else export.write(chosen, page.orders))
+    body = _body(chosen, storage, where, page, next_cursor)
     return StreamingResponse(export.in_chunks(body), media_type=export.MEDIA_TYPES[chosen],
                              headers=headers)
 
@@ -103,3 +104,13 @@ def _cursor_kind(where: OrderFilter) -> str:
     parts = [",".join(sorted(s.value for s in where.statuses)),
              *(str(t) for t in (where.placed_from, where.placed_to, where.updated_since))]
     return "export-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _body(chosen: str, storage: Storage, where: OrderFilter, page: queries.ExportPage,
+          next_cursor: str | None) -> Iterator[bytes]:
+    if chosen == "csv":
+        return export.csv_rows(queries.orders_in(storage, where, page))
+    documents = queries.documents_in(storage, where, page)
+    if chosen == "json":
+        return export.json_page(documents, next_cursor)
+    return export.ndjson(documents)
