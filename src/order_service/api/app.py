@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -27,6 +27,7 @@ from order_service.api.middleware import (
 )
 from order_service.api.openapi import install_openapi
 from order_service.api.problems import install_problem_handlers
+from order_service.api.query_params import reject_unknown_query_parameters
 from order_service.api.rate_limit import KeyRateLimiter
 from order_service.api.routers import (
     events,
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     install_openapi(app, settings.payment_methods)
     install_problem_handlers(app)

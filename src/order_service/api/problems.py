@@ -184,6 +184,9 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
             f"The body must be JSON sent with Content-Type: application/json, "
             f"not {content_type or 'no Content-Type'}.",
         )
+    unauthenticated = _unauthenticated_first(request)
+    if unauthenticated is not None:
+        return unauthenticated
     items = []
     for p in problems:
         location = p.get("loc", ())
