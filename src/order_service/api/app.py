@@ -113,6 +113,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.rate_limiter = (KeyRateLimiter(settings.rate_limit_per_minute)
                                       if settings.rate_limit_per_minute else None)
             app.state.keys_marked_used = {}
+            # Each route runs in a worker thread holding one pooled connection at a time.
+            # With more threads than connections, a burst of requests opens overflow
+            # connections and closes them again (a new PostgreSQL backend each time);
+            # with as many, the burst waits its turn in the event loop instead.
+            anyio.to_thread.current_default_thread_limiter().total_tokens = (
+                settings.db_pool_size)
             async with anyio.create_task_group() as background:
                 background.start_soon(_purge_idempotency_keys_forever, engine, settings)
                 yield

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -64,10 +64,10 @@ def _mark_used_now_and_then(request: Request, principal: Principal) -> None:
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
-def allowed(permission: Permission) -> Callable[[Principal], Principal]:
+def allowed(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets the request through only if its key grants `permission`."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         require(principal, permission)
         return principal
 

@@ -17,19 +17,19 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
-def get_shop(request: Request) -> Shop:
+async def get_shop(request: Request) -> Shop:
     """The shop's use cases for this app."""
     shop: Shop = request.app.state.shop
     return shop
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     """The storage the read routes query."""
     storage: Storage = request.app.state.shop.storage
     return storage
 
 
-def get_cursors(request: Request) -> CursorCodec:
+async def get_cursors(request: Request) -> CursorCodec:
     """The app's cursor codec."""
     cursors: CursorCodec = request.app.state.cursors
     return cursors

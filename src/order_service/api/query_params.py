@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 _DECLARED_KEY = "declared_query_parameters"
 
 
-def reject_unknown_query_parameters(request: Request) -> None:
+async def reject_unknown_query_parameters(request: Request) -> None:
     """Fail the request with a validation error for each query parameter not documented."""
     if not request.query_params:
         return

@@ -12,7 +12,7 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 
 @router.get("/live", summary="Liveness")
-def live() -> dict[str, str]:
+async def live() -> dict[str, str]:
     """The process is up and answering."""
     return {"status": "ok"}
 
