@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from order_service.api.auth import PrincipalDep
 from order_service.api.deps import request_id
 from order_service.api.problems import error_response, problem_response
+from order_service.api.responses import json_response
 from order_service.application.access import Principal
 from order_service.application.ports import AlreadyHandled, CommandContext, IdempotentRequest
 
@@ -52,8 +52,7 @@ class Answer:
 
     def response(self) -> Response:
         """The HTTP response."""
-        return JSONResponse(self.body.model_dump(mode="json"), status_code=self.status,
-                            headers=self.headers)
+        return json_response(self.body, self.status, self.headers)
 
     def recording(self) -> str:
         """What a retry with the same key must be answered."""

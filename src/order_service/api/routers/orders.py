@@ -11,6 +11,7 @@ from order_service.api.auth import PrincipalDep, allowed
 from order_service.api.deps import CursorsDep, ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import Problem, problem_response
+from order_service.api.responses import json_response
 from order_service.api.schemas.orders import (
     CancelIn,
     OrderEventOut,
@@ -57,7 +58,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match(
+async def if_match(
     value: Annotated[str | None, Header(alias="If-Match", description=(
         "Act only if the order is still at this ETag (from GET); else 412"))] = None,
 ) -> int | None:
@@ -99,7 +100,7 @@ def place_order(body: PlaceOrderIn, shop: ShopDep, command: CommandDep) -> Respo
     return _placed(order).response()
 
 
-@router.get("", summary="List orders",
+@router.get("", summary="List orders", response_model=OrderPageOut,
             dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))])
 def list_orders(
     storage: StorageDep,
@@ -108,7 +109,7 @@ def list_orders(
         alias="status", description="Only orders in this status (repeat for several)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
-) -> OrderPageOut:
+) -> Response:
     """Orders newest first, optionally only those in some statuses, a page at a time."""
     page = queries.list_orders(
         storage, statuses=order_status or [], limit=limit,
@@ -116,19 +117,19 @@ def list_orders(
     )
     next_cursor = None if page.next_before is None else cursors.encode(
         ORDERS_CURSOR, page.next_before)
-    return OrderPageOut.from_page(page, next_cursor)
+    return json_response(OrderPageOut.from_page(page, next_cursor))
 
 
-@router.get("/{order_id}", summary="Get an order", responses=NOT_FOUND)
-def get_order(order_id: OrderIdPath, storage: StorageDep, response: Response,
+@router.get("/{order_id}", summary="Get an order", response_model=OrderOut,
+            responses=NOT_FOUND)
+def get_order(order_id: OrderIdPath, storage: StorageDep,
               viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
-              ) -> OrderOut:
+              ) -> Response:
     """Everything about one order: lines, totals, customer, addresses, methods, dates.
     The `ETag` is the order's version; send it back as `If-Match` to change the order
     only if nobody else did meanwhile."""
     order = queries.get_order(storage, _order_id(order_id), viewer)
-    response.headers["ETag"] = etag(order.version)
-    return OrderOut.from_view(order)
+    return json_response(OrderOut.from_view(order), headers={"ETag": etag(order.version)})
 
 
 @router.get("/{order_id}/events", summary="An order's history", responses=NOT_FOUND,
