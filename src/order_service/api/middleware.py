@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import anyio
+import asyncio
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
@@ -107,26 +108,29 @@ class RequestTimeoutMiddleware:
                 started = True
             await send(message)
 
-        async def watchdog() -> None:
+        async def answer_unavailable() -> None:
+            response = problem_response(
+                503, "unavailable", "Service Unavailable",
+                f"The request took longer than {self.seconds:g} s, most likely waiting "
+                "on the database; retry in a few seconds.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+            await response(scope, receive, send)
+
+        def on_timeout() -> None:
             nonlocal timed_out
-            await anyio.sleep(self.seconds)
             if not started:
                 timed_out = True
-                response = problem_response(
-                    503, "unavailable", "Service Unavailable",
-                    f"The request took longer than {self.seconds:g} s, most likely waiting "
-                    "on the database; retry in a few seconds.",
-                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-                )
-                await response(scope, receive, send)
+                answering.append(asyncio.ensure_future(answer_unavailable()))
 
+        # A timer rather than a watchdog task: a task group per request costs more than
+        # the rest of a cheap request, and the timer almost never fires. The app is not
+        # cancelled (its worker thread could not be); its late answer is dropped instead.
+        answering: list[asyncio.Future[None]] = []
+        timer = asyncio.get_running_loop().call_later(self.seconds, on_timeout)
         try:
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(watchdog)
-                await self.app(scope, receive, guarded_send)
-                tasks.cancel_scope.cancel()
-        except BaseExceptionGroup as group:
-            # The task group wraps what the app raised; pass the error itself outwards.
-            if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None
-            raise
+            await self.app(scope, receive, guarded_send)
+        finally:
+            timer.cancel()
+            for answer in answering:
+                await answer
