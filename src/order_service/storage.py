@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, Engine
 
 from order_service.application.ports import Clock, CommandContext
-from order_service.eventstore.engine import WRITE_OPTION
+from order_service.eventstore.engine import WRITE_OPTION, statement_at_a_time
 from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.idempotency import SqlIdempotencyKeys
 from order_service.eventstore.store import Projector, SqlEventStore
@@ -55,12 +55,14 @@ class SqlStorage:
         *,
         idempotency_ttl: timedelta = timedelta(hours=24),
         serialise_appends: bool = True,
+        defer_inserts: bool = True,
     ) -> None:
         self.engine = engine
         self._clock = clock
         self._idempotency_ttl = idempotency_ttl
-        # Only a test that demonstrates the skipped-event pitfall turns this off.
+        # Only a test that demonstrates the skipped-event pitfall turns these off.
         self._serialise_appends = serialise_appends
+        self._defer_inserts = defer_inserts
 
     @contextmanager
     def transaction(self, context: CommandContext) -> Iterator[SqlTransaction]:
@@ -68,18 +70,27 @@ class SqlStorage:
         with translated_failures(), self.engine.connect() as connection:
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
-                yield self._ports(connection, context)
+                ports = self._ports(connection, context)
+                yield ports
+                ports.events.flush()
 
     @contextmanager
     def reading(self) -> Iterator[SqlReadModels]:
-        """Read models over one short read transaction."""
+        """Read models for reads of one statement each (the hot path: no BEGIN/COMMIT)."""
+        with translated_failures(), self.engine.connect() as connection:
+            yield SqlReadModels(statement_at_a_time(connection))
+
+    @contextmanager
+    def streaming(self) -> Iterator[SqlReadModels]:
+        """Read models over one read transaction, for results streamed from a cursor."""
         with translated_failures(), self.engine.connect() as connection, connection.begin():
             yield SqlReadModels(connection)
 
     def _ports(self, connection: Connection, context: CommandContext) -> SqlTransaction:
         return SqlTransaction(
             events=SqlEventStore(connection, context, LIVE_PROJECTORS, self._clock,
-                                 serialise_appends=self._serialise_appends),
+                                 serialise_appends=self._serialise_appends,
+                                 defer_inserts=self._defer_inserts),
             catalogue=SqlCatalogue(connection),
             order_numbers=SqlOrderNumbers(connection),
             read_models=SqlReadModels(connection),

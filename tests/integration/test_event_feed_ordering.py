@@ -58,7 +58,10 @@ def _slow_and_quick_append(shop: Shop, context: CommandContext, engine: Engine,
     """
     slow_sku = _new_product(shop, context, "SLOW")
     quick_sku = _new_product(shop, context, "QUICK")
-    storage = SqlStorage(engine, utc_now, serialise_appends=serialise_appends)
+    # Inserted at once rather than at commit, so that A holds its transaction open with
+    # its event inserted, as a slow command would between its insert and its commit.
+    storage = SqlStorage(engine, utc_now, serialise_appends=serialise_appends,
+                         defer_inserts=False)
     start = queries.follow_events(storage, after=0, limit=1000).next_after
     slow_appended, commit_slow, quick_committed = (threading.Event() for _ in range(3))
 

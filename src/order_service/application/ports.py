@@ -232,5 +232,9 @@ class Storage(Protocol):
         ...
 
     def reading(self) -> AbstractContextManager[ReadModels]:
-        """A consistent read-only look at the read models."""
+        """Read-only access for reads of one query each (each sees its own snapshot)."""
+        ...
+
+    def streaming(self) -> AbstractContextManager[ReadModels]:
+        """A consistent read-only look at the read models, for streamed results."""
         ...

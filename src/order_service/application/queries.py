@@ -116,13 +116,13 @@ EVERYTHING = ExportPage(after=0, up_to=None, next_after=None)
 
 def orders_in(storage: Storage, where: OrderFilter, page: ExportPage) -> Iterator[OrderView]:
     """The page's orders, streamed from one read transaction."""
-    with storage.reading() as read_models:
+    with storage.streaming() as read_models:
         yield from read_models.orders_between(page.after, page.up_to, where)
 
 
 def documents_in(storage: Storage, where: OrderFilter, page: ExportPage) -> Iterator[bytes]:
     """The page's orders as JSON documents (as the API shows them), streamed."""
-    with storage.reading() as read_models:
+    with storage.streaming() as read_models:
         yield from read_models.order_documents_between(page.after, page.up_to, where)
 
 

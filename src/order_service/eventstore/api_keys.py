@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Engine, Row, func, insert, select, update
+from sqlalchemy import Engine, Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from order_service.application.access import (
@@ -20,11 +20,17 @@ from order_service.application.access import (
     key_hash,
     new_api_key,
 )
-from order_service.eventstore.engine import is_unique_violation
+from order_service.eventstore.engine import is_unique_violation, statement_at_a_time
 from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.tables import api_keys
 
 Clock = Callable[[], datetime]
+
+# Every request looks its key up: built once, so only the bound hash changes.
+_ACTIVE_KEY = (
+    select(api_keys.c.id, api_keys.c.name, api_keys.c.role)
+    .where(api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None))
+)
 
 
 class SqlApiKeys:
@@ -51,10 +57,8 @@ class SqlApiKeys:
     def authenticate(self, token: str) -> Principal | None:
         """The active key `token` is, if any."""
         with translated_failures(), self._engine.connect() as connection:
-            row = connection.execute(
-                select(api_keys.c.id, api_keys.c.name, api_keys.c.role)
-                .where(api_keys.c.key_hash == key_hash(token), api_keys.c.revoked_at.is_(None))
-            ).first()
+            row = statement_at_a_time(connection).execute(
+                _ACTIVE_KEY, {"key_hash": key_hash(token)}).first()
         return None if row is None else Principal(row.id, row.name, Role(row.role))
 
     def mark_used(self, key_id: str) -> None:

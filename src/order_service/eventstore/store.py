@@ -51,12 +51,15 @@ class SqlEventStore:
         clock: Clock,
         *,
         serialise_appends: bool = True,
+        defer_inserts: bool = False,
     ) -> None:
         self._connection = connection
         self._context = context
         self._projectors = projectors
         self._clock = clock
         self._serialise = serialise_appends
+        self._defer = defer_inserts
+        self._deferred: list[tuple[str, int, list[PendingEvent]]] = []
 
     def load(self, stream_id: str) -> list[DomainEvent]:
         """All events of a stream, oldest first."""
@@ -94,13 +97,28 @@ class SqlEventStore:
         ]
         for project in self._projectors:
             project(self._connection, pending)
+        self._deferred.append((stream_id, expected_version, pending))
+        if not self._defer:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert the events appended so far; the caller commits right after.
+
+        A unit of work defers its inserts to here, its last statement before COMMIT:
+        the append lock below is then held for one INSERT and the COMMIT, not for the
+        rest of the command (reading the result back, remembering the idempotent answer).
+        """
+        if not self._deferred:
+            return
         self._serialise_appends()
-        try:
-            self._connection.execute(insert(events), [_row(event) for event in pending])
-        except IntegrityError as error:
-            if is_unique_violation(error):
-                raise ConcurrencyConflict(stream_id, expected_version) from error
-            raise
+        while self._deferred:
+            stream_id, expected_version, pending = self._deferred.pop(0)
+            try:
+                self._connection.execute(insert(events), [_row(event) for event in pending])
+            except IntegrityError as error:
+                if is_unique_violation(error):
+                    raise ConcurrencyConflict(stream_id, expected_version) from error
+                raise
 
     def _serialise_appends(self) -> None:
         # On PostgreSQL a sequence hands out positions at INSERT but rows become visible

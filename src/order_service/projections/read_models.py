@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, Row, func, select
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, select
 
 from order_service.application.views import (
     Amounts,
@@ -27,6 +27,9 @@ from order_service.eventstore.tables import events
 from order_service.projections.documents import order_documents
 from order_service.projections.tables import orders, products, shipping_methods
 
+# The hottest read, built once.
+_ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
+
 
 class SqlReadModels:
     """The ReadModels port over one connection."""
@@ -36,7 +39,7 @@ class SqlReadModels:
 
     def order(self, order_id: UUID) -> OrderView | None:
         """One order, if it exists."""
-        row = self._connection.execute(select(orders).where(orders.c.id == order_id)).first()
+        row = self._connection.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
         return None if row is None else order_view(row)
 
     def orders(
