@@ -36,10 +36,18 @@ lint: install
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
+## bench: the flash-sale benchmark on PostgreSQL (under 10 min; installs wrk and pgbench
+## with apt-get if missing; prints one table and writes bench/RESULTS.md).
+## BENCH_POSTGRES_URL picks the server; BENCH_ARGS=--quick is a ~2-minute smoke run.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/harness.py $(BENCH_ARGS)
+
 ## bench-export: the export benchmark on PostgreSQL (~10 min; prints a table, writes
 ## bench/RESULTS-export.md). BENCH_POSTGRES_URL picks the server (default
 ## postgresql://postgres@127.0.0.1:5432/postgres); BENCH_ARGS="--orders 50000" runs small.
-BENCH_ARGS ?=
+
 .PHONY: bench-export
 bench-export: install
 	$(BIN)/python bench/export.py $(BENCH_ARGS)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,11 +80,16 @@ class BenchDatabase:
     url: str  # for order-service (ORDER_SERVICE_DATABASE_URL) and psycopg alike
 
 
-def create_database(admin_url: str = ADMIN_URL) -> BenchDatabase:
-    """A fresh, empty database bench_export_<random> on the server of `admin_url`."""
-    name = f"bench_export_{uuid.uuid4().hex[:12]}"
+def create_database(admin_url: str = ADMIN_URL, prefix: str = "bench_export",
+                    template: str | None = None) -> BenchDatabase:
+    """A fresh database <prefix>_<random> on the server of `admin_url` (empty, or a copy
+    of `template`)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(statement)
     return BenchDatabase(name=name, url=_same_server(admin_url, name))
 
 
@@ -168,17 +173,24 @@ def _same_server(admin_url: str, name: str) -> str:
 
 
 def _products() -> list[tuple[str, str, int]]:
-    rng = random.Random(7)
+    return catalogue_products(PRODUCTS, lambda index: f"SKU-{index:05d}")
+
+
+def catalogue_products(count: int, sku: Callable[[int], str], seed: int = 7
+                       ) -> list[tuple[str, str, int]]:
+    """`count` products (SKU, name, price in cents), the same for the same arguments."""
+    rng = random.Random(seed)
     return [
-        (f"SKU-{index:05d}", f"{PRODUCT_WORDS[index % len(PRODUCT_WORDS)]} #{index}",
+        (sku(index), f"{PRODUCT_WORDS[index % len(PRODUCT_WORDS)]} #{index}",
          rng.randrange(299, 24_999))
-        for index in range(PRODUCTS)
+        for index in range(count)
     ]
 
 
-def _address(rng: random.Random, name: str) -> str:
+def _address(rng: random.Random, name: str) -> dict[str, str | None]:
+    # In the field order of order_service.domain.values.Address, as the service stores it.
     city, country, region = CITIES[rng.randrange(len(CITIES))]
-    address = {
+    return {
         "name": name,
         "line1": f"{STREETS[rng.randrange(len(STREETS))]} {rng.randrange(1, 400)}",
         "city": city,
@@ -188,61 +200,118 @@ def _address(rng: random.Random, name: str) -> str:
         "line2": f"apartment {rng.randrange(1, 60)}" if rng.random() < 0.3 else None,
         "region": region,
     }
-    return json.dumps(address, ensure_ascii=False)
+
+
+@dataclass
+class Story:
+    """One generated order and what happened to it: enough for its row and its events."""
+
+    id: uuid.UUID
+    number: int
+    status: str
+    customer: dict[str, str | None]  # name, email, phone (the Customer field order)
+    lines: list[dict[str, object]]  # sku, name, quantity, unit_price, line_total
+    shipping_address: dict[str, str | None]
+    billing_address: dict[str, str | None]
+    payment_method: str
+    shipping_method: str
+    shipping_method_name: str
+    subtotal: int
+    shipping: int
+    tax: int
+    total: int
+    placed_at: datetime
+    paid_at: datetime | None = None
+    payment_reference: str | None = None
+    shipped_at: datetime | None = None
+    tracking_number: str | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def version(self) -> int:
+        """How many events the order's stream holds."""
+        return 1 + sum(at is not None for at in (self.paid_at, self.shipped_at,
+                                                  self.cancelled_at))
+
+
+def random_uuid(rng: random.Random) -> uuid.UUID:
+    """A version-4 UUID drawn from `rng` (reproducible, unlike uuid4())."""
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def random_status(rng: random.Random, weights: tuple[tuple[str, int], ...] = STATUSES) -> str:
+    """A status drawn with `weights`."""
+    return rng.choices([s for s, _ in weights], [w for _, w in weights])[0]
+
+
+def story(rng: random.Random, products: list[tuple[str, str, int]], number: int,
+          placed_at: datetime, status: str, *, cancel_after_pay: float = 0.3,
+          order_id: uuid.UUID | None = None) -> Story:
+    """A realistic order numbered `number`, placed at `placed_at`, now in `status`."""
+    first, last = (FIRST_NAMES[rng.randrange(len(FIRST_NAMES))],
+                   LAST_NAMES[rng.randrange(len(LAST_NAMES))])
+    name = f"{first} {last}"
+    email = (f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+             .encode("ascii", "ignore").decode() + f"{number}@example.com")
+    lines: list[dict[str, object]] = []
+    subtotal = 0
+    for sku, product_name, price in rng.sample(products, rng.choice((1, 1, 2, 2, 3))):
+        quantity = rng.choice((1, 1, 1, 2, 3))
+        lines.append({"sku": sku, "name": product_name, "quantity": quantity,
+                      "unit_price": price, "line_total": price * quantity})
+        subtotal += price * quantity
+    code, method_name, shipping = SHIPPING_METHODS[rng.randrange(len(SHIPPING_METHODS))]
+    tax = ((subtotal + shipping) * TAX_PERCENT + 50) // 100  # half up, like Money
+    shipping_address = _address(rng, name)
+    billing_address = shipping_address if rng.random() < 0.8 else _address(rng, name)
+    phone = f"+31 6 {rng.randrange(10_000_000, 99_999_999)}" if rng.random() < 0.7 else None
+    told = Story(
+        id=order_id or random_uuid(rng), number=number,
+        status=status, customer={"name": name, "email": email, "phone": phone}, lines=lines,
+        shipping_address=shipping_address, billing_address=billing_address,
+        payment_method=PAYMENT_METHODS[rng.randrange(len(PAYMENT_METHODS))],
+        shipping_method=code, shipping_method_name=method_name, subtotal=subtotal,
+        shipping=shipping, tax=tax, total=subtotal + shipping + tax, placed_at=placed_at,
+    )
+    if status in ("paid", "shipped") or (status == "cancelled"
+                                         and rng.random() < cancel_after_pay):
+        told.paid_at = placed_at + timedelta(seconds=rng.randrange(60, 2 * 86_400))
+        told.payment_reference = f"PAY-{rng.getrandbits(40):010x}"
+    if status == "shipped":
+        assert told.paid_at is not None
+        told.shipped_at = told.paid_at + timedelta(seconds=rng.randrange(3_600, 4 * 86_400))
+        told.tracking_number = f"3S{rng.getrandbits(48):012X}"
+    if status == "cancelled":
+        told.cancelled_at = ((told.paid_at or placed_at)
+                             + timedelta(seconds=rng.randrange(60, 86_400)))
+        told.cancel_reason = CANCEL_REASONS[rng.randrange(len(CANCEL_REASONS))]
+    return told
+
+
+def order_row(told: Story) -> tuple[object, ...]:
+    """The `orders` read-model row of a story, in ORDER_COLUMNS order."""
+    updated_at = told.cancelled_at or told.shipped_at or told.paid_at or told.placed_at
+    return (
+        told.id, told.number, told.status, CURRENCY, told.customer["name"],
+        told.customer["email"], told.customer["phone"],
+        json.dumps(told.lines, ensure_ascii=False),
+        json.dumps(told.shipping_address, ensure_ascii=False),
+        json.dumps(told.billing_address, ensure_ascii=False),
+        told.payment_method, told.shipping_method, told.shipping_method_name,
+        told.subtotal, told.shipping, TAX_RATE, told.tax, told.total, told.placed_at,
+        told.paid_at, told.shipped_at, told.cancelled_at, updated_at,
+        told.payment_reference, told.tracking_number, told.cancel_reason, told.version,
+    )
 
 
 def _orders(rng: random.Random, products: list[tuple[str, str, int]], first_number: int,
             count: int) -> Iterator[tuple[object, ...]]:
-    statuses = [status for status, _ in STATUSES]
-    weights = [weight for _, weight in STATUSES]
     minute = 60
     for number in range(first_number, first_number + count):
-        first, last = (FIRST_NAMES[rng.randrange(len(FIRST_NAMES))],
-                       LAST_NAMES[rng.randrange(len(LAST_NAMES))])
-        name = f"{first} {last}"
-        email = (f"{first}.{last}".lower().replace(" ", "").replace("'", "")
-                 .encode("ascii", "ignore").decode() + f"{number}@example.com")
-        lines = []
-        subtotal = 0
-        for sku, product_name, price in rng.sample(products, rng.choice((1, 1, 2, 2, 3))):
-            quantity = rng.choice((1, 1, 1, 2, 3))
-            lines.append({"sku": sku, "name": product_name, "quantity": quantity,
-                          "unit_price": price, "line_total": price * quantity})
-            subtotal += price * quantity
-        code, method_name, shipping = SHIPPING_METHODS[rng.randrange(len(SHIPPING_METHODS))]
-        tax = ((subtotal + shipping) * TAX_PERCENT + 50) // 100  # half up, like Money
-        shipping_address = _address(rng, name)
-        billing_address = shipping_address if rng.random() < 0.8 else _address(rng, name)
         # About one order a minute, in number order, like a real shop's history.
         placed_at = FIRST_PLACED_AT + timedelta(seconds=number * minute + rng.randrange(minute))
-        status = rng.choices(statuses, weights)[0]
-        paid_at = shipped_at = cancelled_at = None
-        payment_reference = tracking_number = cancel_reason = None
-        version = 1
-        if status in ("paid", "shipped") or (status == "cancelled" and rng.random() < 0.3):
-            paid_at = placed_at + timedelta(seconds=rng.randrange(60, 2 * 86_400))
-            payment_reference = f"PAY-{rng.getrandbits(40):010x}"
-            version = 2
-        if status == "shipped":
-            assert paid_at is not None
-            shipped_at = paid_at + timedelta(seconds=rng.randrange(3_600, 4 * 86_400))
-            tracking_number = f"3S{rng.getrandbits(48):012X}"
-            version = 3
-        if status == "cancelled":
-            cancelled_at = (paid_at or placed_at) + timedelta(seconds=rng.randrange(60, 86_400))
-            cancel_reason = CANCEL_REASONS[rng.randrange(len(CANCEL_REASONS))]
-            version += 1
-        updated_at = cancelled_at or shipped_at or paid_at or placed_at
-        yield (
-            uuid.UUID(int=rng.getrandbits(128), version=4), number, status, CURRENCY, name,
-            email, f"+31 6 {rng.randrange(10_000_000, 99_999_999)}" if rng.random() < 0.7
-            else None,
-            json.dumps(lines, ensure_ascii=False), shipping_address, billing_address,
-            PAYMENT_METHODS[rng.randrange(len(PAYMENT_METHODS))], code, method_name,
-            subtotal, shipping, TAX_RATE, tax, subtotal + shipping + tax, placed_at,
-            paid_at, shipped_at, cancelled_at, updated_at, payment_reference,
-            tracking_number, cancel_reason, version,
-        )
+        yield order_row(story(rng, products, number, placed_at, random_status(rng)))
 
 
 def main() -> int:

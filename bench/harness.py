@@ -1,0 +1,1130 @@
+"""Flash-sale benchmark: how close order-service comes to what this machine can do.
+
+    make bench                                  # the whole harness (~9 min on 2 cores)
+    make bench BENCH_ARGS=--quick               # a ~2-minute smoke run
+    .venv/bin/python bench/harness.py --help    # --keep, --admin-url, --results ...
+
+Every figure sits next to a ceiling measured in the same run, on the same machine, and
+is judged by their ratio. The host's speed drifts (2 shared cores, PostgreSQL on them
+too), so each figure and its ceiling run in alternating short runs, A B A B ..., and
+the ratio quoted is the median of the per-pair ratios.
+
+1. Place order: wrk, 32 connections, fresh orders of 1-3 lines over 1,000 SKUs, against
+   `order-service serve --workers 2`; ceiling: pgbench (16 clients, -M prepared)
+   running the same statements the service sends for one order (bench/pgbench/
+   place_order.sql, checked against the live service by bench/sqlcheck.py first).
+2. Pay, ship, cancel: each order once (fast-seeded pending or paid orders); ceilings:
+   pgbench pay.sql, ship.sql, cancel.sql.
+3. Reads: GET /v1/orders/{id} and GET /v1/orders?limit=50 against a no-op FastAPI app
+   served the same way (bench/noop_app.py); pgbench get_order.sql for reference.
+4. Worker peak RSS (VmHWM) after the load, next to the no-op app's workers.
+5. `order-service rebuild-projections` over 1,000,000 generated events, PostgreSQL and
+   SQLite, next to reading every event and writing every order row with no Python in
+   between.
+6. Export (bench/export.py's measurements) of the 500,000 orders the rebuild made.
+7. Consistency after all the load: stock, order numbers, events against read models.
+
+PostgreSQL databases are created fresh (bench_<run>_*) and dropped at the end.
+"""
+
+# ruff: noqa: S311, S603, PLR0917 (made-up orders; runs order-service, wrk, pgbench, apt-get, git)
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import export
+import history
+import httpx
+import psycopg
+import seed
+import sqlcheck
+from tqdm import tqdm
+
+from order_service.eventstore.store import APPEND_LOCK_KEY
+
+HERE = Path(__file__).resolve().parent
+RESULTS_FILE = HERE / "RESULTS.md"
+COMMAND = seed.COMMAND
+PYTHON = Path(sys.executable)
+
+SKU_FIRST = 100_001
+SKU_COUNT = 1_000
+SKU_LAST = SKU_FIRST + SKU_COUNT - 1
+STOCK = 1_000_000  # per SKU: a flash sale of this length never runs out
+KEY_NAME = "bench"
+CONNECTIONS = 32
+WRK_THREADS = 2
+WRK_TIMEOUT = "10s"
+PGBENCH_CLIENTS = 16
+PGBENCH_THREADS = 2
+
+# The issue's targets.
+TARGET_PLACE_RATIO = 0.35
+TARGET_P99_MS = 50.0
+TARGET_TRANSITION_RATIO = 0.40
+TARGET_READ_RATIO = 0.50
+TARGET_REBUILD_PER_SECOND = 100_000
+TARGET_EXPORT_PER_SECOND = export.TARGET_ORDERS_PER_SECOND
+TARGET_EXPORT_RSS_MB = export.TARGET_PEAK_RSS_MB
+TARGET_PAGE_RATIO = export.TARGET_PAGE_RATIO
+TARGET_WORKER_RSS_MB = 150
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Run lengths (seconds), pair counts and sizes of one kind of run."""
+
+    name: str
+    warmup: float
+    place_pairs: int
+    place_seconds: float  # wrk, per run
+    place_pgbench_seconds: float
+    transition_pairs: int
+    transition_seconds: float
+    transition_pgbench_seconds: float
+    read_pairs: int
+    read_seconds: float
+    read_pgbench_seconds: float
+    service_pool: int  # orders per transition and per run for wrk
+    pgbench_per_client: int  # orders per pgbench client and run
+    pgbench_reads: int  # orders in the pgbench database that GET reads
+    rebuild_orders: int
+    rebuild_events: int
+    page_pairs: int
+    export_pairs: int
+
+    def describe(self) -> str:
+        return (
+            f"place order {self.place_pairs} x (wrk {self.place_seconds:g} s + pgbench "
+            f"{self.place_pgbench_seconds:g} s) after a {self.warmup:g} s warm-up; pay, ship, "
+            f"cancel {self.transition_pairs} x (wrk {self.transition_seconds:g} s + pgbench "
+            f"{self.transition_pgbench_seconds:g} s) each; GET order {self.read_pairs} x (wrk "
+            f"{self.read_seconds:g} s + no-op {self.read_seconds:g} s + pgbench "
+            f"{self.read_pgbench_seconds:g} s); list page {self.read_pairs} x (wrk "
+            f"{self.read_seconds:g} s + no-op {self.read_seconds:g} s); rebuild "
+            f"{self.rebuild_events:,} events ({self.rebuild_orders:,} orders) once per "
+            f"database, then its ceiling; export of those orders {self.export_pairs} x "
+            f"(command + COPY), pages {self.page_pairs} pairs"
+        )
+
+
+FULL = Profile(
+    name="full", warmup=3, place_pairs=2, place_seconds=10, place_pgbench_seconds=5,
+    transition_pairs=2, transition_seconds=5, transition_pgbench_seconds=4,
+    read_pairs=2, read_seconds=5, read_pgbench_seconds=4,
+    service_pool=12_000, pgbench_per_client=1_500, pgbench_reads=20_000,
+    rebuild_orders=500_000, rebuild_events=1_000_000, page_pairs=30, export_pairs=1,
+)
+QUICK = Profile(
+    name="quick", warmup=1, place_pairs=1, place_seconds=4, place_pgbench_seconds=3,
+    transition_pairs=1, transition_seconds=3, transition_pgbench_seconds=2,
+    read_pairs=1, read_seconds=3, read_pgbench_seconds=2,
+    service_pool=8_000, pgbench_per_client=1_000, pgbench_reads=5_000,
+    rebuild_orders=50_000, rebuild_events=100_000, page_pairs=10, export_pairs=1,
+)
+
+
+# Results ------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    figure: str
+    value: str
+    ceiling: str
+    ratio: str
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        verdict = "" if row.met is None else (" [met]" if row.met else " [NOT met]")
+        log(f"{row.figure}: {row.value} | {row.ceiling} | {row.ratio}{verdict}")
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        log(f"note: {text}")
+
+
+STARTED = time.monotonic()
+
+
+def log(message: str) -> None:
+    elapsed = time.monotonic() - STARTED
+    print(f"[bench {int(elapsed // 60):02d}:{int(elapsed % 60):02d}] {message}",
+          file=sys.stderr, flush=True)
+
+
+# Tools --------------------------------------------------------------------------------
+
+def ensure_tools() -> None:
+    """wrk and pgbench, installed with apt-get if missing and possible."""
+    wanted = {"wrk": "wrk", "pgbench": "postgresql-contrib"}
+    for tool, package in wanted.items():
+        if _works(tool):
+            continue
+        log(f"{tool} is missing: apt-get install -y {package}")
+        installed = False
+        if shutil.which("apt-get") and os.geteuid() == 0:
+            for command in (["apt-get", "install", "-y", package],
+                            ["apt-get", "update"], ["apt-get", "install", "-y", package]):
+                done = subprocess.run(command, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.STDOUT, check=False)
+                if command[1] == "install" and done.returncode == 0:
+                    installed = _works(tool)
+                    if installed:
+                        break
+        if not installed:
+            sys.exit(f"bench: {tool} is needed and could not be installed here; install the "
+                     f"package {package!r} (apt-get install -y {package}) and run again")
+
+
+def _works(tool: str) -> bool:
+    if shutil.which(tool) is None:
+        return False
+    probe = subprocess.run([tool, "--version"], capture_output=True, check=False)
+    return probe.returncode in (0, 1) and bool(probe.stdout or probe.stderr)
+
+
+# Databases and keys -------------------------------------------------------------------
+
+@dataclass
+class Store:
+    """A bench database with its merchant key."""
+
+    database: seed.BenchDatabase
+    token: str = ""
+    key_id: str = ""
+
+    @property
+    def url(self) -> str:
+        return self.database.url
+
+    def env(self, **settings: str) -> dict[str, str]:
+        return seed.service_env(self.database, **settings)
+
+    def make_key(self) -> None:
+        self.token = subprocess.run(
+            [str(COMMAND), "api-key", "create", "--role", "merchant", "--name", KEY_NAME],
+            env=self.env(), capture_output=True, text=True, check=True).stdout.strip()
+        with psycopg.connect(self.url) as connection:
+            row = connection.execute("SELECT id FROM api_keys WHERE name = %s AND "
+                                     "revoked_at IS NULL", (KEY_NAME,)).fetchone()
+        assert row is not None
+        self.key_id = str(row[0])
+
+    def metadata(self, seed_value: int) -> history.Metadata:
+        return history.Metadata(random.Random(seed_value), KEY_NAME, self.key_id)
+
+
+def products() -> list[history.Product]:
+    return seed.catalogue_products(SKU_COUNT, lambda index: str(SKU_FIRST + index))
+
+
+# Servers ------------------------------------------------------------------------------
+
+class Server:
+    """A uvicorn supervisor (order-service serve or the no-op app) and its workers."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int,
+                 workdir: Path, ready_path: str, workers: int = 2) -> None:
+        self.name = name
+        self.command = command
+        self.env = env
+        self.port = port
+        self.log = workdir / f"{name}.log"
+        self.ready_path = ready_path
+        self.workers = workers
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, headers: dict[str, str] | None = None) -> None:
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=output,
+                                            stderr=subprocess.STDOUT, cwd=self.log.parent,
+                                            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
+            started = self.log.read_text(errors="replace").count("Application startup complete")
+            if started >= self.workers:
+                try:
+                    response = httpx.get(self.url + self.ready_path, headers=headers,
+                                         timeout=2)
+                    if response.status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not ready in 60 s:\n{self.log.read_text()[-3000:]}")
+
+    def worker_pids(self) -> list[int]:
+        """The supervisor's children that run a worker (multiprocessing's spawn_main)."""
+        assert self.process is not None
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == self.process.pid and b"spawn_main" in cmdline:
+                found.append(int(entry.name))
+        return sorted(found)
+
+    def worker_peak_rss(self) -> list[int]:
+        """VmHWM of each worker, in bytes."""
+        peaks = []
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) * 1024)
+        return peaks
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def free_port() -> int:
+    return export.free_port()
+
+
+# Load: wrk and pgbench ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WrkRun:
+    requests: int
+    seconds: float
+    errors: int
+    p50: float  # seconds
+    p95: float
+    p99: float
+    used: int
+    exhausted: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def wrk(url: str, script: str, seconds: float, *args: str) -> WrkRun:
+    """wrk with one of bench/lua's scripts; its done() prints the figures as JSON."""
+    command = ["wrk", "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds:g}s",
+               "--timeout", WRK_TIMEOUT, "-s", f"lua/{script}", url, "--", *args]
+    done = subprocess.run(command, cwd=HERE, capture_output=True, text=True, check=False,
+                          timeout=seconds + 60)
+    found = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    result = json.loads(found.group(1))
+    errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors",
+                                     "status_errors", "timeouts"))
+    return WrkRun(requests=result["requests"], seconds=result["duration_us"] / 1e6,
+                  errors=errors, p50=result["p50_us"] / 1e6, p95=result["p95_us"] / 1e6,
+                  p99=result["p99_us"] / 1e6, used=result["used"],
+                  exhausted=result["exhausted"])
+
+
+@dataclass(frozen=True)
+class PgbenchRun:
+    tps: float
+    transactions: int
+    failed: int
+    p50: float
+    p95: float
+    p99: float
+
+
+def pgbench(store: Store, script: str, seconds: float, variables: dict[str, object],
+            workdir: Path) -> PgbenchRun:
+    """pgbench -M prepared, 16 clients, one of bench/pgbench's scripts; latencies from
+    its per-transaction log."""
+    prefix = workdir / f"pgbench-{uuid.uuid4().hex[:8]}"
+    command = ["pgbench", "-n", "-M", "prepared", "-c", str(PGBENCH_CLIENTS),
+               "-j", str(PGBENCH_THREADS), "-T", f"{max(1, round(seconds))}",
+               "-f", str(HERE / "pgbench" / f"{script}.sql"), "-l", f"--log-prefix={prefix}"]
+    for name, value in variables.items():
+        command += ["-D", f"{name}={value}"]
+    command.append(store.url)
+    done = subprocess.run(command, capture_output=True, text=True, check=False,
+                          timeout=seconds + 60)
+    latencies: list[float] = []
+    for log_file in workdir.glob(f"{prefix.name}*"):
+        for line in log_file.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[2].isdigit():
+                latencies.append(int(parts[2]) / 1e6)
+        log_file.unlink()
+    tps = re.search(r"^tps = ([\d.]+)", done.stdout, re.MULTILINE)
+    processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    if done.returncode != 0 or tps is None or processed is None or not latencies:
+        raise RuntimeError(f"pgbench {script} failed ({done.returncode}):\n{done.stdout}\n"
+                           f"{done.stderr[-3000:]}")
+    return PgbenchRun(tps=float(tps.group(1)), transactions=int(processed.group(1)),
+                      failed=int(failed.group(1)) if failed else 0,
+                      p50=quantile(latencies, 0.50), p95=quantile(latencies, 0.95),
+                      p99=quantile(latencies, 0.99))
+
+
+def pgbench_variables(store: Store) -> dict[str, object]:
+    """The -D variables of the pgbench scripts: real-sized JSON documents, the bench
+    key's hash, and constants the service sends as parameters."""
+    rng = random.Random(11)
+    told = seed.story(rng, products(), 1, datetime.now(UTC), "paid", cancel_after_pay=0.0)
+    told.lines = told.lines[:2] if len(told.lines) >= 2 else told.lines
+    metadata = store.metadata(3)
+    events = history.order_events(told, metadata)
+    placed = events[0].data
+    cancelled = {"order_id": placed["order_id"], "reason": "customer asked",
+                 "returned_stock": [{"sku": line["sku"], "quantity": line["quantity"]}
+                                    for line in told.lines],
+                 "cancelled_at": placed["placed_at"]}
+    shipped = {"order_id": placed["order_id"], "tracking_number": "3S0000F2A61B90",
+               "shipped_at": placed["placed_at"]}
+    # What the idempotency row remembers: the status, three headers and the order's JSON.
+    body = json.dumps({**placed, "status": "pending_payment", "paid_at": None},
+                      separators=(",", ":"))
+    recording = json.dumps({"status": 201, "headers": {
+        "location": f"/v1/orders/{placed['order_id']}", "etag": '"1"',
+        "content-type": "application/json"}, "body": body})
+    return {
+        "key_hash": hashlib.sha256(store.token.encode()).hexdigest(), "key_id": store.key_id,
+        "now": datetime.now(UTC).isoformat(sep=" "),
+        "fingerprint": hashlib.sha256(b"bench").hexdigest(), "recording": recording,
+        "metadata": json.dumps(metadata("/v1/orders")), "append_lock": APPEND_LOCK_KEY,
+        "one": 1, "two": 2, "three": 3, "sku_first": SKU_FIRST, "sku_last": SKU_LAST,
+        "pending": "pending_payment", "currency": seed.CURRENCY,
+        "customer_name": told.customer["name"], "customer_email": told.customer["email"],
+        "customer_phone": told.customer["phone"] or "+31 6 12345678",
+        "lines_json": json.dumps(told.lines), "address": json.dumps(told.shipping_address),
+        "payment_method": told.payment_method, "shipping_code": "standard",
+        "shipping_name": seed.SHIPPING_METHODS[0][1], "subtotal": told.subtotal,
+        "shipping": told.shipping, "tax_rate": seed.TAX_RATE, "tax": told.tax,
+        "total": told.total, "no_notifications": "[]", "placed_type": "OrderPlaced",
+        "placed_data": json.dumps(placed),
+        "paid_status": "paid", "paid_detail": "PAY-00f3a2c9e1", "paid_type": "OrderPaid",
+        "paid_data": json.dumps(events[1].data),
+        "shipped_status": "shipped", "shipped_detail": "3S0000F2A61B90",
+        "shipped_type": "OrderShipped", "shipped_data": json.dumps(shipped),
+        "cancelled_status": "cancelled", "cancelled_detail": "customer asked",
+        "cancelled_type": "OrderCancelled", "cancelled_data": json.dumps(cancelled),
+    }
+
+
+def alternate(pairs: int, label: str, *runs: Callable[[int], Any]) -> list[list[Any]]:
+    """Run each of `runs` in turn, `pairs` times (A B A B ...); the results of each."""
+    results: list[list[Any]] = [[] for _ in runs]
+    for pair in range(pairs):
+        for index, run in enumerate(runs):
+            results[index].append(run(pair))
+        log(f"{label}: pair {pair + 1}/{pairs}: " + ", ".join(
+            _short(r[-1]) for r in results))
+    return results
+
+
+def _short(result: Any) -> str:
+    if isinstance(result, WrkRun):
+        return f"{result.rate:,.0f} req/s (p99 {ms(result.p99)}, {result.errors} errors)"
+    if isinstance(result, PgbenchRun):
+        return f"pgbench {result.tps:,.0f} tps (p99 {ms(result.p99)})"
+    return str(result)
+
+
+def median_ratio(values: list[float], ceilings: list[float]) -> tuple[float, float, float]:
+    ratios = [v / c for v, c in zip(values, ceilings, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def ratio_text(ratio: tuple[float, float, float], pairs: int) -> str:
+    middle, low, high = ratio
+    spread = f" (pairs {low:.0%}..{high:.0%})" if pairs > 1 else ""
+    return f"{middle:.0%}{spread}"
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+# The run ------------------------------------------------------------------------------
+
+@dataclass
+class Bench:
+    profile: Profile
+    admin_url: str
+    workdir: Path
+    results: Results = field(default_factory=Results)
+    databases: list[seed.BenchDatabase] = field(default_factory=list)
+    servers: list[Server] = field(default_factory=list)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    place_rates: list[float] = field(default_factory=list)
+    seeded_last_position: int = 0
+
+    # Setup ----------------------------------------------------------------------------
+
+    def database(self, role: str, template: str | None = None) -> seed.BenchDatabase:
+        made = seed.create_database(self.admin_url, prefix=f"bench_{self.run_id}_{role}",
+                                    template=template)
+        self.databases.append(made)
+        return made
+
+    def set_up(self) -> tuple[Store, Store, seed.BenchDatabase]:
+        log("creating and migrating the databases")
+        template = self.database("template")
+        seed.migrate(template)
+        service = Store(self.database("service", template.name))
+        ceiling = Store(self.database("pgbench", template.name))
+        rebuilt = self.database("rebuild", template.name)
+        seed.drop_database(template, self.admin_url)
+        self.databases.remove(template)
+        catalogue = products()
+        for store in (service, ceiling):
+            store.make_key()
+            history.seed_catalogue(store.url, catalogue, STOCK, store.metadata(1))
+        return service, ceiling, rebuilt
+
+    def seed_pools(self, service: Store, ceiling: Store) -> dict[str, list[list[str]]]:
+        """Orders for the transitions: per action, one id list per wrk run (service);
+        in the pgbench database, slices per client and run, numbered from 1."""
+        p = self.profile
+        catalogue = products()
+        rng = random.Random(5)
+        runs: dict[str, list[list[str]]] = {}
+        plan = (("pay", "pending_payment"), ("ship", "paid"), ("cancel", "pending_payment"))
+        total = 3 * p.transition_pairs * p.service_pool
+        log(f"seeding {total:,} orders (with their events) for pay, ship and cancel")
+        for action, status in plan:
+            runs[action] = []
+            for _ in range(p.transition_pairs):
+                pool = history.seed_pool(service.url, catalogue, p.service_pool, status,
+                                         service.metadata(rng.randrange(10**9)), rng)
+                runs[action].append([str(order_id) for order_id, _ in pool])
+        per_run = PGBENCH_CLIENTS * p.pgbench_per_client
+        total = 3 * p.transition_pairs * per_run + p.pgbench_reads
+        log(f"seeding {total:,} orders into the pgbench database")
+        self.pgbench_bases: dict[str, int] = {}
+        for action, status in plan:
+            pool = history.seed_pool(ceiling.url, catalogue, p.transition_pairs * per_run,
+                                     status, ceiling.metadata(rng.randrange(10**9)), rng,
+                                     ids_from_numbers=True)
+            self.pgbench_bases[action] = pool[0][1]
+        history.seed_pool(ceiling.url, catalogue, p.pgbench_reads, "paid",
+                          ceiling.metadata(7), rng, ids_from_numbers=True)
+        self.pgbench_orders = 3 * p.transition_pairs * per_run + p.pgbench_reads
+        for store in (service, ceiling):
+            with psycopg.connect(store.url, autocommit=True) as connection:
+                connection.execute("VACUUM ANALYZE")
+                connection.execute("CHECKPOINT")
+        with psycopg.connect(service.url) as connection:
+            row = connection.execute("SELECT max(position) FROM events").fetchone()
+        self.seeded_last_position = int(row[0]) if row and row[0] else 0
+        return runs
+
+    def check_sql(self, service: Store) -> None:
+        log("checking the pgbench scripts against the statements the service sends")
+        findings = sqlcheck.check(service.url, [str(SKU_FIRST + i) for i in range(3)])
+        differing = [f for f in findings if not f.matches]
+        for finding in differing:
+            self.results.note(f"pgbench script {finding.case.script}.sql no longer matches "
+                              f"the service ({finding.case.name}): {finding.difference()}")
+        self.sql_matches = not differing
+        self.results.note(
+            "pgbench scripts: " + ("the same statements, in the same order, as the service "
+                                   "sent for " if not differing else "checked against ")
+            + ", ".join(f.case.name for f in findings) + " (bench/sqlcheck.py)")
+
+    # Load -----------------------------------------------------------------------------
+
+    def load(self, service: Store, ceiling: Store, pools: dict[str, list[list[str]]]
+             ) -> None:
+        p = self.profile
+        port, noop_port = free_port(), free_port()
+        app = Server("order-service", [str(COMMAND), "serve", "--host", "127.0.0.1",
+                                       "--port", str(port), "--workers", "2"],
+                     service.env(), port, self.workdir, "/health/ready")
+        noop = Server("noop", [str(PYTHON), str(HERE / "noop_app.py"), "--port",
+                               str(noop_port), "--workers", "2"],
+                      service.env(), noop_port, self.workdir, "/noop")
+        self.servers += [app, noop]
+        log("starting `order-service serve --workers 2` and the no-op app (2 workers)")
+        app.start()
+        noop.start()
+        headers = {"Authorization": f"Bearer {service.token}"}
+        self.api_samples(app, headers)
+        variables = pgbench_variables(ceiling)
+        nonce = self.run_id
+
+        # 1. Place order.
+        log(f"warming up: place order {p.warmup:g} s, pgbench {p.warmup:g} s")
+        wrk(app.url, "place_order.lua", p.warmup, service.token, str(SKU_FIRST),
+            str(SKU_LAST), f"{nonce}w")
+        pgbench(ceiling, "place_order", p.warmup, variables, self.workdir)
+        service_runs, pgbench_runs = alternate(
+            p.place_pairs, "place order",
+            lambda i: wrk(app.url, "place_order.lua", p.place_seconds, service.token,
+                          str(SKU_FIRST), str(SKU_LAST), f"{nonce}p{i}"),
+            lambda _: pgbench(ceiling, "place_order", p.place_pgbench_seconds, variables,
+                              self.workdir))
+        self.report_place(service_runs, pgbench_runs)
+
+        # 2. Transitions.
+        per_client = p.pgbench_per_client
+        for action in ("pay", "ship", "cancel"):
+
+            def service_run(i: int, action: str = action) -> WrkRun:
+                ids = self.workdir / f"{action}-{i}.ids"
+                ids.write_text("\n".join(pools[action][i]) + "\n")
+                return wrk(app.url, "transition.lua", p.transition_seconds, service.token,
+                           action, str(ids), str(WRK_THREADS), f"{nonce}{action}{i}")
+
+            def ceiling_run(i: int, action: str = action) -> PgbenchRun:
+                base = (self.pgbench_bases[action] - 1
+                        + i * PGBENCH_CLIENTS * per_client)
+                run = pgbench(ceiling, action, p.transition_pgbench_seconds,
+                              {**variables, "seq": 0, "base": base, "per_client": per_client},
+                              self.workdir)
+                if run.transactions > PGBENCH_CLIENTS * per_client * 0.75:
+                    self.results.note(f"pgbench {action}: {run.transactions:,} transactions "
+                                      f"came close to the {PGBENCH_CLIENTS * per_client:,} "
+                                      "orders seeded for the run; raise pgbench_per_client")
+                return run
+
+            service_runs, pgbench_runs = alternate(p.transition_pairs, action, service_run,
+                                                   ceiling_run)
+            self.report_transition(action, service_runs, pgbench_runs)
+
+        # 3. Reads.
+        read_ids = self.workdir / "read.ids"
+        read_ids.write_text("\n".join(id_ for runs in pools.values() for run in runs
+                                      for id_ in run[:5000]) + "\n")
+        reads = {**variables, "orders": self.pgbench_orders}
+        service_runs, noop_runs, pgbench_runs = alternate(
+            p.read_pairs, "GET order",
+            lambda _: wrk(app.url, "get.lua", p.read_seconds, service.token,
+                          "/v1/orders/{id}", str(read_ids)),
+            lambda _: wrk(noop.url, "get.lua", p.read_seconds, service.token, "/noop"),
+            lambda _: pgbench(ceiling, "get_order", p.read_pgbench_seconds, reads,
+                              self.workdir))
+        self.report_read("GET /v1/orders/{id}", service_runs, noop_runs, pgbench_runs)
+        service_runs, noop_runs = alternate(
+            p.read_pairs, "list page",
+            lambda _: wrk(app.url, "get.lua", p.read_seconds, service.token,
+                          "/v1/orders?limit=50"),
+            lambda _: wrk(noop.url, "get.lua", p.read_seconds, service.token, "/noop"))
+        self.report_read("GET /v1/orders?limit=50", service_runs, noop_runs, None)
+
+        # 4. Memory of the workers after all that.
+        peaks = app.worker_peak_rss()
+        floor = noop.worker_peak_rss()
+        if len(peaks) != 2 or len(floor) != 2:
+            self.results.note(f"expected 2 workers each, found {len(peaks)} (service) and "
+                              f"{len(floor)} (no-op)")
+        if peaks and floor:
+            worst = max(peaks) / MB
+            self.results.add(Row(
+                "peak RSS (VmHWM) of each `serve` worker after all the load above",
+                " / ".join(f"{peak / MB:.0f} MB" for peak in peaks),
+                "no-op app's workers: " + " / ".join(f"{f / MB:.0f} MB" for f in floor),
+                f"{max(peaks) / max(floor):.2f}x", f"< {TARGET_WORKER_RSS_MB} MB",
+                worst < TARGET_WORKER_RSS_MB))
+        app.stop()
+        noop.stop()
+        errors = app.log.read_text(errors="replace").count("ERROR")
+        if errors:
+            self.results.note(f"the service logged {errors} ERROR lines under load "
+                              f"(see {app.log.name} with --keep)")
+
+    def api_samples(self, app: Server, headers: dict[str, str]) -> None:
+        """A product, a restock and a shipping method through the API: real catalogue
+        events to hold the generated ones against."""
+        with httpx.Client(base_url=app.url, headers=headers, timeout=30) as client:
+            client.post("/v1/products", json={"sku": "API-SAMPLE-1", "name": "Sample product",
+                                              "price": 1250, "stock": 40}).raise_for_status()
+            client.post("/v1/products/API-SAMPLE-1/restock",
+                        json={"quantity": 5}).raise_for_status()
+            client.post("/v1/shipping-methods", json={"code": "bench-api", "name": "Courier",
+                                                      "price": 750}).raise_for_status()
+
+    def report_place(self, runs: list[WrkRun], ceilings: list[PgbenchRun]) -> None:
+        p = self.profile
+        ratio = median_ratio([r.rate for r in runs], [c.tps for c in ceilings])
+        rate = statistics.median(r.rate for r in runs)
+        self.place_rates = [r.rate for r in runs]
+        self.results.add(Row(
+            f"place order, orders/s (wrk {CONNECTIONS} connections, {p.place_pairs} x "
+            f"{p.place_seconds:g} s)",
+            f"{rate:,.0f}/s",
+            f"pgbench place_order.sql, {PGBENCH_CLIENTS} clients: "
+            f"{statistics.median(c.tps for c in ceilings):,.0f}/s",
+            ratio_text(ratio, len(runs)), f">= {TARGET_PLACE_RATIO:.0%}",
+            ratio[0] >= TARGET_PLACE_RATIO))
+        p50, p95, p99 = (statistics.median(getattr(r, q) for r in runs)
+                         for q in ("p50", "p95", "p99"))
+        c99 = statistics.median(c.p99 for c in ceilings)
+        self.results.add(Row(
+            f"place order latency at {CONNECTIONS} connections, p50 / p95 / p99 "
+            "(median of runs)",
+            f"{ms(p50)} / {ms(p95)} / {ms(p99)}"
+            + (f" (p99 of runs {ms(min(r.p99 for r in runs))}..{ms(max(r.p99 for r in runs))})"
+               if len(runs) > 1 else ""),
+            f"pgbench p50 / p95 / p99 at {PGBENCH_CLIENTS} clients: "
+            f"{ms(statistics.median(c.p50 for c in ceilings))} / "
+            f"{ms(statistics.median(c.p95 for c in ceilings))} / {ms(c99)}",
+            f"p99 {p99 / c99:.1f}x", f"p99 <= {TARGET_P99_MS:g} ms",
+            p99 * 1000 <= TARGET_P99_MS))
+        errors = sum(r.errors for r in runs)
+        self.results.add(Row(
+            "place order errors (non-2xx and socket errors, all runs)",
+            f"{errors} of {sum(r.requests for r in runs):,}",
+            f"pgbench failed transactions: {sum(c.failed for c in ceilings)}", "",
+            "0", errors == 0))
+
+    def report_transition(self, action: str, runs: list[WrkRun], ceilings: list[PgbenchRun]
+                          ) -> None:
+        p = self.profile
+        ratio = median_ratio([r.rate for r in runs], [c.tps for c in ceilings])
+        errors = sum(r.errors for r in runs)
+        exhausted = sum(r.exhausted for r in runs)
+        if exhausted:
+            self.results.note(f"{action}: the wrk runs used up their {p.service_pool:,} "
+                              f"orders ({exhausted:,} requests for a missing order); raise "
+                              "service_pool in the profile")
+        self.results.add(Row(
+            f"{action} (POST /v1/orders/{{id}}/{action}, each order once), orders/s "
+            f"({p.transition_pairs} x {p.transition_seconds:g} s)",
+            f"{statistics.median(r.rate for r in runs):,.0f}/s (p99 "
+            f"{ms(statistics.median(r.p99 for r in runs))}, {errors} errors)",
+            f"pgbench {action}.sql: {statistics.median(c.tps for c in ceilings):,.0f}/s",
+            ratio_text(ratio, len(runs)), f">= {TARGET_TRANSITION_RATIO:.0%}, 0 errors",
+            ratio[0] >= TARGET_TRANSITION_RATIO and errors == 0))
+
+    def report_read(self, route: str, runs: list[WrkRun], noops: list[WrkRun],
+                    ceilings: list[PgbenchRun] | None) -> None:
+        p = self.profile
+        ratio = median_ratio([r.rate for r in runs], [n.rate for n in noops])
+        errors = sum(r.errors for r in runs)
+        self.results.add(Row(
+            f"{route}, requests/s ({p.read_pairs} x {p.read_seconds:g} s)",
+            f"{statistics.median(r.rate for r in runs):,.0f}/s (p99 "
+            f"{ms(statistics.median(r.p99 for r in runs))}, {errors} errors)",
+            f"no-op FastAPI route, same server settings: "
+            f"{statistics.median(n.rate for n in noops):,.0f}/s",
+            ratio_text(ratio, len(runs)), f">= {TARGET_READ_RATIO:.0%}, 0 errors",
+            ratio[0] >= TARGET_READ_RATIO and errors == 0))
+        if ceilings:
+            ratio = median_ratio([r.rate for r in runs], [c.tps for c in ceilings])
+            self.results.add(Row(
+                f"  (reference) {route} against its SQL alone",
+                f"{statistics.median(r.rate for r in runs):,.0f}/s",
+                f"pgbench get_order.sql: {statistics.median(c.tps for c in ceilings):,.0f}/s",
+                ratio_text(ratio, len(runs))))
+
+    # Consistency ----------------------------------------------------------------------
+
+    def consistency(self, store_url: str, label: str, *, versions: bool) -> None:
+        """Stock, order numbers and events against the read models."""
+        with psycopg.connect(store_url) as connection:
+            skus, wrong, examples = stock_check(connection)
+            count, low, high, distinct, last = connection.execute(
+                "SELECT count(*), min(number), max(number), count(DISTINCT number), "
+                "(SELECT last_number FROM order_numbers WHERE id = 1) FROM orders").fetchone()
+            counts = dict(connection.execute(
+                "SELECT type, count(*) FROM events GROUP BY type").fetchall())
+            statuses = dict(connection.execute(
+                "SELECT status, count(*) FROM orders GROUP BY status").fetchall())
+            paid_ever = connection.execute(
+                "SELECT count(*) FROM orders WHERE paid_at IS NOT NULL").fetchone()[0]
+            stale = 0
+            if versions:
+                stale = connection.execute(
+                    "SELECT count(*) FROM orders o WHERE o.version <> (SELECT count(*) "
+                    "FROM events e WHERE e.stream_id = 'order-' || o.id::text)").fetchone()[0]
+        stock_ok = wrong == 0 and skus > 0
+        self.results.add(Row(
+            f"{label}: every SKU's available = initial stock (+ restocks) - quantities of "
+            "non-cancelled orders",
+            f"{skus - wrong:,} of {skus:,} SKUs agree" + (f"; e.g. {examples}" if wrong else ""),
+            "", "", "all", stock_ok))
+        numbers_ok = count == 0 or (low == 1 and high == count == distinct == last)
+        self.results.add(Row(
+            f"{label}: order numbers are exactly 1..N",
+            f"N = {count:,}: min {low}, max {high}, distinct {distinct:,}, "
+            f"order_numbers.last_number {last}", "", "", "1..N, no gaps", numbers_ok))
+        checks = {
+            "OrderPlaced = orders": (counts.get("OrderPlaced", 0), count),
+            "OrderPaid = orders ever paid": (counts.get("OrderPaid", 0), paid_ever),
+            "OrderShipped = shipped": (counts.get("OrderShipped", 0), statuses.get("shipped", 0)),
+            "OrderCancelled = cancelled": (counts.get("OrderCancelled", 0),
+                                           statuses.get("cancelled", 0)),
+        }
+        bad = [f"{name}: {a:,} vs {b:,}" for name, (a, b) in checks.items() if a != b]
+        if stale:
+            bad.append(f"{stale} orders whose version is not their stream's length")
+        self.results.add(Row(
+            f"{label}: the events table agrees with the read models",
+            "; ".join(f"{name.split(' =')[0]} {a:,}" for name, (a, _) in checks.items())
+            + (f"; every order's version = its events ({count:,})" if versions and not stale
+               else "") + (f"; MISMATCH: {'; '.join(bad)}" if bad else ""),
+            "", "", "agree", not bad))
+
+    def compare_events(self, service: Store) -> None:
+        """The generated payloads against those the API stored in this run."""
+        with psycopg.connect(service.url) as connection:
+            rows = connection.execute(
+                "SELECT type, data, metadata FROM (SELECT type, data, metadata, row_number() "
+                "OVER (PARTITION BY type ORDER BY position) AS n FROM events "
+                "WHERE position > %s) sample WHERE n <= 300", (self.seeded_last_position,)
+            ).fetchall()
+        real: dict[str, list[Any]] = {}
+        for event_type, data, metadata in rows:
+            real.setdefault(event_type, []).append({"data": data, "metadata": metadata})
+        plan = history.HistoryPlan(orders=3_000, events=6_000, products=SKU_COUNT)
+        made: dict[str, list[Any]] = {}
+        for event in history.shop_history(plan, products(), STOCK, service.metadata(9),
+                                          random.Random(9)):
+            if len(made.setdefault(event.type, [])) < 300:
+                made[event.type].append(json.loads(json.dumps(
+                    {"data": event.data, "metadata": event.metadata})))
+        problems = []
+        for event_type in sorted(made):
+            if event_type not in real:
+                problems.append(f"{event_type}: the API stored none to compare with")
+                continue
+            problems += [f"{event_type}: {p}" for p in
+                         history.compare_shapes(real[event_type], made[event_type])]
+        self.results.add(Row(
+            "generated events have the shape of those the API stored in this run",
+            f"{len(made)} event types, {sum(len(v) for v in real.values()):,} API events "
+            "compared" + (f"; {'; '.join(problems[:5])}" if problems else ""),
+            "", "", "same fields and types", not problems))
+
+    # Rebuild --------------------------------------------------------------------------
+
+    def rebuild(self, rebuilt: seed.BenchDatabase) -> None:
+        p = self.profile
+        lite = self.workdir / "rebuild.sqlite"
+        lite_url = f"sqlite:///{lite}"
+        subprocess.run([str(COMMAND), "migrate"], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL,
+                       env={**seed.service_env(rebuilt), "ORDER_SERVICE_DATABASE_URL": lite_url})
+        plan = history.HistoryPlan(orders=p.rebuild_orders, events=p.rebuild_events,
+                                   products=SKU_COUNT)
+        metadata = history.Metadata(random.Random(21), KEY_NAME, str(uuid.uuid4()))
+        started = time.perf_counter()
+        with tqdm(total=plan.events, unit="event", desc="generating events (PostgreSQL COPY "
+                  "+ SQLite executemany)", file=sys.stderr, mininterval=2.0) as bar:
+            counts = history.write_history(
+                history.shop_history(plan, products(), STOCK, metadata, random.Random(22)),
+                postgres_url=rebuilt.url, sqlite_path=str(lite), progress=bar.update)
+        assert counts.total() == plan.events, counts
+        with psycopg.connect(rebuilt.url, autocommit=True) as connection:
+            connection.execute("VACUUM ANALYZE events")
+            connection.execute("CHECKPOINT")
+        log(f"wrote {plan.events:,} events ({plan.orders:,} orders) to both databases in "
+            f"{time.perf_counter() - started:.0f} s: " + ", ".join(
+                f"{k} {v:,}" for k, v in sorted(counts.items())))
+        for backend, url in (("PostgreSQL", rebuilt.url), ("SQLite", lite_url)):
+            env = {**seed.service_env(rebuilt), "ORDER_SERVICE_DATABASE_URL": url}
+            log(f"rebuild-projections on {backend} ...")
+            seconds, reported = run_rebuild(env)
+            assert reported == plan.events, f"rebuilt from {reported} events"
+            log(f"rebuild on {backend}: {plan.events / seconds:,.0f} events/s "
+                f"({seconds:.1f} s); now its ceiling ...")
+            floor = postgres_floor(rebuilt.url) if backend == "PostgreSQL" else sqlite_floor(lite)
+            rate, ceiling = plan.events / seconds, plan.events / floor
+            target = backend == "PostgreSQL"
+            self.results.add(Row(
+                f"`order-service rebuild-projections` on {backend}, {plan.events:,} events "
+                f"({plan.orders:,} orders), events/s (whole command)",
+                f"{rate:,.0f}/s ({seconds:.1f} s)",
+                f"reading every event + writing every order row, no Python between: "
+                f"{ceiling:,.0f}/s ({floor:.1f} s)",
+                f"{rate / ceiling:.0%}",
+                f">= {TARGET_REBUILD_PER_SECOND:,}/s" if target else "",
+                rate >= TARGET_REBUILD_PER_SECOND if target else None))
+        with sqlite3.connect(lite) as connection:
+            count, high, last = connection.execute(
+                "SELECT count(*), max(number), (SELECT last_number FROM order_numbers) "
+                "FROM orders").fetchone()
+        if not count == high == last == plan.orders:
+            self.results.note(f"SQLite rebuild: {count} orders, max number {high}, "
+                              f"last_number {last}; expected {plan.orders}")
+        self.consistency(rebuilt.url, "rebuilt store (PostgreSQL)", versions=False)
+
+    # Export ---------------------------------------------------------------------------
+
+    def export(self, rebuilt: seed.BenchDatabase) -> None:
+        p = self.profile
+        orders = p.rebuild_orders
+        pages = export.Results()
+        export.measure_pages(rebuilt, orders, p.page_pairs, self.workdir, pages)
+        for row in pages.rows:
+            self.results.add(Row(row.figure, row.value, row.baseline, row.ratio, row.target,
+                                 row.met))
+        empty = export.run_export(rebuilt, "ndjson", "--placed-to", "2000-01-01")
+        runs, copies = [], []
+        for pair in range(p.export_pairs):
+            run = export.run_export(rebuilt, "ndjson")
+            assert run.orders == orders, f"exported {run.orders} orders, not {orders}"
+            runs.append(run)
+            copies.append(export.copy_seconds(rebuilt, export.COPY_RAW))
+            log(f"export pair {pair + 1}/{p.export_pairs}: {orders / run.seconds:,.0f} "
+                f"orders/s, peak RSS {run.peak_rss / MB:.0f} MB; COPY "
+                f"{orders / copies[-1]:,.0f} orders/s")
+        rate = orders / statistics.median(r.seconds for r in runs)
+        ratio = median_ratio([orders / r.seconds for r in runs], [orders / c for c in copies])
+        self.results.add(Row(
+            f"`order-service export --format ndjson` of {orders:,} orders, orders/s "
+            "(whole command)",
+            f"{rate:,.0f}/s", f"`{export.COPY_RAW}`: "
+            f"{orders / statistics.median(copies):,.0f}/s",
+            ratio_text(ratio, len(runs)), f">= {TARGET_EXPORT_PER_SECOND:,}/s",
+            rate >= TARGET_EXPORT_PER_SECOND))
+        peak = max(r.peak_rss for r in runs) / MB
+        self.results.add(Row(
+            f"peak RSS of that export ({orders:,} orders)", f"{peak:.0f} MB",
+            f"the same command exporting 0 orders: {empty.peak_rss / MB:.0f} MB",
+            f"{peak / (empty.peak_rss / MB):.2f}x", f"< {TARGET_EXPORT_RSS_MB} MB",
+            peak < TARGET_EXPORT_RSS_MB))
+
+    def tear_down(self) -> None:
+        for server in self.servers:
+            server.stop()
+        for database in self.databases:
+            try:
+                seed.drop_database(database, self.admin_url)
+            except psycopg.Error as error:
+                log(f"could not drop {database.name}: {error}")
+
+
+def stock_check(connection: psycopg.Connection[Any]) -> tuple[int, int, str]:
+    """(SKUs, SKUs whose available stock disagrees with the events and orders, examples)."""
+    rows = connection.execute("""
+        WITH initial AS (
+            SELECT data->>'sku' AS sku, (data->>'stock')::bigint AS stock
+            FROM events WHERE type = 'ProductAdded'),
+        restocked AS (
+            SELECT data->>'sku' AS sku, sum((data->>'quantity')::bigint) AS quantity
+            FROM events WHERE type = 'ProductRestocked' GROUP BY 1),
+        sold AS (
+            SELECT line->>'sku' AS sku, sum((line->>'quantity')::bigint) AS quantity
+            FROM orders, jsonb_array_elements(orders.lines) AS line
+            WHERE orders.status <> 'cancelled' GROUP BY 1)
+        SELECT sku, p.available,
+               i.stock + coalesce(r.quantity, 0) - coalesce(s.quantity, 0) AS expected
+        FROM products p FULL JOIN initial i USING (sku)
+        LEFT JOIN restocked r USING (sku) LEFT JOIN sold s USING (sku)
+    """).fetchall()
+    wrong = [(sku, have, want) for sku, have, want in rows if have != want]
+    examples = ", ".join(f"{sku}: {have} not {want}" for sku, have, want in wrong[:3])
+    return len(rows), len(wrong), examples
+
+
+def run_rebuild(env: dict[str, str]) -> tuple[float, int]:
+    """`order-service rebuild-projections`: wall seconds and the events it reports."""
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        subprocess.run([str(COMMAND), "rebuild-projections"], env=env, stdout=output,
+                       stderr=output, check=True)
+        seconds = time.perf_counter() - started
+        output.seek(0)
+        text = output.read().decode(errors="replace")
+    found = re.search(r"rebuilt read models from (\d+) events", text)
+    assert found, text[-2000:]
+    return seconds, int(found.group(1))
+
+
+def postgres_floor(url: str) -> float:
+    """Seconds to read every event (COPY out, every byte received) and to write every
+    order row into an indexed twin (INSERT ... SELECT): what any rebuild must do."""
+    started = time.perf_counter()
+    received = 0
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        with cursor.copy("COPY (SELECT position, version, type, schema_version, data, "
+                         "metadata FROM events ORDER BY position) TO STDOUT") as copy:
+            for block in copy:
+                received += len(block)
+        cursor.execute("CREATE TEMPORARY TABLE floor_orders (LIKE orders INCLUDING ALL)")
+        cursor.execute("INSERT INTO floor_orders SELECT * FROM orders")
+        connection.commit()
+    assert received > 0
+    return time.perf_counter() - started
+
+
+def sqlite_floor(path: Path) -> float:
+    """The same on SQLite: fetch every event, copy every order into an indexed twin."""
+    started = time.perf_counter()
+    with sqlite3.connect(path) as connection:
+        cursor = connection.execute("SELECT position, version, type, schema_version, data, "
+                                    "metadata FROM events ORDER BY position")
+        while cursor.fetchmany(5_000):
+            pass
+        connection.execute("CREATE TEMPORARY TABLE floor_orders AS SELECT * FROM orders "
+                           "WHERE 0")
+        connection.execute("CREATE UNIQUE INDEX temp.floor_id ON floor_orders (id)")
+        connection.execute("CREATE UNIQUE INDEX temp.floor_number ON floor_orders (number)")
+        connection.execute("CREATE INDEX temp.floor_status ON floor_orders (status, number)")
+        connection.execute("INSERT INTO floor_orders SELECT * FROM orders")
+        connection.commit()
+    return time.perf_counter() - started
+
+
+# Output -------------------------------------------------------------------------------
+
+def render(bench: Bench, elapsed: float) -> str:
+    lines = [
+        "# Flash-sale benchmark (bench/harness.py)",
+        "",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; run: {bench.profile.name}, "
+        f"took {elapsed / 60:.1f} min",
+        f"- machine: {export.cpu_model()}, {os.cpu_count()} cores; Python "
+        f"{sys.version.split()[0]}; PostgreSQL {export.server_version(bench.admin_url)}; "
+        f"{_version('wrk')}; {_version('pgbench')}",
+        f"- commit: {export.git_commit()}",
+        f"- runs: {bench.profile.describe()}",
+        f"- load: wrk -t{WRK_THREADS} -c{CONNECTIONS} --timeout {WRK_TIMEOUT}; pgbench "
+        f"-M prepared -c{PGBENCH_CLIENTS} -j{PGBENCH_THREADS}; `order-service serve "
+        "--workers 2` with default settings; every POST with a fresh Idempotency-Key",
+        "",
+        "| figure | value | ceiling (same run) | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in bench.results.rows:
+        met = "" if row.met is None else ("yes" if row.met else "**no**")
+        lines.append(f"| {row.figure} | {row.value} | {row.ceiling} | {row.ratio} | "
+                     f"{row.target} | {met} |")
+    if bench.results.notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in bench.results.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _version(tool: str) -> str:
+    try:
+        done = subprocess.run([tool, "--version"], capture_output=True, text=True,
+                              check=False)
+    except OSError:
+        return tool
+    text = (done.stdout or done.stderr).strip().splitlines()
+    return text[0].split(" Copyright")[0].strip() if text else tool
+
+
+@contextmanager
+def interrupts_as_exit() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C does, so the databases are still dropped."""
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a ~2-minute smoke run: shorter runs, one pair each, 100,000 "
+                        "events, 50,000 orders")
+    parser.add_argument("--admin-url", default=seed.ADMIN_URL,
+                        help="a PostgreSQL URL whose user may create databases (default "
+                        "$BENCH_POSTGRES_URL or postgresql://postgres@127.0.0.1:5432/postgres)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="markdown file for the table (default bench/RESULTS.md for a "
+                        "full run, none for --quick)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the databases and the work directory (logs) afterwards")
+    args = parser.parse_args()
+    profile = QUICK if args.quick else FULL
+    results_path = args.results or (None if args.quick else RESULTS_FILE)
+
+    ensure_tools()
+    try:
+        with psycopg.connect(args.admin_url, connect_timeout=5) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        sys.exit(f"bench: cannot reach PostgreSQL at {args.admin_url}: {error}")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    bench = Bench(profile, args.admin_url, workdir)
+    log(f"{profile.name} run {bench.run_id}; work directory {workdir}")
+    try:
+        with interrupts_as_exit():
+            service, ceiling, rebuilt = bench.set_up()
+            bench.check_sql(service)
+            pools = bench.seed_pools(service, ceiling)
+            bench.load(service, ceiling, pools)
+            log("checking consistency after the load")
+            bench.consistency(service.url, "after the load", versions=True)
+            bench.compare_events(service)
+            bench.rebuild(rebuilt)
+            log("export figures on the rebuilt store")
+            bench.export(rebuilt)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        if args.keep:
+            log("kept: " + ", ".join(d.url for d in bench.databases) + f"; {workdir}")
+            bench.databases.clear()
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        bench.tear_down()
+    elapsed = time.monotonic() - STARTED
+    report = render(bench, elapsed)
+    print(report)
+    if results_path is not None:
+        results_path.write_text(report)
+        log(f"wrote {results_path}")
+    log(f"done in {elapsed / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
