@@ -144,6 +144,12 @@ class ReadModels(Protocol):
         """An order's events, oldest first."""
         ...
 
+    def order_numbers_before(self, number: int | None, limit: int, where: OrderFilter
+                             ) -> list[int]:
+        """Up to `limit` receipt numbers below `number` (any if None) of orders matching
+        `where`, newest first."""
+        ...
+
     def order_numbers_after(self, number: int, limit: int, where: OrderFilter) -> list[int]:
         """Up to `limit` receipt numbers above `number` of orders matching `where`, in order."""
         ...

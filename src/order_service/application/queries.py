@@ -51,6 +51,39 @@ def list_orders(
     return OrderPage(items=items, next_before=next_before)
 
 
+@dataclass(frozen=True)
+class OrderDocumentPage:
+    """One page of orders as finished JSON documents, newest first."""
+
+    documents: tuple[bytes, ...]
+    next_before: int | None
+
+
+def list_order_documents(
+    storage: Storage,
+    *,
+    statuses: Collection[OrderStatus],
+    limit: int,
+    before_number: int | None,
+) -> OrderDocumentPage:
+    """The page `list_orders` gives, with the documents built by the database.
+
+    The page's receipt numbers are found first; its documents are then those of the
+    orders numbered in that span that still match. An order whose status changes in
+    between drops out of (or into) a status-filtered page, as it would an instant later.
+    """
+    where = OrderFilter(statuses=frozenset(statuses))
+    with storage.reading() as read_models:
+        # One extra number tells whether another page exists without a COUNT.
+        numbers = read_models.order_numbers_before(before_number, limit + 1, where)
+        page = numbers[:limit]
+        documents = [] if not page else list(
+            read_models.order_documents_between(page[-1] - 1, page[0], where))
+    documents.reverse()
+    return OrderDocumentPage(documents=tuple(documents),
+                             next_before=page[-1] if len(numbers) > limit else None)
+
+
 def order_history(storage: Storage, order_id: UUID) -> list[OrderEventView]:
     """An order's events, oldest first, or OrderNotFound."""
     with storage.reading() as read_models:

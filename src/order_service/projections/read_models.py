@@ -72,6 +72,17 @@ class SqlReadModels:
             for row in rows
         ]
 
+    def order_numbers_before(self, number: int | None, limit: int, where: OrderFilter
+                             ) -> list[int]:
+        """Receipt numbers below `number` matching `where`, newest first: a list page."""
+        query = (
+            select(orders.c.number).where(*_conditions(where))
+            .order_by(orders.c.number.desc()).limit(limit)
+        )
+        if number is not None:
+            query = query.where(orders.c.number < number)
+        return list(self._connection.scalars(query))
+
     def order_numbers_after(self, number: int, limit: int, where: OrderFilter) -> list[int]:
         """Receipt numbers above `number` matching `where`: the keys of one export page."""
         query = (
