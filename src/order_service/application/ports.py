@@ -134,12 +134,6 @@ class ReadModels(Protocol):
         """One order, if it exists."""
         ...
 
-    def orders(
-        self, *, statuses: Collection[OrderStatus], limit: int, before_number: int | None
-    ) -> list[OrderView]:
-        """Orders newest first, only those with one of `statuses` (all if empty)."""
-        ...
-
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
         """An order's events, oldest first."""
         ...

@@ -12,7 +12,6 @@ from order_service.application.views import (
     EventPage,
     OrderEventView,
     OrderFilter,
-    OrderPage,
     OrderView,
     ProductView,
     SalesReport,
@@ -33,22 +32,6 @@ def get_order(storage: Storage, order_id: UUID, viewer: Principal | None = None)
         # not even whether it exists.
         raise OrderNotFound(order_id)
     return order
-
-
-def list_orders(
-    storage: Storage,
-    *,
-    statuses: Collection[OrderStatus],
-    limit: int,
-    before_number: int | None,
-) -> OrderPage:
-    """A page of orders, newest first, with the key that starts the next page."""
-    with storage.reading() as read_models:
-        # One extra row tells whether another page exists without a COUNT.
-        rows = read_models.orders(statuses=statuses, limit=limit + 1, before_number=before_number)
-    items = tuple(rows[:limit])
-    next_before = items[-1].number if len(rows) > limit else None
-    return OrderPage(items=items, next_before=next_before)
 
 
 @dataclass(frozen=True)

@@ -66,14 +66,6 @@ class OrderView:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderPage:
-    """One page of orders, newest first, and where the next page starts."""
-
-    items: tuple[OrderView, ...]
-    next_before: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class OrderEventView:
     """One event of an order's history."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -41,17 +41,6 @@ class SqlReadModels:
         """One order, if it exists."""
         row = self._connection.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
         return None if row is None else order_view(row)
-
-    def orders(
-        self, *, statuses: Collection[OrderStatus], limit: int, before_number: int | None
-    ) -> list[OrderView]:
-        """Orders newest first; keyset pagination on the receipt number, never OFFSET."""
-        query = select(orders).order_by(orders.c.number.desc()).limit(limit)
-        if statuses:
-            query = query.where(orders.c.status.in_([s.value for s in statuses]))
-        if before_number is not None:
-            query = query.where(orders.c.number < before_number)
-        return [order_view(row) for row in self._connection.execute(query)]
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
         """An order's events, oldest first, payloads at their current schema."""

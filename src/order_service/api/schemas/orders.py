@@ -22,7 +22,7 @@ from order_service.api.schemas.fields import (
     Sku,
 )
 from order_service.application.commands import PlaceOrder
-from order_service.application.views import OrderEventView, OrderPage, OrderView
+from order_service.application.views import OrderEventView, OrderView
 from order_service.domain.values import Address, Customer, OrderStatus, RequestedLine
 
 ADDRESS_EXAMPLE: dict[str, JsonValue] = {
@@ -250,11 +250,6 @@ class OrderPageOut(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page"
     )
-
-    @classmethod
-    def from_page(cls, page: OrderPage, next_cursor: str | None) -> OrderPageOut:
-        """Map a page of order views."""
-        return cls(items=[OrderOut.from_view(v) for v in page.items], next_cursor=next_cursor)
 
 
 class OrderEventOut(BaseModel):
