@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 
 # Set per connection by the unit of work; SQLite then takes the write lock at BEGIN
 # instead of upgrading a read lock mid-transaction, which is what deadlocks writers.
@@ -57,14 +58,11 @@ def make_engine(raw_url: str, *, pool_size: int = 10, timeouts: Timeouts | None 
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if url.get_backend_name() == "postgresql":
-        return create_engine(
+        engine = create_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=timeouts.pool_seconds,
-            # A connection broken by a database restart is noticed and replaced before
-            # use, so the service recovers by itself.
-            pool_pre_ping=True,
             connect_args={
                 "connect_timeout": max(1, round(timeouts.connect_seconds)),
                 "options": f"-c statement_timeout={timeouts.statement_ms}",
@@ -76,9 +74,41 @@ def make_engine(raw_url: str, *, pool_size: int = 10, timeouts: Timeouts | None 
                 "tcp_user_timeout": timeouts.statement_ms,
             },
         )
+        _ping_connections_that_sat_idle(engine)
+        return engine
     raise UnsupportedDatabase(
         f"unsupported database {url.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"
     )
+
+
+# A connection back in the pool within this long has just proved itself; one that sat
+# idle longer may have been cut by a database restart or a network blip meanwhile.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_connections_that_sat_idle(engine: Engine) -> None:
+    """pool_pre_ping, but only for connections idle a while.
+
+    Pinging every checkout costs a round trip, two per keyed request, under exactly the
+    load where connections are busiest and least likely to be stale. A connection that
+    breaks while in use is still caught: its error invalidates the whole pool, so every
+    connection opened before the break is replaced, and the request gets a 503.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # what pool_pre_ping sends: ";"
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out a fresh one instead.
+            raise DisconnectionError(str(error)) from error
 
 
 def _sqlite_engine(url: URL) -> Engine:
