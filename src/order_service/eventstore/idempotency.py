@@ -11,13 +11,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from order_service.application.ports import ConcurrencyConflict, IdempotencyKeyReused
 from order_service.eventstore.tables import idempotency_keys
 
 Clock = Callable[[], datetime]
+
+
+# Every keyed command sends both: built once, only the bound values change.
+_REMEMBER = (
+    update(idempotency_keys).where(idempotency_keys.c.key == bindparam("claimed"))
+    .values(recording=bindparam("answer"))
+)
+# ON CONFLICT DO NOTHING waits for a transaction holding the same key to end, then
+# inserts nothing if it committed; a plain INSERT would abort ours on PostgreSQL.
+# RETURNING, not rowcount: drivers may report -1 for INSERT .. ON CONFLICT.
+_CLAIM = {
+    dialect.dialect.name: (
+        dialect.insert(idempotency_keys)
+        .values(key=bindparam("claimed"), fingerprint=bindparam("fingerprint_of"),
+                created_at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(idempotency_keys.c.key)
+    )
+    for dialect in (postgresql, sqlite)
+}
 
 
 class SqlIdempotencyKeys:
@@ -54,23 +74,15 @@ class SqlIdempotencyKeys:
 
     def remember(self, key: str, recording: str) -> None:
         """Store the answer that repeats of `key` get."""
-        self._connection.execute(
-            update(idempotency_keys).where(idempotency_keys.c.key == key)
-            .values(recording=recording)
-        )
+        self._connection.execute(_REMEMBER, {"claimed": key, "answer": recording})
 
     def _insert(self, key: str, fingerprint: str, now: datetime) -> bool:
         # ON CONFLICT DO NOTHING waits for a transaction holding the same key to end, then
         # inserts nothing if it committed; a plain INSERT would abort ours on PostgreSQL.
-        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(idempotency_keys)
-            .values(key=key, fingerprint=fingerprint, created_at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-            # RETURNING, not rowcount: drivers may report -1 for INSERT .. ON CONFLICT.
-            .returning(idempotency_keys.c.key)
-        )
-        return self._connection.execute(statement).first() is not None
+        statement = _CLAIM[self._connection.dialect.name]
+        return self._connection.execute(
+            statement, {"claimed": key, "fingerprint_of": fingerprint, "at": now}
+        ).first() is not None
 
 
 def purge_expired_keys(engine: Engine, now: datetime, ttl: timedelta) -> int:

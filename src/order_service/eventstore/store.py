@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from order_service.application.ports import Clock, CommandContext, ConcurrencyConflict
@@ -34,6 +34,14 @@ class PendingEvent:
 
 
 Projector = Callable[[Connection, Sequence[PendingEvent]], None]
+
+# Every command sends these: built once, only the bound values change.
+_LOAD_STREAM = (
+    select(events.c.type, events.c.schema_version, events.c.data)
+    .where(events.c.stream_id == bindparam("stream"))
+    .order_by(events.c.version)
+)
+_INSERT_EVENTS = insert(events)
 
 
 class SqlEventStore:
@@ -63,11 +71,7 @@ class SqlEventStore:
 
     def load(self, stream_id: str) -> list[DomainEvent]:
         """All events of a stream, oldest first."""
-        rows = self._connection.execute(
-            select(events.c.type, events.c.schema_version, events.c.data)
-            .where(events.c.stream_id == stream_id)
-            .order_by(events.c.version)
-        )
+        rows = self._connection.execute(_LOAD_STREAM, {"stream": stream_id})
         return [decode(row.type, row.schema_version, row.data) for row in rows]
 
     def append(
@@ -114,7 +118,7 @@ class SqlEventStore:
         while self._deferred:
             stream_id, expected_version, pending = self._deferred.pop(0)
             try:
-                self._connection.execute(insert(events), [_row(event) for event in pending])
+                self._connection.execute(_INSERT_EVENTS, [_row(event) for event in pending])
             except IntegrityError as error:
                 if is_unique_violation(error):
                     raise ConcurrencyConflict(stream_id, expected_version) from error

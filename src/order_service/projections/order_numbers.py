@@ -6,6 +6,14 @@ from sqlalchemy import Connection, update
 
 from order_service.projections.tables import order_numbers
 
+# Every placement sends it: built once.
+_TAKE_NEXT = (
+    update(order_numbers)
+    .where(order_numbers.c.id == 1)
+    .values(last_number=order_numbers.c.last_number + 1)
+    .returning(order_numbers.c.last_number)
+)
+
 
 class SqlOrderNumbers:
     """The OrderNumbers port over a one-row counter.
@@ -20,10 +28,5 @@ class SqlOrderNumbers:
 
     def take_next(self) -> int:
         """The next receipt number, held until this transaction ends."""
-        number = self._connection.execute(
-            update(order_numbers)
-            .where(order_numbers.c.id == 1)
-            .values(last_number=order_numbers.c.last_number + 1)
-            .returning(order_numbers.c.last_number)
-        ).scalar_one()
+        number = self._connection.execute(_TAKE_NEXT).scalar_one()
         return int(number)

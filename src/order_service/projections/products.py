@@ -93,6 +93,17 @@ def project_shipping_methods(connection: Connection, pending: Sequence[PendingEv
             insert_first_row(connection, shipping_methods, shipping_method_row(event.data), event)
 
 
+# Every placement sends these two: built once, only the bound values change.
+_LOCK_PRODUCTS = (
+    select(products.c.sku, products.c.name, products.c.price, products.c.currency,
+           products.c.available)
+    .where(products.c.sku.in_(bindparam("skus", expanding=True)))
+    .order_by(products.c.sku)
+    .with_for_update()
+)
+_SHIPPING_METHOD = select(shipping_methods).where(shipping_methods.c.code == bindparam("code"))
+
+
 class SqlCatalogue:
     """The Catalogue port: products locked for an order, and shipping options."""
 
@@ -103,13 +114,7 @@ class SqlCatalogue:
         """The products with these SKUs, row-locked until the transaction ends."""
         # Locking in SKU order means two orders for the same products queue up instead
         # of deadlocking. SQLite ignores FOR UPDATE: its writers already run one at a time.
-        rows = self._connection.execute(
-            select(products.c.sku, products.c.name, products.c.price, products.c.currency,
-                   products.c.available)
-            .where(products.c.sku.in_(sorted(skus)))
-            .order_by(products.c.sku)
-            .with_for_update()
-        )
+        rows = self._connection.execute(_LOCK_PRODUCTS, {"skus": sorted(skus)})
         return {
             row.sku: CatalogueEntry(row.sku, row.name, row.price, row.currency, row.available)
             for row in rows
@@ -117,9 +122,7 @@ class SqlCatalogue:
 
     def shipping_option(self, code: str) -> ShippingOption | None:
         """A shipping method by code, if the shop offers it."""
-        row = self._connection.execute(
-            select(shipping_methods).where(shipping_methods.c.code == code)
-        ).first()
+        row = self._connection.execute(_SHIPPING_METHOD, {"code": code}).first()
         if row is None:
             return None
         return ShippingOption(row.code, row.name, row.price, row.currency)

@@ -17,7 +17,7 @@ def insert_first_row(
 ) -> None:
     """Insert the row `event` creates; if it exists, another writer started the stream first."""
     try:
-        connection.execute(insert(table).values(row))
+        connection.execute(insert(table), row)
     except IntegrityError as error:
         if is_unique_violation(error):
             raise ConcurrencyConflict(event.stream_id, event.version - 1) from error
