@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -15,14 +17,19 @@ from order_service.application.commands import (
     PayOrder,
     RestockProduct,
     ShipOrder,
+    TakePaymentNotification,
 )
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
+from order_service.application.queries import get_order
 from order_service.domain.errors import OrderServiceError
+from order_service.domain.events import OrderPaid
+from order_service.domain.payments import PaymentNotification
 from order_service.eventstore.tables import events
 from order_service.projections import rebuild
-from order_service.projections.rebuild import rebuild_projections
+from order_service.projections.rebuild import OutdatedEvents, rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
+from order_service.storage import SqlStorage
 from tests.integration.builders import (
     add_product,
     add_shipping_method,
@@ -31,6 +38,11 @@ from tests.integration.builders import (
     place,
     unique,
 )
+
+EVERY_EVENT_TYPE = {"ProductAdded", "ProductRestocked", "ShippingMethodAdded", "OrderPlaced",
+                    "OrderPaid", "OrderShipped", "OrderCancelled", "PaymentNotified"}
+JSON_COLUMNS = frozenset({"lines", "shipping_address", "billing_address",
+                          "payment_notifications"})
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -41,6 +53,55 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 select(table).order_by(*table.primary_key.columns))]
             for table in READ_MODEL_TABLES
         }
+
+
+def stored(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row as the database driver returns it (no SQLAlchemy types), so
+    ids and timestamps are compared in their stored form; JSON is compared as values."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(
+                tuple(json.loads(value) if isinstance(value, str) and name in JSON_COLUMNS
+                      else value for name, value in row._mapping.items())
+                for row in connection.exec_driver_sql(f"SELECT * FROM {table.name}"))
+            for table in READ_MODEL_TABLES
+        }
+
+
+def notify(shop: Shop, context: CommandContext, order_id: UUID, *, amount: int | None = None,
+           succeeded: bool = True, notification_id: str | None = None) -> None:
+    """A gateway's notification for an order, for its total unless `amount` says otherwise."""
+    order = get_order(shop.storage, order_id)
+    shop.take_payment_notification(TakePaymentNotification(order_id, PaymentNotification(
+        notification_id=notification_id or unique("ntf"), succeeded=succeeded,
+        amount=order.total if amount is None else amount, currency=order.currency,
+        payment_reference=unique("psp") if succeeded else None)), context)
+
+
+def every_kind_of_event(shop: Shop, context: CommandContext) -> list[UUID]:
+    """A history with every event type and every order fate; returns the order ids."""
+    sku, other = add_product(shop, context, stock=50), add_product(shop, context, stock=9)
+    method = add_shipping_method(shop, context)
+    orders = [place(shop, context, [(sku, 2), (other, 1)], method).id for _ in range(9)]
+    shop.restock_product(RestockProduct(other, 4), context)
+    shop.pay_order(PayOrder(orders[0], payment_reference="bank-1"), context)
+    shop.pay_order(PayOrder(orders[1]), context)  # paid without a reference
+    shop.ship_order(ShipOrder(orders[1], tracking_number="TRK-1"), context)
+    shop.cancel_order(CancelOrder(orders[2], reason="customer asked"), context)
+    shop.cancel_order(CancelOrder(orders[3]), context)  # cancelled without a reason
+    notify(shop, context, orders[4], succeeded=False)
+    notify(shop, context, orders[4], amount=1)  # the wrong amount: recorded, not applied
+    notify(shop, context, orders[4], notification_id="ntf-pays")  # pays it
+    notify(shop, context, orders[4], notification_id="ntf-pays")  # a retry: no event
+    notify(shop, context, orders[4])  # a second payment: already paid
+    shop.ship_order(ShipOrder(orders[4]), context)
+    shop.pay_order(PayOrder(orders[5]), context)
+    shop.cancel_order(CancelOrder(orders[5], reason="out of stock after all"), context)
+    notify(shop, context, orders[5])  # after the cancel
+    keyed = CommandContext(correlation_id=str(uuid4()), caused_by="test", api_key_id="key-7")
+    orders.append(place(shop, keyed, [(other, 1)], method).id)
+    shop.restock_product(RestockProduct(sku, 1), context)
+    return orders
 
 
 def random_history(shop: Shop, context: CommandContext, seed: int, commands: int) -> int:
@@ -69,8 +130,10 @@ def random_history(shop: Shop, context: CommandContext, seed: int, commands: int
                 order_ids.append(place(shop, context, lines, rng.choice(methods)).id)
             elif order_ids:
                 order_id = rng.choice(order_ids)
-                change = rng.choice(["pay", "pay", "ship", "cancel"])
-                if change == "pay":
+                change = rng.choice(["pay", "pay", "ship", "cancel", "notify"])
+                if change == "notify":
+                    notify(shop, context, order_id, succeeded=rng.random() < 0.8)
+                elif change == "pay":
                     shop.pay_order(PayOrder(order_id, payment_reference=unique("psp")), context)
                 elif change == "ship":
                     shop.ship_order(ShipOrder(order_id, tracking_number=unique("trk")), context)
@@ -176,6 +239,35 @@ def test_events_appended_while_rebuilding_are_in_the_result(
     assert available(shop, sku) == 10 - 6 - 2
 
 
+def test_changes_to_replayed_orders_while_rebuilding_are_in_the_result(
+    shop: Shop, context: CommandContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rebuild, "BATCH_SIZE", 5)
+    orders = every_kind_of_event(shop, context)
+    sku = add_product(shop, context, stock=5)
+    during: list[dict[str, list[tuple[Any, ...]]]] = []
+
+    def change_replayed_orders(_events: int) -> None:
+        if during:
+            return
+        shop.pay_order(PayOrder(orders[6], payment_reference="late"), context)
+        shop.ship_order(ShipOrder(orders[0]), context)
+        shop.cancel_order(CancelOrder(orders[7], reason="changed my mind"), context)
+        notify(shop, context, orders[8], succeeded=False)
+        notify(shop, context, orders[4])
+        shop.restock_product(RestockProduct(sku, 3), context)
+        method = add_shipping_method(shop, context, price=0)
+        place(shop, context, [(add_product(shop, context, stock=2), 1), (sku, 4)], method)
+        during.append(snapshot(engine))
+
+    report = rebuild_projections(engine, progress=change_replayed_orders)
+
+    assert snapshot(engine) == during[0]
+    with engine.connect() as connection:
+        assert report.events == connection.execute(
+            select(func.count()).select_from(events)).scalar_one()
+
+
 def test_rebuilding_an_empty_store_leaves_empty_read_models(engine: Engine) -> None:
     empty = snapshot(engine)
 
@@ -183,3 +275,50 @@ def test_rebuilding_an_empty_store_leaves_empty_read_models(engine: Engine) -> N
 
     assert snapshot(engine) == empty
     assert (report.events, report.orders, report.products) == (0, 0, 0)
+
+
+def test_a_rebuild_after_every_kind_of_event_stores_exactly_what_the_projections_stored(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    every_kind_of_event(shop, context)
+    with engine.connect() as connection:
+        kinds = set(connection.scalars(select(events.c.type).distinct()))
+    assert kinds == EVERY_EVENT_TYPE
+    live, live_stored = snapshot(engine), stored(engine)
+
+    rebuild_projections(engine)
+
+    assert snapshot(engine) == live
+    assert stored(engine) == live_stored
+
+
+def test_a_rebuild_stores_whole_second_timestamps_as_the_projections_do(
+    engine: Engine, context: CommandContext, shop: Shop
+) -> None:
+    start = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    ticks = iter(range(1_000))
+
+    def whole_seconds() -> datetime:
+        return start + timedelta(seconds=next(ticks))
+
+    ticking = Shop(SqlStorage(engine, whole_seconds), shop.terms, whole_seconds)
+    every_kind_of_event(ticking, context)
+    live = stored(engine)
+
+    rebuild_projections(engine)
+
+    assert stored(engine) == live
+
+
+def test_a_rebuild_refuses_payloads_that_still_need_an_upcaster(
+    shop: Shop, context: CommandContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    every_kind_of_event(shop, context)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM orders"))
+    monkeypatch.setattr(OrderPaid, "SCHEMA_VERSION", 2)
+
+    with pytest.raises(OutdatedEvents, match="OrderPaid events of schema version 1"):
+        rebuild_projections(engine)
+
+    assert snapshot(engine)["orders"] == []

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from tqdm import tqdm
 
+from order_service.cli.errors import fail
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
-from order_service.projections.rebuild import count_events, rebuild_projections
+from order_service.projections.rebuild import OutdatedEvents, count_events, rebuild_projections
 from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
 
@@ -40,6 +41,8 @@ def _rebuild(_args: argparse.Namespace) -> int:
                 bar.update(events)
 
             report = rebuild_projections(engine, progress=advance)
+    except OutdatedEvents as error:
+        return fail(str(error))
     finally:
         engine.dispose()
     print(f"rebuilt read models from {report.events} events: {report.orders} orders, "
