@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -55,7 +56,10 @@ def _moment(text: str) -> datetime:
 
 def _export(args: argparse.Namespace) -> int:
     settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=2)
+    # The whole history streams through one statement, for as long as it takes: the
+    # service's statement timeout (10 s by default) is for requests, not for this.
+    engine = make_engine(settings.database_url, pool_size=2,
+                         timeouts=replace(settings.timeouts(), statement_ms=0))
     where = OrderFilter(
         statuses=frozenset(OrderStatus(s) for s in args.status or []),
         placed_from=args.placed_from, placed_to=args.placed_to,
