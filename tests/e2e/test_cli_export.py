@@ -11,10 +11,28 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.exports import EXPORT, act, exported_orders, place_orders, varied_shop
+from tests.e2e.builders import (
+    address,
+    create_product,
+    create_shipping_method,
+    customer,
+    get_json,
+    line,
+    place_order,
+)
+from tests.e2e.exports import (
+    EXPORT,
+    act,
+    exported_orders,
+    ndjson_records,
+    place_orders,
+    varied_shop,
+)
 
 COMMAND = Path(sys.executable).with_name("order-service")
 PREVIOUS = b"number,id\r\n1,an export from yesterday\r\n"
+# What JSON must escape, and what it must not: quotes, a backslash, other scripts, emoji.
+AWKWARD_TEXT = 'Zoë "Zo" O\'Brien \\ 東京 😀 </script>'
 
 
 def _export(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
@@ -95,6 +113,26 @@ def test_the_filters_select_the_orders_the_http_export_selects(
     for name in filters:  # every filter narrows this selection
         others = {key: value for key, value in filters.items() if key != name}
         assert _http_export(client, "csv", **others) != out.read_bytes(), name
+
+
+def test_text_json_must_escape_is_exported_as_the_api_shows_it(
+    client: TestClient, database_url_for_test: str, tmp_path: Path,
+) -> None:
+    product = create_product(client, name=f"Mug {AWKWARD_TEXT}")
+    method = create_shipping_method(client, name=f"Courier {AWKWARD_TEXT}")
+    paid, cancelled = [
+        place_order(client, [line(product["sku"])], method["code"],
+                    customer=customer(name=AWKWARD_TEXT),
+                    shipping_address=address(line1=AWKWARD_TEXT, line2=None))
+        for _ in range(2)]
+    act(client, paid, "pay", payment_reference=f"PAY {AWKWARD_TEXT}")
+    act(client, cancelled, "cancel", reason=AWKWARD_TEXT)
+    out = tmp_path / "orders.ndjson"
+
+    _succeeded(_export("--out", str(out), database_url=database_url_for_test, cwd=tmp_path))
+
+    assert ndjson_records(out.read_text()) == [
+        get_json(client, f"/v1/orders/{order['id']}") for order in (paid, cancelled)]
 
 
 def test_the_progress_bar_on_stderr_reaches_the_number_of_orders(

@@ -6,12 +6,9 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-import uvicorn
-
 from order_service.application.access import Role
 from order_service.eventstore.api_keys import SqlApiKeys
 from order_service.eventstore.engine import database_url, make_engine
-from order_service.logs import log_config
 from order_service.schema import require_schema_at_head, upgrade_to_head
 from order_service.settings import Settings, get_settings
 
@@ -52,6 +49,11 @@ def _serve(args: argparse.Namespace) -> int:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
     _migrate(args)
+    # Imported here: the other commands need no web server, and each pays for its imports.
+    import uvicorn  # noqa: PLC0415
+
+    from order_service.logs import log_config  # noqa: PLC0415
+
     first_key = ensure_a_first_key(get_settings())
     if first_key is not None:
         print(FIRST_KEY_BANNER.format(key=first_key), flush=True)
