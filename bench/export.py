@@ -296,11 +296,15 @@ def run_export(database: seed.BenchDatabase, format_name: str, *filters: str,
         started = time.perf_counter()
         process = subprocess.Popen(command, env=seed.service_env(database),
                                    stdout=subprocess.DEVNULL, stderr=stderr)
-        # wait4 gives this child's own rusage: ru_maxrss is its peak RSS (what
-        # /usr/bin/time -v reports as "Maximum resident set size").
-        _, status, usage = os.wait4(process.pid, 0)
+        # Not wait4's ru_maxrss: Linux carries the parent's RSS at fork into the
+        # child's, so a big parent (the harness) would be measured instead. VmHWM is the
+        # peak of the exec'd program's own memory; it only grows, so the last reading
+        # before the child exits is its peak (short of growth in the last poll interval).
+        peak_kb = 0
+        while process.poll() is None:
+            peak_kb = max(peak_kb, _vm_hwm_kb(process.pid))
+            time.sleep(0.02)
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
         output = stderr.read()
     if process.returncode != 0:
@@ -308,8 +312,19 @@ def run_export(database: seed.BenchDatabase, format_name: str, *filters: str,
     found = EXPORTED.findall(output)
     assert found, f"no 'exported N orders' in the output:\n{output[-2000:]!r}"
     orders, written = (int(x) for x in found[-1])
-    return ExportRun(orders=orders, bytes=written, seconds=seconds,
-                     peak_rss=usage.ru_maxrss * 1024)
+    return ExportRun(orders=orders, bytes=written, seconds=seconds, peak_rss=peak_kb * 1024)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """A process's peak resident set so far (VmHWM, kB); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 class Server:
