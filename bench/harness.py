@@ -58,6 +58,7 @@ import httpx
 import psycopg
 import seed
 import sqlcheck
+from export import Row
 from tqdm import tqdm
 
 from order_service.eventstore.store import APPEND_LOCK_KEY
@@ -147,27 +148,13 @@ QUICK = Profile(
 
 # Results ------------------------------------------------------------------------------
 
-@dataclass
-class Row:
-    """One line of the table."""
-
-    figure: str
-    value: str
-    ceiling: str
-    ratio: str
-    target: str = ""
-    met: bool | None = None
-
-
-@dataclass
-class Results:
-    rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+class Results(export.Results):
+    """export's results table, each row and note also logged as it comes."""
 
     def add(self, row: Row) -> None:
-        self.rows.append(row)
+        super().add(row)
         verdict = "" if row.met is None else (" [met]" if row.met else " [NOT met]")
-        log(f"{row.figure}: {row.value} | {row.ceiling} | {row.ratio}{verdict}")
+        log(f"{row.figure}: {row.value} | {row.baseline} | {row.ratio}{verdict}")
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -906,8 +893,7 @@ class Bench:
         pages = export.Results()
         export.measure_pages(rebuilt, orders, p.page_pairs, self.workdir, pages)
         for row in pages.rows:
-            self.results.add(Row(row.figure, row.value, row.baseline, row.ratio, row.target,
-                                 row.met))
+            self.results.add(row)
         empty = export.run_export(rebuilt, "ndjson", "--placed-to", "2000-01-01")
         runs, copies = [], []
         for pair in range(p.export_pairs):
@@ -1038,7 +1024,7 @@ def render(bench: Bench, elapsed: float) -> str:
     ]
     for row in bench.results.rows:
         met = "" if row.met is None else ("yes" if row.met else "**no**")
-        lines.append(f"| {row.figure} | {row.value} | {row.ceiling} | {row.ratio} | "
+        lines.append(f"| {row.figure} | {row.value} | {row.baseline} | {row.ratio} | "
                      f"{row.target} | {met} |")
     if bench.results.notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in bench.results.notes]
