@@ -20,6 +20,7 @@ from order_service.eventstore.idempotency import SqlIdempotencyKeys
 from order_service.eventstore.store import Projector, SqlEventStore
 from order_service.projections.order_numbers import SqlOrderNumbers
 from order_service.projections.orders import project_orders
+from order_service.projections.pending_orders import SqlPendingOrders
 from order_service.projections.products import (
     SqlCatalogue,
     project_products,
@@ -43,6 +44,7 @@ class SqlTransaction:
     order_numbers: SqlOrderNumbers
     read_models: SqlReadModels
     idempotency_keys: SqlIdempotencyKeys
+    pending_orders: SqlPendingOrders
 
 
 class SqlStorage:
@@ -95,4 +97,5 @@ class SqlStorage:
             order_numbers=SqlOrderNumbers(connection),
             read_models=SqlReadModels(connection),
             idempotency_keys=SqlIdempotencyKeys(connection, self._clock, self._idempotency_ttl),
+            pending_orders=SqlPendingOrders(connection),
         )

@@ -189,6 +189,30 @@ class ReadModels(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order awaiting payment, as the payment-hold sweeper first sees it."""
+
+    order_id: UUID
+    placed_at: datetime
+    skus: tuple[str, ...]
+
+
+class PendingOrders(Protocol):
+    """Orders awaiting payment, found and held for the payment-hold sweeper."""
+
+    def placed_before(self, cutoff: datetime, after: PendingOrder | None, limit: int
+                      ) -> list[PendingOrder]:
+        """Up to `limit` orders awaiting payment placed before `cutoff`, oldest first,
+        starting after `after` (from the start if None)."""
+        ...
+
+    def claim(self, order_ids: Collection[UUID], cutoff: datetime) -> list[UUID]:
+        """Those of `order_ids` still awaiting payment and placed before `cutoff`, held
+        until the transaction ends; orders another transaction holds are skipped."""
+        ...
+
+
 class IdempotencyKeys(Protocol):
     """Keys of requests already carried out, with the answer each got."""
 
@@ -222,6 +246,9 @@ class Transaction(Protocol):
 
     @property
     def idempotency_keys(self) -> IdempotencyKeys: ...
+
+    @property
+    def pending_orders(self) -> PendingOrders: ...
 
 
 class Storage(Protocol):

@@ -21,6 +21,7 @@ from order_service.domain.events import (
     OrderShipped,
     PaymentNotified,
 )
+from order_service.domain.payment_hold import PAYMENT_TIMEOUT, PaymentHold
 from order_service.domain.payments import PaymentNotification
 from order_service.domain.values import OrderLine, OrderStatus, StockQuantity
 
@@ -35,6 +36,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     total: int
     currency: str
+    placed_at: datetime
     # Gateway notifications already taken in, by id, with what was made of each.
     notifications: tuple[PaymentNotified, ...] = ()
 
@@ -45,7 +47,7 @@ class Order:
             raise OrderNotFound(order_id)
         placed = history[0]
         order = cls(order_id, OrderStatus.PENDING_PAYMENT, 1, placed.lines, placed.total,
-                    placed.currency)
+                    placed.currency, placed.placed_at)
         for event in history[1:]:
             order = order._apply(event)
         return order
@@ -87,6 +89,16 @@ class Order:
                 return []
             case OrderStatus.SHIPPED:
                 raise self._illegal("cancel", "it has already left the warehouse")
+
+    def expire_pending(self, hold: PaymentHold, *, now: datetime) -> list[DomainEvent]:
+        """Cancel an order still unpaid after the payment hold, returning its stock.
+
+        Any other order (paid, shipped, cancelled, or still within the hold) stays as it
+        is: a payment that got in first wins, and expiring twice changes nothing.
+        """
+        expired = (self.status == OrderStatus.PENDING_PAYMENT
+                   and hold.has_run_out(self.placed_at, now))
+        return self.cancel(reason=PAYMENT_TIMEOUT, now=now) if expired else []
 
     def require_version(self, expected: int | None) -> None:
         """Refuse to act on a copy of the order the caller no longer has (If-Match)."""

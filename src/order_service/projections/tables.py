@@ -118,5 +118,7 @@ order_numbers = define_order_numbers(metadata)
 
 # Listing by status, newest first, walks this index in order.
 Index("ix_orders_status_number", orders.c.status, orders.c.number)
+# The payment-hold sweeper reads the oldest unpaid orders first from this index.
+Index("ix_orders_status_placed_at", orders.c.status, orders.c.placed_at)
 
 READ_MODEL_TABLES = (products, shipping_methods, orders, order_numbers)

@@ -1,0 +1,75 @@
+"""`expire-pending`: cancel the orders left unpaid past the payment hold, once (for cron)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from order_service.application.expiry import BATCH_SIZE, sweep_context
+from order_service.application.handlers import Shop
+from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
+from order_service.cli.errors import fail
+from order_service.domain.payment_hold import PaymentHold
+from order_service.eventstore.engine import make_engine
+from order_service.schema import require_schema_at_head
+from order_service.settings import MAX_PAYMENT_HOLD_HOURS, get_settings
+from order_service.storage import SqlStorage
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `expire-pending`."""
+    expire = commands.add_parser(
+        "expire-pending",
+        help="cancel orders still unpaid after the payment hold (reason payment_timeout) "
+        "and return their stock; the server also does this every "
+        "ORDER_SERVICE_EXPIRY_SWEEP_SECONDS",
+    )
+    expire.add_argument(
+        "--hold-hours", type=float, default=None, metavar="HOURS",
+        help="the hold to apply this time, instead of ORDER_SERVICE_PAYMENT_HOLD_HOURS",
+    )
+    expire.add_argument(
+        "--batch-size", type=int, default=BATCH_SIZE, metavar="N",
+        help=f"orders per transaction (default {BATCH_SIZE}); smaller batches hold the "
+        "stock rows of their orders for less time",
+    )
+    expire.set_defaults(run=_expire_pending)
+
+
+def _expire_pending(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    hours = settings.payment_hold_hours if args.hold_hours is None else args.hold_hours
+    if not 0 <= hours <= MAX_PAYMENT_HOLD_HOURS:
+        return fail(f"--hold-hours must be between 0 and {MAX_PAYMENT_HOLD_HOURS} "
+                    f"(0: unpaid orders never expire), not {hours:g}")
+    if args.batch_size < 1:
+        return fail(f"--batch-size must be at least 1, not {args.batch_size}")
+    hold = PaymentHold.of_hours(hours)
+    if not hold.enabled:
+        print("the payment hold is 0 (unpaid orders never expire): nothing to do; set "
+              "ORDER_SERVICE_PAYMENT_HOLD_HOURS or --hold-hours", file=sys.stderr)
+        return 0
+    engine = make_engine(settings.database_url, pool_size=1, timeouts=settings.timeouts())
+    try:
+        require_schema_at_head(engine)
+        shop = Shop(SqlStorage(engine, _utc_now), settings.shop_terms(), _utc_now)
+        expired = 0
+        batches = shop.expire_pending_batches(hold, sweep_context("expire-pending"),
+                                              batch_size=args.batch_size)
+        for number, cancelled in enumerate(batches, start=1):
+            expired += cancelled
+            if number > 1:  # a backlog: show that it is moving
+                print(f"... {expired} cancelled so far", file=sys.stderr)
+    except (StorageUnavailable, ConcurrencyConflict) as error:
+        # Each batch commits on its own: what was cancelled before this stays cancelled.
+        return fail(f"the sweep stopped part-way: {error}; run it again (orders already "
+                    "cancelled are not touched twice)")
+    finally:
+        engine.dispose()
+    print(f"cancelled {expired} orders unpaid after the {hold.duration} payment hold")
+    return 0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
