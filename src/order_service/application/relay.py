@@ -1,0 +1,229 @@
+"""The event relay: every stored event, in position order, to a message broker.
+
+One relay publishes at a time however many run (server workers, instances, the
+`relay-events` command): the holder of a lease kept in the database. It reads the events
+after its checkpoint with the event feed's own query (safe to follow: appends commit in
+position order, so nothing can later appear below a position already read), publishes a
+batch, and moves the checkpoint only once the broker acknowledged all of it. A relay
+killed in between left some events published but not checkpointed; its successor asks
+the broker which event it holds last and carries on after it, and should that answer be
+lost, the broker still drops a republished event by its id.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+import anyio
+
+from order_service.application.ports import ConcurrencyConflict, Storage, StorageUnavailable
+from order_service.application.views import StoredEventView
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+OnPublished = Callable[[int, int], None]
+"""Told (events published, position reached) after each acknowledged batch."""
+
+# An idle leader looks for new events this often: the delay an event may wait to go out.
+POLL_SECONDS = 0.2
+FIRST_BACKOFF_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 30.0
+
+# Never change: consumers deduplicate by these ids, and a relay recognises its own
+# messages by them. Derived from what identifies an event for ever (its stream, its
+# version there and when it was stored), so events of two stores never share an id.
+EVENT_ID_NAMESPACE = uuid.UUID("bb81ecd0-7a3b-4926-b58b-425eb9193be5")
+
+
+def event_id(event: StoredEventView) -> str:
+    """The event's id: the same every time it is published, unique across stores."""
+    name = f"{event.stream_id}/{event.version}/{event.recorded_at.isoformat()}"
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+
+
+class PublishFailed(Exception):
+    """The broker could not be reached, refused an event or did not acknowledge it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedEvent:
+    """The last event the broker holds, as the publisher labelled it."""
+
+    position: int
+    event_id: str
+
+
+class EventPublisher(Protocol):
+    """Where events go (JetStream): in the order given, each once."""
+
+    async def open(self) -> PublishedEvent | None:
+        """Connect, make sure the destination exists; the last event it holds, if known."""
+        ...
+
+    async def publish(self, events: Sequence[StoredEventView]) -> None:
+        """Publish `events` in order; return once all are acknowledged, else PublishFailed."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of the connection."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RelayState:
+    """How far the relay has published, who publishes, and that one's heartbeat."""
+
+    position: int
+    holder: str | None
+    beat: int
+
+
+class RelayCheckpoints(Protocol):
+    """The checkpoint and lease of one destination; calls block (run them in a thread)."""
+
+    @property
+    def holder(self) -> str:
+        """Who this relay is, in the lease."""
+        ...
+
+    def observe(self) -> RelayState:
+        """The current state (made at position 0 the first time)."""
+        ...
+
+    def take_over(self, seen: RelayState) -> bool:
+        """Become the holder if the state is still `seen`; whether it worked."""
+        ...
+
+    def renew(self) -> bool:
+        """Beat while holding the lease; False once another relay took it."""
+        ...
+
+    def advance(self, position: int) -> bool:
+        """Record that every event up to `position` is published (and beat)."""
+        ...
+
+    def release(self) -> None:
+        """Give the lease up, so a standby takes over at once."""
+        ...
+
+
+class LeaseLost(Exception):
+    """Another relay took the lease over: stop publishing."""
+
+
+class EventRelay:
+    """Publishes while it holds the lease, stands by while another relay does."""
+
+    def __init__(self, storage: Storage, checkpoints: RelayCheckpoints,
+                 publisher: EventPublisher, *, batch_size: int, lease_seconds: float,
+                 on_published: OnPublished | None = None) -> None:
+        self._storage = storage
+        self._checkpoints = checkpoints
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._lease_seconds = lease_seconds
+        self._on_published = on_published
+        # Its own thread: the relay never waits behind requests for a worker thread.
+        self._limiter = anyio.CapacityLimiter(1)
+        self._backoff = FIRST_BACKOFF_SECONDS
+
+    async def run(self) -> None:
+        """Relay until cancelled; waits out any outage of the database or the broker."""
+        try:
+            while True:
+                try:
+                    await self._stand_by()
+                    await self._lead()
+                except LeaseLost:
+                    log.warning("another relay took over publishing the events; standing by")
+                    continue
+                except (PublishFailed, StorageUnavailable, ConcurrencyConflict) as error:
+                    log.warning("event relay paused (%s: %s); retrying in %g s",
+                                type(error).__name__, error, self._backoff)
+                except Exception:
+                    # A bug here must not take the API down with it; say so loudly.
+                    log.exception("event relay failed; retrying in %g s", self._backoff)
+                await anyio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, MAX_BACKOFF_SECONDS)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._let_go()
+
+    async def _stand_by(self) -> None:
+        """Return once this relay holds the lease."""
+        seen: tuple[str | None, int] | None = None
+        seen_since = time.monotonic()
+        while True:
+            state = await self._blocking(self._checkpoints.observe)
+            if state.holder == self._checkpoints.holder:
+                return
+            heartbeat = (state.holder, state.beat)
+            silent = heartbeat == seen and time.monotonic() - seen_since >= self._lease_seconds
+            if state.holder is None or silent:
+                if await self._blocking(self._checkpoints.take_over, state):
+                    log.info("relay %s now publishes the events", self._checkpoints.holder)
+                    return
+            elif heartbeat != seen:
+                if seen is None or state.holder != seen[0]:
+                    log.info("standing by: relay %s publishes the events", state.holder)
+                seen, seen_since = heartbeat, time.monotonic()
+            await anyio.sleep(min(1.0, self._lease_seconds / 4))
+
+    async def _lead(self) -> None:
+        """Publish until the lease is lost (LeaseLost) or something fails."""
+        position = await self._resume_from(await self._publisher.open())
+        beat_at = time.monotonic()
+        while True:
+            batch = await self._blocking(self._events_after, position)
+            if batch:
+                await self._publisher.publish(batch)
+                await self._advance(batch[-1].position)
+                position, beat_at = batch[-1].position, time.monotonic()
+                self._backoff = FIRST_BACKOFF_SECONDS
+                if self._on_published is not None:
+                    self._on_published(len(batch), position)
+                continue
+            if time.monotonic() - beat_at >= self._lease_seconds / 3:
+                if not await self._blocking(self._checkpoints.renew):
+                    raise LeaseLost
+                beat_at = time.monotonic()
+            await anyio.sleep(POLL_SECONDS)
+
+    async def _resume_from(self, last: PublishedEvent | None) -> int:
+        """The checkpoint, or the broker's last event if that one is ours and further."""
+        position = (await self._blocking(self._checkpoints.observe)).position
+        if last is None or last.position <= position:
+            return position
+        # Published and acknowledged, but the relay died before the checkpoint moved.
+        found = await self._blocking(self._events_after, last.position - 1, 1)
+        if found and found[0].position == last.position and event_id(found[0]) == last.event_id:
+            await self._advance(last.position)
+            log.info("the broker already holds the events up to position %d; going on from "
+                     "there", last.position)
+            return last.position
+        return position
+
+    async def _advance(self, position: int) -> None:
+        if not await self._blocking(self._checkpoints.advance, position):
+            raise LeaseLost
+
+    def _events_after(self, position: int, limit: int | None = None) -> list[StoredEventView]:
+        with self._storage.reading() as read_models:
+            return read_models.events_after(position, limit or self._batch_size)
+
+    async def _let_go(self) -> None:
+        try:
+            with anyio.fail_after(5):
+                await self._blocking(self._checkpoints.release)
+        except Exception as error:  # shutting down: the lease then simply expires
+            log.warning("could not give up the relay lease (%s)", type(error).__name__)
+        await self._publisher.close()
+
+    async def _blocking(self, call: Callable[..., T], *args: object) -> T:
+        return await anyio.to_thread.run_sync(call, *args, limiter=self._limiter)

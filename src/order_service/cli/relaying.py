@@ -1,0 +1,73 @@
+"""`relay-events`: publish every stored event to NATS JetStream, in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from urllib.parse import urlsplit
+
+from order_service.application.relay import EventRelay
+from order_service.cli.errors import fail
+from order_service.event_relay import build_relay
+from order_service.eventstore.engine import database_url, make_engine
+from order_service.schema import require_schema_at_head
+from order_service.settings import get_settings
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `relay-events`."""
+    relay = commands.add_parser(
+        "relay-events",
+        help="publish every stored event to NATS JetStream (ORDER_SERVICE_NATS_URL) until "
+        "stopped; with other relays running, one publishes and the rest stand by",
+    )
+    relay.set_defaults(run=_relay)
+
+
+def _relay(_args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not settings.nats_url:
+        return fail("set ORDER_SERVICE_NATS_URL (e.g. nats://127.0.0.1:4222) to relay events")
+    engine = make_engine(settings.database_url, pool_size=2, timeouts=settings.timeouts())
+    published = 0
+
+    def report(count: int, position: int) -> None:
+        nonlocal published
+        published += count
+        print(f"published {count} events up to position {position} ({published} since start)",
+              file=sys.stderr, flush=True)
+
+    try:
+        require_schema_at_head(engine)
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(message)s")
+        print(f"relaying the events of "
+              f"{database_url(settings.database_url).render_as_string(hide_password=True)} "
+              f"to JetStream stream {settings.nats_stream} ({settings.nats_subject_prefix}.*) "
+              f"on {_without_credentials(settings.nats_url)}; Ctrl-C stops",
+              file=sys.stderr, flush=True)
+        asyncio.run(_until_stopped(build_relay(settings, engine, on_published=report)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print(f"relay stopped; published {published} events", file=sys.stderr)
+    finally:
+        engine.dispose()
+    return 0
+
+
+async def _until_stopped(relay: EventRelay) -> None:
+    # SIGTERM (docker stop, systemd) stops it like Ctrl-C: the lease is given up at once.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    await relay.run()
+
+
+def _without_credentials(servers: str) -> str:
+    shown = []
+    for server in filter(None, (part.strip() for part in servers.split(","))):
+        address = urlsplit(server)
+        shown.append(address._replace(netloc=address.netloc.rpartition("@")[2]).geturl())
+    return ",".join(shown)

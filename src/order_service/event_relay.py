@@ -1,0 +1,46 @@
+"""The event relay wired from settings: SQL checkpoint and lease, JetStream publisher.
+
+Every `serve` worker runs one when ORDER_SERVICE_NATS_URL is set, and so does
+`order-service relay-events`; the lease lets exactly one of them publish.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from order_service.application.relay import EventRelay, OnPublished
+from order_service.eventstore.relay_checkpoints import SqlRelayCheckpoints
+from order_service.jetstream import JetStreamPublisher
+from order_service.settings import Settings
+from order_service.storage import SqlStorage
+
+
+def relay_holder() -> str:
+    """A name for this relay in the lease: where it runs, and unique to this run."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def build_relay(settings: Settings, engine: Engine,
+                on_published: OnPublished | None = None) -> EventRelay:
+    """A relay from the store behind `engine` to the JetStream stream the settings name."""
+    if not settings.nats_url:
+        raise ValueError("set ORDER_SERVICE_NATS_URL to relay the events to NATS")
+    return EventRelay(
+        SqlStorage(engine, lambda: datetime.now(UTC)),
+        SqlRelayCheckpoints(engine, settings.nats_stream, relay_holder()),
+        JetStreamPublisher(settings.nats_url, settings.nats_stream,
+                           settings.nats_subject_prefix),
+        batch_size=settings.relay_batch_size,
+        lease_seconds=settings.relay_lease_seconds,
+        on_published=on_published,
+    )
+
+
+async def relay_events_forever(settings: Settings, engine: Engine) -> None:
+    """Run the relay until cancelled (a server worker's background task); never raises."""
+    await build_relay(settings, engine).run()

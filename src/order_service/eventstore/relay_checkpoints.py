@@ -1,0 +1,114 @@
+"""The event relay's checkpoint and lease: one `event_relay` row per JetStream stream.
+
+Every change to the row bumps `beat`, so "the row is still as I saw it" is one compare
+of `beat`: that is how a standby takes a silent relay's lease without racing another
+standby, and how a relay that lost its lease finds out at its next write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from order_service.application.relay import RelayState
+from order_service.eventstore.engine import WRITE_OPTION
+from order_service.eventstore.failures import translated_failures
+from order_service.eventstore.tables import event_relay, events
+
+_CREATE = {
+    dialect.dialect.name: dialect.insert(event_relay).on_conflict_do_nothing(
+        index_elements=["stream"])
+    for dialect in (postgresql, sqlite)
+}
+
+
+class SqlRelayCheckpoints:
+    """The RelayCheckpoints port of relay `holder` publishing to `stream`."""
+
+    def __init__(self, engine: Engine, stream: str, holder: str) -> None:
+        self._engine = engine
+        self._stream = stream
+        self._holder = holder
+
+    @property
+    def holder(self) -> str:
+        """Who this relay is, in the lease."""
+        return self._holder
+
+    def observe(self) -> RelayState:
+        """The row as it is now; made (at position 0, held by nobody) the first time."""
+        state = self._read()
+        if state is None:
+            with translated_failures(), self._writing() as connection:
+                connection.execute(_CREATE[connection.dialect.name],
+                                   {"stream": self._stream, "position": 0, "beat": 0})
+            state = self._read()
+        assert state is not None, "the relay row was just made"
+        return state
+
+    def take_over(self, seen: RelayState) -> bool:
+        """Become the holder if nobody changed the row since `seen`."""
+        return self._update(event_relay.c.beat == seen.beat, holder=self._holder)
+
+    def renew(self) -> bool:
+        """Beat, while still the holder."""
+        return self._update(event_relay.c.holder == self._holder)
+
+    def advance(self, position: int) -> bool:
+        """Record that every event up to `position` is published, while still the holder."""
+        return self._update(event_relay.c.holder == self._holder, position=position)
+
+    def release(self) -> None:
+        """Hold the lease no more, so that a standby takes over at once."""
+        self._update(event_relay.c.holder == self._holder, holder=None)
+
+    def _read(self) -> RelayState | None:
+        with translated_failures(), self._engine.connect() as connection:
+            row = connection.execute(
+                select(event_relay.c.position, event_relay.c.holder, event_relay.c.beat)
+                .where(event_relay.c.stream == self._stream)
+            ).first()
+        return None if row is None else RelayState(row.position, row.holder, row.beat)
+
+    def _update(self, condition: ColumnElement[bool], **values: object) -> bool:
+        statement = (
+            update(event_relay)
+            .where(event_relay.c.stream == self._stream, condition)
+            .values(beat=event_relay.c.beat + 1, **values)
+        )
+        with translated_failures(), self._writing() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+
+
+@dataclass(frozen=True, slots=True)
+class RelayLag:
+    """How far the relay to one stream trails the store."""
+
+    last_stored: int
+    published: int
+
+    @property
+    def events_behind(self) -> int:
+        """Positions stored but not yet published (an upper bound: positions may skip)."""
+        return max(0, self.last_stored - self.published)
+
+
+def relay_lag(engine: Engine, stream: str) -> RelayLag:
+    """The newest stored position and the relay's checkpoint for `stream` (0 if none)."""
+    with translated_failures(), engine.connect() as connection:
+        last_stored = connection.execute(select(func.max(events.c.position))).scalar_one()
+        published = connection.execute(
+            select(event_relay.c.position).where(event_relay.c.stream == stream)
+        ).scalar_one_or_none()
+    return RelayLag(last_stored=last_stored or 0, published=published or 0)

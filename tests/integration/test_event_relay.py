@@ -1,0 +1,240 @@
+"""The event relay against the real NATS server (JetStream) and a real database.
+
+The relay runs in a thread of its own, as in a server worker; an ordered consumer on the
+test's own stream reads back what reached JetStream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import pytest
+from sqlalchemy import Engine
+
+from order_service.application.handlers import Shop
+from order_service.application.ports import CommandContext
+from order_service.application.relay import (
+    EventRelay,
+    PublishedEvent,
+    PublishFailed,
+    RelayState,
+    event_id,
+)
+from order_service.event_relay import build_relay
+from order_service.eventstore.relay_checkpoints import SqlRelayCheckpoints, relay_lag
+from order_service.jetstream import JetStreamPublisher, event_document
+from order_service.settings import Settings
+from tests.api_keys import app_client
+from tests.integration.builders import add_product, add_shipping_method, place
+from tests.jetstream import (
+    RelayStream,
+    assert_each_event_once_in_order,
+    relay_stream,
+    stored_events,
+    wait_until_published,
+)
+from tests.servers import free_port
+
+STOP_WITHIN_S = 10.0
+
+
+class RelayThread:
+    """One relay running on an event loop in a thread of its own, until stopped."""
+
+    def __init__(self, relay: EventRelay) -> None:
+        self._relay = relay
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
+
+    def start(self) -> RelayThread:
+        self._thread.start()
+        assert self._started.wait(STOP_WITHIN_S)
+        return self
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(STOP_WITHIN_S)
+        assert not self._thread.is_alive(), "the relay did not stop when cancelled"
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self._task = task
+        self._started.set()
+        with suppress(asyncio.CancelledError):
+            await self._relay.run()
+
+
+@contextmanager
+def relaying(engine: Engine, stream: RelayStream) -> Iterator[RelayThread]:
+    """A relay to `stream`, in small batches, running while the block runs."""
+    settings = Settings.model_validate(
+        {**stream.settings(), "relay_batch_size": 4, "relay_lease_seconds": 1.0})
+    running = RelayThread(build_relay(settings, engine)).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def stream() -> Iterator[RelayStream]:
+    """A JetStream stream of this test's own."""
+    with relay_stream() as made:
+        yield made
+
+
+def place_orders(shop: Shop, context: CommandContext, count: int) -> None:
+    sku = add_product(shop, context, stock=count)
+    shipping = add_shipping_method(shop, context)
+    for _ in range(count):
+        place(shop, context, [(sku, 1)], shipping)
+
+
+def test_every_stored_event_reaches_jetstream_once_in_position_order(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    place_orders(shop, context, 5)
+    with relaying(engine, stream) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+        place_orders(shop, context, 5)  # while it runs: found by polling
+        wait_until_published(engine, stream.name, alive=relay.alive)
+
+    events = stored_events(engine)
+    received = assert_each_event_once_in_order(stream, events)
+    for message, event in zip(received, events, strict=True):
+        assert message.subject == f"{stream.subject_prefix}.{event.type}"
+        assert message.body == event_document(event)
+        assert message.headers["Nats-Msg-Id"] == event_id(event)
+        assert message.headers["Order-Service-Position"] == str(event.position)
+
+
+def test_a_relay_that_died_between_the_ack_and_its_checkpoint_publishes_nothing_twice(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    place_orders(shop, context, 4)
+    early = stored_events(engine)[:6]
+
+    async def publish_without_checkpoint() -> None:
+        publisher = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
+        await publisher.open()
+        await publisher.publish(early)
+        await publisher.close()
+
+    asyncio.run(publish_without_checkpoint())
+    assert relay_lag(engine, stream.name).published == 0
+
+    with caplog.at_level(logging.INFO), relaying(engine, stream) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+
+    assert_each_event_once_in_order(stream, stored_events(engine))
+    # Not left to the duplicate window: the relay saw which event the stream holds last.
+    assert (f"the broker already holds the events up to position {early[-1].position}"
+            in caplog.text)
+
+
+def test_a_publisher_with_a_stale_view_of_the_stream_is_refused_rather_than_reordering(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    place_orders(shop, context, 2)
+    events = stored_events(engine)
+
+    async def race() -> None:
+        stale = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
+        fresh = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
+        try:
+            assert await stale.open() is None
+            await fresh.open()
+            await fresh.publish(events[:2])
+            with pytest.raises(PublishFailed, match="wrong last sequence"):
+                await stale.publish(events[2:])
+            assert await stale.open() == PublishedEvent(events[1].position, event_id(events[1]))
+            await stale.publish(events[2:])
+        finally:
+            await stale.close()
+            await fresh.close()
+
+    asyncio.run(race())
+
+    assert_each_event_once_in_order(stream, events)
+
+
+def test_a_standby_relay_takes_over_when_the_publishing_one_stops(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    place_orders(shop, context, 2)
+    with relaying(engine, stream) as first:
+        wait_until_published(engine, stream.name, alive=first.alive)
+        with relaying(engine, stream) as second:
+            place_orders(shop, context, 2)
+            wait_until_published(engine, stream.name, alive=first.alive)
+            first.stop()
+            place_orders(shop, context, 2)
+            wait_until_published(engine, stream.name, alive=second.alive)
+
+    assert_each_event_once_in_order(stream, stored_events(engine))
+
+
+def test_only_the_holder_of_the_lease_moves_the_checkpoint(engine: Engine) -> None:
+    first = SqlRelayCheckpoints(engine, "LEASE", "first")
+    second = SqlRelayCheckpoints(engine, "LEASE", "second")
+    unheld = first.observe()
+    assert unheld == RelayState(position=0, holder=None, beat=0)
+
+    assert first.take_over(unheld)
+    assert not second.take_over(unheld)  # the row changed since `second` saw it
+    assert not second.advance(7)
+    assert first.advance(7)
+    silent = second.observe()
+    assert second.take_over(silent)  # as a standby does once `first` stopped beating
+    assert not first.advance(9)
+    assert not first.renew()
+    assert first.observe() == RelayState(position=7, holder="second", beat=silent.beat + 1)
+
+
+def test_the_relay_lag_is_the_newest_stored_position_and_the_checkpoint(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    place_orders(shop, context, 2)
+    newest = stored_events(engine)[-1].position
+    assert relay_lag(engine, "LAG").published == 0
+    checkpoints = SqlRelayCheckpoints(engine, "LAG", "relay")
+    assert checkpoints.take_over(checkpoints.observe())
+    assert checkpoints.advance(newest - 1)
+
+    lag = relay_lag(engine, "LAG")
+
+    assert (lag.last_stored, lag.published, lag.events_behind) == (newest, newest - 1, 1)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_api_serves_while_nats_is_unreachable(
+    settings: Settings, merchant_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = settings.model_copy(update={"nats_url": f"nats://127.0.0.1:{free_port()}"})
+
+    def relay_paused() -> bool:
+        return any("event relay paused" in record.getMessage() for record in caplog.records)
+
+    with caplog.at_level(logging.WARNING), app_client(unreachable, merchant_key) as client:
+        response = client.post("/v1/products", json={"sku": "SANDAL-42", "name": "Sandal",
+                                                     "price": 4990, "stock": 3})
+        assert response.status_code == 201, response.text
+        assert client.get("/health/ready").status_code == 200
+        deadline = time.monotonic() + STOP_WITHIN_S
+        while not relay_paused() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert relay_paused()
