@@ -1,18 +1,29 @@
-"""Log configuration for `order-service serve`: secrets redacted, no stack traces.
+"""Log configuration for `order-service serve`: JSON lines (or text), secrets redacted.
 
 Log lines end up in shared log storage that more people can read than can read the
 database. So API keys, bearer tokens and notification signatures are masked in every
 line, and exceptions are logged by type only: a stack trace can carry SQL, bound values
 and secrets, and none of those belong in a log line.
+
+Every line is one JSON object (`time`, `level`, `logger`, `message`, and the request id
+when it was written while serving a request); each answered request gets one access
+line from `order_service.access` with its method, route template, path, status,
+duration and client. `ORDER_SERVICE_LOG_FORMAT=text` gives uvicorn's usual lines instead,
+for a human at a terminal.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from typing import Any
+import time
+from contextvars import ContextVar
+from typing import Any, Literal
 
-from uvicorn.logging import AccessFormatter, DefaultFormatter
+from uvicorn.logging import DefaultFormatter
+
+LogFormat = Literal["json", "text"]
 
 REDACTED = "[redacted]"
 SECRET_PATTERNS = (
@@ -21,21 +32,35 @@ SECRET_PATTERNS = (
     re.compile(r"(?<=v1=)[0-9a-fA-F]+"),
     re.compile(r"(?i)(?<=whsec_)[A-Za-z0-9_\-]+"),
 )
+ACCESS_LOGGER = "order_service.access"
+# What an access line carries besides its message, in this order.
+ACCESS_FIELDS = ("method", "route", "path", "status", "duration_ms", "request_id", "client")
 
+# The id of the request being served, for every line logged while serving it.
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 # Every secret pattern above contains one of these; most lines (the access log's) contain
 # none, and one lowercase scan is much cheaper than four regular expressions.
 _MARKERS = ("os_live_", "bearer ", "v1=", "whsec_")
 
 
+def _may_hold_a_secret(text: str) -> bool:
+    lowered = text.lower()
+    return any(marker in lowered for marker in _MARKERS)
+
+
 def redact(text: str) -> str:
     """`text` with every API key, bearer token and signature masked."""
-    lowered = text.lower()
-    if not any(marker in lowered for marker in _MARKERS):
+    if not _may_hold_a_secret(text):
         return text
     for pattern in SECRET_PATTERNS:
         text = pattern.sub(REDACTED, text)
     return text
+
+
+def _withheld(exc_info: Any) -> str:
+    kind = exc_info[0].__name__ if exc_info and exc_info[0] else "error"
+    return f"({kind}; stack trace withheld from the log)"
 
 
 class _Redacting(logging.Formatter):
@@ -43,8 +68,7 @@ class _Redacting(logging.Formatter):
         return redact(super().format(record))
 
     def formatException(self, ei: Any) -> str:  # noqa: N802  (logging's own name)
-        kind = ei[0].__name__ if ei and ei[0] else "error"
-        return f"({kind}; stack trace withheld from the log)"
+        return _withheld(ei)
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802  (logging's own name)
         return "(stack withheld from the log)"
@@ -54,33 +78,69 @@ class RedactingFormatter(_Redacting, DefaultFormatter):
     """Uvicorn's default log format, redacted."""
 
 
-class RedactingAccessFormatter(_Redacting, AccessFormatter):
-    """Uvicorn's access log format, redacted."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, redacted, with no stack traces."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        line: dict[str, Any] = {
+            "time": _utc_time(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = record.__dict__
+        for name in ACCESS_FIELDS:
+            if name in fields:
+                line[name] = fields[name]
+        if "request_id" not in line and (request_id := current_request_id.get()) is not None:
+            line["request_id"] = request_id
+        if record.exc_info:
+            line["error"] = _withheld(record.exc_info)
+        if record.stack_info:
+            line["stack"] = "(stack withheld from the log)"
+        encoded = json.dumps(line, default=str)
+        # JSON encoding leaves every marker as it was, so one scan clears most lines; a
+        # line with one is masked value by value (masking it encoded could eat an escape).
+        if not _may_hold_a_secret(encoded):
+            return encoded
+        return json.dumps({name: redact(value) if isinstance(value, str) else value
+                           for name, value in line.items()}, default=str)
 
 
-def log_config(level: str = "info") -> dict[str, Any]:
+def _utc_time(created: float) -> str:
+    whole = int(created)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}." \
+           f"{int((created - whole) * 1000):03d}Z"
+
+
+def log_config(level: str = "info", log_format: LogFormat = "json") -> dict[str, Any]:
     """The logging dictConfig `serve` hands to uvicorn (and so to every worker)."""
     upper = level.upper()
+    text = log_format == "text"
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
+            "json": {"()": JsonFormatter},
             "default": {"()": RedactingFormatter, "fmt": "%(levelprefix)s %(name)s: %(message)s",
                         "use_colors": None},
-            "access": {"()": RedactingAccessFormatter,
-                       "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" '
-                              "%(status_code)s"},
+            "access": {"()": RedactingFormatter, "use_colors": None,
+                       "fmt": '%(levelprefix)s %(client)s - "%(method)s %(path)s" %(status)s '
+                              "%(duration_ms)s ms [%(request_id)s]"},
         },
         "handlers": {
-            "default": {"formatter": "default", "class": "logging.StreamHandler",
-                        "stream": "ext://sys.stderr"},
-            "access": {"formatter": "access", "class": "logging.StreamHandler",
-                       "stream": "ext://sys.stdout"},
+            "default": {"formatter": "default" if text else "json",
+                        "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+            "access": {"formatter": "access" if text else "json",
+                       "class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
         },
         "loggers": {
             "": {"handlers": ["default"], "level": upper},
             "uvicorn": {"handlers": ["default"], "level": upper, "propagate": False},
             "uvicorn.error": {"level": upper},
-            "uvicorn.access": {"handlers": ["access"], "level": upper, "propagate": False},
+            # Replaced by ACCESS_LOGGER's lines, which know the route and the request id.
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            ACCESS_LOGGER: {"handlers": ["access"], "level": upper, "propagate": False},
         },
     }

@@ -1,8 +1,10 @@
-"""ASGI middleware: request ids on every response."""
+"""ASGI middleware: request ids, metrics and access lines, body limits, timeouts."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from time import perf_counter
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -11,33 +13,85 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from order_service.api.deps import REQUEST_ID_HEADER, request_id
 from order_service.api.problems import RETRY_AFTER_SECONDS, problem_response
+from order_service.logs import ACCESS_LOGGER, current_request_id
+from order_service.metrics import UNMATCHED_ROUTE, Metrics
+
+ACCESS_LOG = logging.getLogger(ACCESS_LOGGER)
 
 
-class RequestIdMiddleware:
-    """Echo the request id (the caller's, or a fresh one) as X-Request-ID.
+class RequestLogMiddleware:
+    """Give each request its id, then time it, count it in the metrics and log it.
 
+    The id is the caller's X-Request-ID if it is sane, else a fresh one; it is echoed in
+    the response, seen by the command context (which stores it as the events'
+    correlation id) and carried by every log line written while serving the request.
+    Outermost, so that even the error barrier's 500 is counted and carries the id.
     Plain ASGI rather than BaseHTTPMiddleware, which would buffer streamed responses.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        connection = HTTPConnection(scope)
-        rid = request_id(connection)
+        started = perf_counter()
+        rid = request_id(HTTPConnection(scope))
         # Later readers (the command context) see the same id the response carries.
         headers = [(k, v) for k, v in scope["headers"] if k != b"x-request-id"]
         scope["headers"] = [*headers, (b"x-request-id", rid.encode())]
+        status = 0
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = current_request_id.set(rid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # The server is stopping and its grace period is over: say so, rather than
+            # leave the client with a bare 500 or a dropped connection.
+            if not status:
+                await _cut_off(scope, receive, send_with_id)
+            raise
+        finally:
+            status = status or 500  # what the server answers for an app that failed
+            current_request_id.reset(token)
+            seconds = perf_counter() - started
+            route = route_template(scope)
+            self.metrics.observe_request(scope["method"], route, status, seconds)
+            if ACCESS_LOG.isEnabledFor(logging.INFO):
+                _log_access(scope, route, status, seconds, rid)
+
+
+async def _cut_off(scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem_response(
+        503, "unavailable", "Service Unavailable",
+        "The server stopped before this request was finished. A command may or may not "
+        "have been carried out: retry it with the same Idempotency-Key.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"})
+    await response(scope, receive, send)
+
+
+def route_template(scope: Scope) -> str:
+    """The path template of the route that served the request (never the raw path)."""
+    template = getattr(scope.get("route"), "path_format", None)
+    return template if isinstance(template, str) else UNMATCHED_ROUTE
+
+
+def _log_access(scope: Scope, route: str, status: int, seconds: float, rid: str) -> None:
+    client = scope.get("client")
+    ACCESS_LOG.info("%s %s %d", scope["method"], scope["path"], status, extra={
+        "method": scope["method"], "route": route, "path": scope["path"], "status": status,
+        "duration_ms": round(seconds * 1000, 2), "request_id": rid,
+        "client": client[0] if client else None,
+    })
 
 
 class BodySizeLimitMiddleware:

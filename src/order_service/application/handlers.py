@@ -6,8 +6,9 @@ transaction and retry from scratch when another writer got to a stream first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 from uuid import UUID
 
@@ -20,6 +21,12 @@ from order_service.application.commands import (
     RestockProduct,
     ShipOrder,
     TakePaymentNotification,
+)
+from order_service.application.expiry import BATCH_SIZE, expire_batch
+from order_service.application.observers import (
+    NOBODY_WATCHING,
+    RecordingTransaction,
+    ShopObserver,
 )
 from order_service.application.ports import (
     AlreadyHandled,
@@ -51,6 +58,7 @@ from order_service.domain.events import (
     shipping_method_stream,
 )
 from order_service.domain.order import Order
+from order_service.domain.payment_hold import PaymentHold
 from order_service.domain.pricing import ShopTerms, quote_order, requested_quantities
 
 T = TypeVar("T")
@@ -68,6 +76,7 @@ class Shop:
     storage: Storage
     terms: ShopTerms
     clock: Clock
+    observer: ShopObserver = NOBODY_WATCHING
 
     def place_order(self, command: PlaceOrder, context: CommandContext) -> OrderView:
         """Take the stock, number the order and record it; refuse it whole otherwise."""
@@ -126,6 +135,23 @@ class Shop:
                                          command.notification.notification_id)
 
         return self._in_transaction(context, decide)
+
+    def expire_pending_orders(self, hold: PaymentHold, context: CommandContext, *,
+                              batch_size: int = BATCH_SIZE) -> int:
+        """Cancel every order left unpaid past the payment hold; how many it cancelled."""
+        return sum(self.expire_pending_batches(hold, context, batch_size=batch_size))
+
+    def expire_pending_batches(self, hold: PaymentHold, context: CommandContext, *,
+                               batch_size: int = BATCH_SIZE) -> Iterator[int]:
+        """The same a batch at a time: yields, after each commits, how many it cancelled."""
+        last_seen = None
+        while hold.enabled:
+            batch = self._in_transaction(context, partial(
+                expire_batch, hold=hold, now=self.clock(), after=last_seen, limit=batch_size))
+            if batch.last_seen is None:
+                return
+            last_seen = batch.last_seen
+            yield batch.expired
 
     def add_product(self, command: AddProduct, context: CommandContext) -> ProductView:
         """Add a product to the catalogue with its opening stock."""
@@ -205,17 +231,25 @@ class Shop:
                 with self.storage.transaction(context) as tx:
                     if request is not None:
                         _claim(tx, request)
-                    result = decide(tx)
+                    recording = RecordingTransaction(tx)
+                    result = decide(recording)
                     if request is not None:
                         tx.idempotency_keys.remember(request.key, request.record_result(result))
-                    return result
             except ConcurrencyConflict:
                 if attempt == MAX_ATTEMPTS:
                     raise
+            except AlreadyHandled:
+                self.observer.replayed()
+                raise
             except OrderServiceError as refusal:
+                self.observer.refused(refusal)
                 if request is not None:
                     self._remember_refusal(context, request, refusal)
                 raise
+            else:
+                # Told only now: an attempt rolled back for a retry stored nothing.
+                self.observer.committed(recording.appended)
+                return result
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _remember_refusal(

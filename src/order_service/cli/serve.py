@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import logging.config
+import os
+import shutil
+import signal
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
 
 from order_service.application.access import Role
 from order_service.eventstore.api_keys import SqlApiKeys
@@ -12,7 +22,11 @@ from order_service.eventstore.engine import database_url, make_engine
 from order_service.schema import require_schema_at_head, upgrade_to_head
 from order_service.settings import Settings, get_settings
 
+log = logging.getLogger("order_service.serve")
+
 FIRST_KEY_NAME = "first-merchant-key"
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_DIRECTORY_PREFIX = "order-service-metrics-"
 FIRST_KEY_BANNER = """
 order-service: this store had no API key, so it made a merchant key for you.
 It is shown only this once; keep it somewhere safe:
@@ -48,25 +62,87 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
-    _migrate(args)
     # Imported here: the other commands need no web server, and each pays for its imports.
     import uvicorn  # noqa: PLC0415
 
     from order_service.logs import log_config  # noqa: PLC0415
 
-    first_key = ensure_a_first_key(get_settings())
+    settings = get_settings()
+    logging_config = log_config(settings.log_level, settings.log_format)
+    # From the first line on, what `serve` says goes through the log (JSON by default).
+    logging.config.dictConfig(logging_config)
+    url = database_url(settings.database_url).render_as_string(hide_password=True)
+    log.info("migrating %s ...", url)
+    upgrade_to_head(settings.database_url)
+    log.info("database schema is up to date")
+    first_key = ensure_a_first_key(settings)
     if first_key is not None:
         print(FIRST_KEY_BANNER.format(key=first_key), flush=True)
-    uvicorn.run(
-        "order_service.api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_config=log_config("info"),
-    )
+    signal.signal(signal.SIGTERM, _stopped)
+    with worker_metrics_directory():
+        uvicorn.run(
+            "order_service.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_config=logging_config,
+            # RequestLogMiddleware writes the access lines, with routes and request ids.
+            access_log=False,
+            # On SIGTERM: stop accepting, let requests in flight finish (this long at
+            # most), then stop the app's background tasks and close the database.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        )
     return 0
+
+
+def _stopped(_signal: int, _frame: FrameType | None) -> None:
+    # A single uvicorn server, once it has shut down gracefully, raises the signal it
+    # stopped on again; by then the stop was orderly, so `serve` exits 0 rather than
+    # dying of SIGTERM (with --workers N the supervisor already does). Before uvicorn
+    # takes the signal over, this stops `serve` at once, before it serves anything.
+    raise SystemExit(0)
+
+
+@contextmanager
+def worker_metrics_directory() -> Iterator[Path]:
+    """A fresh, private directory where each worker keeps its metrics while serving.
+
+    prometheus_client reads PROMETHEUS_MULTIPROC_DIR when a worker imports it, and a
+    scrape of any worker then sums every worker's files. Counts from an earlier run must
+    not leak in, so each `serve` makes its own directory and removes it when it stops.
+    """
+    _remove_directories_of_dead_servers()
+    directory = Path(tempfile.mkdtemp(prefix=f"{METRICS_DIRECTORY_PREFIX}{os.getpid()}-"))
+    earlier = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
+    try:
+        yield directory
+    finally:
+        if earlier is None:
+            os.environ.pop(MULTIPROC_DIR_VARIABLE, None)
+        else:
+            os.environ[MULTIPROC_DIR_VARIABLE] = earlier
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _remove_directories_of_dead_servers() -> None:
+    # A `serve` that was killed (SIGKILL, out of memory) could not remove its directory.
+    for directory in Path(tempfile.gettempdir()).glob(f"{METRICS_DIRECTORY_PREFIX}*-*"):
+        pid = directory.name.removeprefix(METRICS_DIRECTORY_PREFIX).split("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
 
 
 def ensure_a_first_key(settings: Settings) -> str | None:
