@@ -2,40 +2,75 @@
 
 FastAPI documents only the errors a route names, as application/json, plus its own
 validation schema. Clients (and schemathesis in CI) read the document as a contract,
-so it is completed here from what the service really does.
+and /docs and /redoc show it as the manual, so it is completed here from what the
+service really does: each error any operation may answer, with an example of it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from order_service.api import problem_examples as problems
+from order_service.api.examples import Sample, examples, restore_nulls
 from order_service.api.problems import PROBLEM_JSON, Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
+# The sections of the manual, in its order.
+TAGS = [
+    {"name": "catalogue", "description": "Products with their prices and stock, and the "
+     "shipping methods an order can choose. Prices are integer minor units (cents)."},
+    {"name": "orders", "description": "Place orders from the storefront; pay, ship or "
+     "cancel them from the back office; read them and their history. Commands accept an "
+     "`Idempotency-Key`, and pay/ship/cancel an `If-Match` with the order's ETag."},
+    {"name": "export", "description": "The whole order history, page by page, as JSON, "
+     "NDJSON or CSV: for accounting, analytics and backups."},
+    {"name": "payments", "description": "Notifications from the payment gateway, signed "
+     "with its shared secret instead of sent with an API key."},
+    {"name": "events", "description": "The event feed: every stored event in order, for "
+     "systems that follow the store (search indexes, mailers, warehouses)."},
+    {"name": "reports", "description": "What the shop sold, by order status."},
+    {"name": "health", "description": "Liveness and readiness for load balancers and "
+     "orchestrators; no API key needed."},
+]
+
+Errors = dict[str, tuple[str, list[Sample]]]
 # Answers any /v1 operation may give, whatever its route declares.
-COMMON_ERRORS = {
-    "422": "A parameter or field is invalid; `errors` points at each",
-    "503": "The database is unavailable or too slow; retry after `Retry-After` seconds",
+COMMON_ERRORS: Errors = {
+    "422": ("A parameter or field is invalid; `errors` points at each",
+            [problems.UNKNOWN_PARAMETER]),
+    "503": ("The database is unavailable or too slow; retry after `Retry-After` seconds",
+            [problems.UNAVAILABLE]),
 }
-KEYED_ERRORS = {
-    "401": "No API key, or an unknown or revoked one (see WWW-Authenticate)",
-    "403": "The key's role does not allow this; `roles_needed` says which would",
-    "429": "The key's rate limit is spent; retry after `Retry-After` seconds",
+KEYED_ERRORS: Errors = {
+    "401": ("No API key, or an unknown or revoked one (see WWW-Authenticate)",
+            [problems.NO_KEY, problems.UNKNOWN_KEY]),
+    "403": ("The key's role does not allow this; `roles_needed` says which would",
+            [problems.FORBIDDEN]),
+    "429": ("The key's rate limit is spent; retry after `Retry-After` seconds",
+            [problems.RATE_LIMITED]),
 }
-BODY_ERRORS = {
-    "400": "The body is not valid JSON",
-    "413": "The body is larger than the configured limit",
-    "415": "The body is not sent as application/json",
+BODY_ERRORS: Errors = {
+    "400": ("The body is not valid JSON", [problems.MALFORMED_JSON]),
+    "413": ("The body is larger than the configured limit", [problems.BODY_TOO_LARGE]),
+    "415": ("The body is not sent as application/json", [problems.NOT_JSON]),
 }
-COMMAND_ERRORS = {
-    "400": "The Idempotency-Key header is unusable",
-    "409": "Another request with this Idempotency-Key is in flight, or a conflicting change",
+COMMAND_ERRORS: Errors = {
+    "400": ("The Idempotency-Key header is unusable", [problems.BAD_IDEMPOTENCY_KEY]),
+    "409": ("Another request with this Idempotency-Key is in flight, or a conflicting change",
+            [problems.KEY_IN_FLIGHT]),
+    "422": ("The Idempotency-Key was already used with another body", [problems.KEY_REUSED]),
 }
+CURSOR_ERRORS: Errors = {
+    "400": ("The cursor is not one this service handed out", [problems.BAD_CURSOR]),
+}
+# FastAPI's own description of the 422 it declares; ours says more.
+FASTAPI_VALIDATION = "Validation Error"
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -45,8 +80,8 @@ IDEMPOTENCY_KEY = {
     "another body is a 422. Keys are remembered for 24 hours by default.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                "pattern": r"^[!-~]([ -~]*[!-~])?$"},
+    "example": "9b2f6c1e-3f0a-4c1e-8d7a-5e4b3c2a1f00",
 }
-CURSOR_ERROR = {"400": "The cursor is not one this service handed out"}
 
 
 def install_openapi(app: FastAPI, payment_methods: Sequence[str]) -> None:
@@ -55,13 +90,25 @@ def install_openapi(app: FastAPI, payment_methods: Sequence[str]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version,
-                                   description=app.description, routes=app.routes)
+                                   description=app.description, routes=app.routes, tags=TAGS)
+            _name_operations(document)
             _complete(document)
             _name_payment_methods(document, payment_methods)
-            app.openapi_schema = document
+            app.openapi_schema = restore_nulls(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _name_operations(document: dict[str, Any]) -> None:
+    # Operation ids name the route's function (placeOrder), not FastAPI's generated
+    # place_order_v1_orders_post: client generators make methods of them, and the docs'
+    # deep links (/docs#/orders/placeOrder) read better.
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            generated = re.sub(r"\W", "_", path) + f"_{method}"
+            head, *rest = operation["operationId"].removesuffix(generated).split("_")
+            operation["operationId"] = head + "".join(word.capitalize() for word in rest)
 
 
 def _complete(document: dict[str, Any]) -> None:
@@ -73,25 +120,49 @@ def _complete(document: dict[str, Any]) -> None:
         for method, operation in operations.items():
             if path.startswith("/v1"):
                 _declare_errors(method, operation)
+            _answer_problems(operation)
 
 
 def _declare_errors(method: str, operation: dict[str, Any]) -> None:
-    responses: dict[str, Any] = operation.setdefault("responses", {})
-    extra = dict(COMMON_ERRORS)
+    groups = [COMMON_ERRORS]
     if operation.get("security") != []:  # [] marks a route signed rather than keyed
-        extra |= KEYED_ERRORS
+        groups.append(KEYED_ERRORS)
     if "requestBody" in operation:
-        extra |= BODY_ERRORS
+        groups.append(BODY_ERRORS)
     if any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
-        extra |= CURSOR_ERROR
+        groups.append(CURSOR_ERRORS)
     if method == "post":
-        extra |= COMMAND_ERRORS
+        groups.append(COMMAND_ERRORS)
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
-    for status, description in extra.items():
-        responses.setdefault(status, {"description": description})
-    for status, response in responses.items():
-        if int(status) >= 400:
-            response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+    declared: dict[str, tuple[list[str], list[Sample]]] = {}
+    for group in groups:
+        for status, (description, samples) in group.items():
+            descriptions, all_samples = declared.setdefault(status, ([], []))
+            descriptions.append(description)
+            all_samples.extend(samples)
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status, (descriptions, samples) in declared.items():
+        response = responses.get(status)
+        if response is None or response.get("description") == FASTAPI_VALIDATION:
+            response = responses[status] = {"description": _either(descriptions)}
+        named = response.setdefault("content", {}).setdefault(PROBLEM_JSON, {})
+        for name, sample in examples(*samples).items():
+            named.setdefault("examples", {}).setdefault(name, sample)
+
+
+def _either(descriptions: list[str]) -> str:
+    first, *others = descriptions
+    return "; or ".join([first, *(d[0].lower() + d[1:] for d in others)])
+
+
+def _answer_problems(operation: dict[str, Any]) -> None:
+    # Every error answers problem+json, with the examples its route and _declare_errors gave.
+    for status, response in operation.get("responses", {}).items():
+        if int(status) < 400:
+            continue
+        named = {name: sample for media in response.get("content", {}).values()
+                 for name, sample in media.get("examples", {}).items()}
+        response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF, "examples": named}}
 
 
 def _name_payment_methods(document: dict[str, Any], methods: Sequence[str]) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from order_service.api import examples as ex
 from order_service.api.auth import allowed
 from order_service.api.deps import StorageDep
 from order_service.api.schemas.events import EventPageOut
@@ -16,7 +17,9 @@ router = APIRouter(prefix="/v1/events", tags=["events"],
                    dependencies=[Depends(allowed(Permission.FOLLOW_EVENTS))])
 
 
-@router.get("", summary="Follow the event store")
+@router.get("", summary="Follow the event store",
+            responses={200: ex.answer("Events after `after`, oldest first", ex.EVENT_PAGE,
+                                      ex.NO_NEW_EVENTS)})
 def follow_events(
     storage: StorageDep,
     after: Annotated[int, Query(ge=0, le=2**63 - 1,

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from order_service import export
+from order_service.api import examples as ex
+from order_service.api import problem_examples as px
 from order_service.api.auth import allowed
 from order_service.api.deps import CursorsDep, StorageDep
 from order_service.api.export_params import (
@@ -17,7 +19,6 @@ from order_service.api.export_params import (
     parse_statuses,
     require_ordered_period,
 )
-from order_service.api.problems import Problem
 from order_service.api.timestamps import Moment
 from order_service.application import queries
 from order_service.application.access import Permission
@@ -48,13 +49,16 @@ EXAMPLE_CSV = (
             "the `Link: <...>; rel=\"next\"` header (and `next_cursor` in JSON); no "
             "Link means this was the last page.",
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/OrderPageOut"}},
+                "application/json": {"schema": {"$ref": "#/components/schemas/OrderPageOut"},
+                                     "examples": ex.examples(ex.EXPORT_PAGE)},
                 "application/x-ndjson": {"schema": {"type": "string"},
                                          "example": EXAMPLE_NDJSON},
                 "text/csv": {"schema": {"type": "string"}, "example": EXAMPLE_CSV},
             },
         },
-        406: {"model": Problem, "description": "No export format matches Accept"},
+        406: ex.refusal("No export format matches Accept", px.NOT_ACCEPTABLE),
+        422: ex.refusal("A parameter is invalid, or the period is reversed",
+                        px.REVERSED_PERIOD),
     },
 )
 def export_orders(

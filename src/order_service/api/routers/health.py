@@ -5,19 +5,24 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from order_service.api import examples as ex
+from order_service.api import problem_examples as px
 from order_service.api.problems import problem_response
 from order_service.schema import database_is_reachable
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("/live", summary="Liveness")
+@router.get("/live", summary="Liveness",
+            responses={200: ex.answer("The process answers", ex.HEALTHY)})
 async def live() -> dict[str, str]:
     """The process is up and answering."""
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness", response_model=None)
+@router.get("/ready", summary="Readiness", response_model=None,
+            responses={200: ex.answer("Ready for traffic", ex.HEALTHY),
+                       503: ex.refusal("The database cannot be reached", px.NOT_READY)})
 def ready(request: Request) -> dict[str, str] | JSONResponse:
     """The service can reach its database and take traffic."""
     if database_is_reachable(request.app.state.shop.storage.engine):

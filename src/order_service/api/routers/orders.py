@@ -6,12 +6,14 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 
+from order_service.api import examples as ex
+from order_service.api import problem_examples as px
 from order_service.api.auth import PrincipalDep, allowed
 from order_service.api.deps import CursorsDep, ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
-from order_service.api.problems import Problem, problem_response
+from order_service.api.problems import problem_response
 from order_service.api.responses import json_response
 from order_service.api.schemas.orders import (
     CancelIn,
@@ -32,13 +34,24 @@ from order_service.domain.values import OrderStatus
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 Responses = dict[int | str, dict[str, Any]]
-NOT_FOUND: Responses = {404: {"model": Problem, "description": "No order has this id"}}
-ILLEGAL: Responses = {
-    409: {"model": Problem, "description": "Not allowed in the order's current status"}
-}
+NOT_FOUND: Responses = {404: ex.refusal("No order has this id", px.ORDER_NOT_FOUND)}
 STALE: Responses = {
-    412: {"model": Problem, "description": "If-Match names a version the order is no longer at"}
+    412: ex.refusal("If-Match names a version the order is no longer at", px.STALE_VERSION)
 }
+
+
+def _change(answer: ex.Sample, illegal: ex.Sample) -> Responses:
+    """The answers of a change of status (pay, ship, cancel)."""
+    return {200: ex.answer("The changed order; its new version is in `ETag`", answer),
+            **NOT_FOUND,
+            409: ex.refusal("Not allowed in the order's current status", illegal),
+            **STALE}
+
+
+def _details(*samples: ex.Sample) -> Any:
+    """An optional body's examples, the empty one included."""
+    return Body(openapi_examples=ex.examples(*samples, ex.NO_DETAILS))
+
 
 ORDERS_CURSOR = "orders-before"
 
@@ -89,10 +102,19 @@ def _changed(order: OrderView) -> Answer:
     response_model=OrderOut,
     dependencies=[Depends(allowed(Permission.PLACE_ORDERS))],
     summary="Place an order",
-    responses={409: {"model": Problem, "description": "Not enough stock for some lines"},
-               422: {"model": Problem, "description": "Invalid order, unknown SKU or method"}},
+    responses={
+        201: ex.answer("The order, at `Location`; its version is in `ETag`", ex.ORDER_PLACED),
+        409: ex.refusal("Not enough stock for some lines", px.OUT_OF_STOCK),
+        422: ex.refusal("Invalid order, unknown SKU or method", px.UNKNOWN_PRODUCT,
+                        px.UNKNOWN_PAYMENT_METHOD, px.UNKNOWN_SHIPPING_METHOD,
+                        px.INVALID_ORDER),
+    },
 )
-def place_order(body: PlaceOrderIn, shop: ShopDep, command: CommandDep) -> Response:
+def place_order(
+    body: Annotated[PlaceOrderIn, Body(openapi_examples=ex.examples(
+        ex.NEW_ORDER, ex.NEW_ORDER_TWO_LINES))],
+    shop: ShopDep, command: CommandDep,
+) -> Response:
     """Place an order from the storefront: stock is taken at once, prices come from the
     catalogue, and the order gets the next receipt number. If any line cannot be served
     the whole order is refused with 409 and nothing is taken. Send an `Idempotency-Key`
@@ -102,7 +124,9 @@ def place_order(body: PlaceOrderIn, shop: ShopDep, command: CommandDep) -> Respo
 
 
 @router.get("", summary="List orders", response_model=OrderPageOut,
-            dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))])
+            dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))],
+            responses={200: ex.answer("A page of orders, newest first", ex.ORDER_PAGE,
+                                      ex.LAST_PAGE)})
 def list_orders(
     storage: StorageDep,
     cursors: CursorsDep,
@@ -125,7 +149,10 @@ def list_orders(
 
 
 @router.get("/{order_id}", summary="Get an order", response_model=OrderOut,
-            responses=NOT_FOUND)
+            responses={200: ex.answer("The order; its version is in `ETag`", ex.ORDER_PENDING,
+                                      ex.ORDER_PAID_BY_GATEWAY, ex.ORDER_SHIPPED,
+                                      ex.ORDER_CANCELLED),
+                       **NOT_FOUND})
 def get_order(order_id: OrderIdPath, storage: StorageDep,
               viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
               ) -> Response:
@@ -136,7 +163,9 @@ def get_order(order_id: OrderIdPath, storage: StorageDep,
     return json_response(OrderOut.from_view(order), headers={"ETag": etag(order.version)})
 
 
-@router.get("/{order_id}/events", summary="An order's history", responses=NOT_FOUND,
+@router.get("/{order_id}/events", summary="An order's history",
+            responses={200: ex.answer("The order's events, oldest first", ex.HISTORY),
+                       **NOT_FOUND},
             dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))])
 def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEventOut]:
     """The order's events, oldest first: how it was placed and every change since."""
@@ -145,10 +174,10 @@ def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEvent
 
 
 @router.post("/{order_id}/pay", summary="Mark an order paid", response_model=OrderOut,
-             responses={**NOT_FOUND, **ILLEGAL, **STALE},
+             responses=_change(ex.ORDER_PAID, px.PAY_CANCELLED),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
-              body: PayIn | None = None) -> Response:
+              body: Annotated[PayIn | None, _details(ex.PAY)] = None) -> Response:
     """Record the payment of a pending order (bank transfer, gateway notification).
     Paying a paid order again is a harmless no-op."""
     pay = PayOrder(_order_id(order_id), body.payment_reference if body else None, version)
@@ -156,10 +185,10 @@ def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version
 
 
 @router.post("/{order_id}/ship", summary="Mark an order shipped", response_model=OrderOut,
-             responses={**NOT_FOUND, **ILLEGAL, **STALE},
+             responses=_change(ex.ORDER_SHIPPED, px.SHIP_UNPAID),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
-               body: ShipIn | None = None) -> Response:
+               body: Annotated[ShipIn | None, _details(ex.SHIP)] = None) -> Response:
     """Record that a paid order left the warehouse; its stock stays taken.
     Shipping a shipped order again is a harmless no-op."""
     ship = ShipOrder(_order_id(order_id), body.tracking_number if body else None, version)
@@ -167,10 +196,11 @@ def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, versio
 
 
 @router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderOut,
-             responses={**NOT_FOUND, **ILLEGAL, **STALE},
+             responses=_change(ex.ORDER_CANCELLED, px.CANCEL_SHIPPED),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def cancel_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep,
-                 version: IfMatchDep, body: CancelIn | None = None) -> Response:
+                 version: IfMatchDep,
+                 body: Annotated[CancelIn | None, _details(ex.CANCEL)] = None) -> Response:
     """Cancel a pending or paid order and put its stock back. A shipped order cannot be
     cancelled; cancelling a cancelled order again changes nothing."""
     cancel = CancelOrder(_order_id(order_id), body.reason if body else None, version)

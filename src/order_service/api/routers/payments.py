@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 
+from order_service.api import examples as ex
+from order_service.api import problem_examples as px
 from order_service.api.deps import ShopDep, request_id
-from order_service.api.problems import Problem
 from order_service.api.schemas.payments import NotificationOutcomeOut, PaymentNotificationIn
 from order_service.api.signatures import SIGNATURE_HEADER, GatewayNotConfigured, verify
 from order_service.application.ports import CommandContext
@@ -30,16 +32,22 @@ router = APIRouter(prefix="/v1/payment-notifications", tags=["payments"],
 @router.post(
     "",
     summary="Take a payment gateway's notification",
-    responses={401: {"model": Problem, "description": "Missing, wrong or stale signature"},
-               404: {"model": Problem, "description": "No order has this id"},
-               503: {"model": Problem, "description": "No gateway secret is configured"}},
+    responses={200: ex.answer("What the shop made of it (the same for every retry)",
+                              ex.NOTIFICATION_APPLIED, ex.NOTIFICATION_RECORDED),
+               401: ex.refusal("Missing, wrong or stale signature", px.BAD_SIGNATURE),
+               404: ex.refusal("No order has this id", px.ORDER_NOT_FOUND),
+               503: ex.refusal("No gateway secret is configured",
+                               px.PAYMENTS_NOT_CONFIGURED)},
     openapi_extra={"security": [], "parameters": [{
         "name": SIGNATURE_HEADER, "in": "header", "required": True,
         "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.' + raw body>",
         "schema": {"type": "string"}}]},
 )
-def take_payment_notification(body: PaymentNotificationIn, shop: ShopDep, request: Request
-                              ) -> NotificationOutcomeOut:
+def take_payment_notification(
+    body: Annotated[PaymentNotificationIn, Body(openapi_examples=ex.examples(
+        ex.PAYMENT_SUCCEEDED, ex.PAYMENT_FAILED))],
+    shop: ShopDep, request: Request,
+) -> NotificationOutcomeOut:
     """A gateway reports that a payment for an order succeeded or failed. A success for
     the order's exact total and currency pays a pending order; anything else (another
     amount or currency, a cancelled or already paid order, a failure) is only recorded in

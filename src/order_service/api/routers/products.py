@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response, status
+from typing import Annotated
 
+from fastapi import APIRouter, Body, Depends, Response, status
+
+from order_service.api import examples as ex
+from order_service.api import problem_examples as px
 from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
-from order_service.api.problems import Problem
 from order_service.api.schemas.catalogue import ProductIn, ProductOut, RestockIn
 from order_service.api.schemas.fields import is_sku
 from order_service.application import queries
@@ -19,6 +22,7 @@ from order_service.domain.errors import ProductNotFound
 router = APIRouter(prefix="/v1/products", tags=["catalogue"])
 READ = [Depends(allowed(Permission.READ_CATALOGUE))]
 MANAGE = [Depends(allowed(Permission.MANAGE_CATALOGUE))]
+NO_SUCH_SKU = ex.refusal("No such SKU", px.PRODUCT_NOT_FOUND)
 
 
 def _sku(raw: str) -> str:
@@ -42,24 +46,31 @@ def _restocked(product: ProductView) -> Answer:
     response_model=ProductOut,
     dependencies=MANAGE,
     summary="Add a product",
-    responses={409: {"model": Problem, "description": "The SKU already exists"},
-               422: {"model": Problem, "description": "Invalid product"}},
+    responses={201: ex.answer("The product, at `Location`", ex.PRODUCT_ADDED),
+               409: ex.refusal("The SKU already exists", px.PRODUCT_EXISTS),
+               422: ex.refusal("Invalid product", px.INVALID_PRODUCT, px.WRONG_CURRENCY)},
 )
-def add_product(body: ProductIn, shop: ShopDep, command: CommandDep) -> Response:
+def add_product(
+    body: Annotated[ProductIn, Body(openapi_examples=ex.examples(
+        ex.NEW_PRODUCT, ex.NEW_PRODUCT_IN_CURRENCY))],
+    shop: ShopDep, command: CommandDep,
+) -> Response:
     """Add a product to the catalogue with its price (minor units) and opening stock."""
     add = AddProduct(sku=body.sku, name=body.name, price=body.price, stock=body.stock,
                      currency=body.currency or shop.terms.currency)
     return _added(shop.add_product(add, command.context(_added))).response()
 
 
-@router.get("", summary="List the catalogue", dependencies=READ)
+@router.get("", summary="List the catalogue", dependencies=READ,
+            responses={200: ex.answer("Every product, by SKU", ex.CATALOGUE)})
 def list_products(storage: StorageDep) -> list[ProductOut]:
     """Every product with its price, available stock and whether it is in stock."""
     return [ProductOut.from_view(p) for p in queries.list_products(storage)]
 
 
 @router.get("/{sku}", summary="Get a product", dependencies=READ,
-            responses={404: {"model": Problem, "description": "No such SKU"}})
+            responses={200: ex.answer("The product", ex.PRODUCT_FOUND, ex.PRODUCT_SOLD_OUT),
+                       404: NO_SUCH_SKU})
 def get_product(sku: str, storage: StorageDep) -> ProductOut:
     """One product with its available stock; `in_stock` is false when none is left."""
     return ProductOut.from_view(queries.get_product(storage, _sku(sku)))
@@ -70,10 +81,14 @@ def get_product(sku: str, storage: StorageDep) -> ProductOut:
     response_model=ProductOut,
     dependencies=MANAGE,
     summary="Restock a product",
-    responses={404: {"model": Problem, "description": "No such SKU"},
-               422: {"model": Problem, "description": "Invalid quantity"}},
+    responses={200: ex.answer("The product with its new stock", ex.PRODUCT_RESTOCKED),
+               404: NO_SUCH_SKU,
+               422: ex.refusal("Invalid quantity", px.INVALID_QUANTITY)},
 )
-def restock_product(sku: str, body: RestockIn, shop: ShopDep, command: CommandDep) -> Response:
+def restock_product(
+    sku: str, body: Annotated[RestockIn, Body(openapi_examples=ex.examples(ex.RESTOCK))],
+    shop: ShopDep, command: CommandDep,
+) -> Response:
     """Add received items to a product's stock; it can be bought again at once."""
     restock = RestockProduct(sku=_sku(sku), quantity=body.quantity)
     return _restocked(shop.restock_product(restock, command.context(_restocked))).response()

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from order_service.api import examples as ex
+from order_service.api import problem_examples as px
 from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.export_params import require_ordered_period
@@ -20,7 +22,10 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"],
                    dependencies=[Depends(allowed(Permission.READ_REPORTS))])
 
 
-@router.get("/sales", summary="Sales by status", response_model_by_alias=True)
+@router.get("/sales", summary="Sales by status", response_model_by_alias=True,
+            responses={200: ex.answer("The figures, in minor units", ex.SALES_REPORT),
+                       422: ex.refusal("A parameter is invalid, or the period is reversed",
+                                       px.REVERSED_PERIOD)})
 def sales_report(
     storage: StorageDep,
     shop: ShopDep,

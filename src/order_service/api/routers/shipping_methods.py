@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response, status
+from typing import Annotated
 
+from fastapi import APIRouter, Body, Depends, Response, status
+
+from order_service.api import examples as ex
+from order_service.api import problem_examples as px
 from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
-from order_service.api.problems import Problem
 from order_service.api.schemas.catalogue import ShippingMethodIn, ShippingMethodOut
 from order_service.application import queries
 from order_service.application.access import Permission
@@ -23,10 +26,16 @@ router = APIRouter(prefix="/v1/shipping-methods", tags=["catalogue"])
     response_model=ShippingMethodOut,
     dependencies=[Depends(allowed(Permission.MANAGE_CATALOGUE))],
     summary="Add a shipping method",
-    responses={409: {"model": Problem, "description": "The code already exists"},
-               422: {"model": Problem, "description": "Invalid shipping method"}},
+    responses={201: ex.answer("The shipping method, at `Location`", ex.SHIPPING_METHOD_ADDED),
+               409: ex.refusal("The code already exists", px.SHIPPING_METHOD_EXISTS),
+               422: ex.refusal("Invalid shipping method", px.INVALID_SHIPPING_METHOD,
+                               px.WRONG_CURRENCY)},
 )
-def add_shipping_method(body: ShippingMethodIn, shop: ShopDep, command: CommandDep) -> Response:
+def add_shipping_method(
+    body: Annotated[ShippingMethodIn, Body(openapi_examples=ex.examples(
+        ex.NEW_SHIPPING_METHOD, ex.NEW_EXPRESS))],
+    shop: ShopDep, command: CommandDep,
+) -> Response:
     """Offer a shipping method at a price (minor units) that orders can choose by code."""
     add = AddShippingMethod(code=body.code, name=body.name, price=body.price,
                             currency=body.currency or shop.terms.currency)
@@ -39,7 +48,8 @@ def _added(method: ShippingMethodView) -> Answer:
 
 
 @router.get("", summary="List shipping methods",
-            dependencies=[Depends(allowed(Permission.READ_CATALOGUE))])
+            dependencies=[Depends(allowed(Permission.READ_CATALOGUE))],
+            responses={200: ex.answer("Every shipping method", ex.SHIPPING_METHODS)})
 def list_shipping_methods(storage: StorageDep) -> list[ShippingMethodOut]:
     """Every shipping method the storefront can offer, with its price."""
     return [ShippingMethodOut.from_view(m) for m in queries.list_shipping_methods(storage)]

@@ -31,17 +31,18 @@ _FIGURES: dict[str, JsonValue] = {
     "orders": 2, "subtotal": 9980, "shipping": 990, "tax": 2304, "total": 13274,
 }
 _NONE: dict[str, JsonValue] = {"orders": 0, "subtotal": 0, "shipping": 0, "tax": 0, "total": 0}
+SALES_REPORT_EXAMPLE: dict[str, JsonValue] = {
+    "currency": "EUR", "from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z",
+    "by_status": {"pending_payment": _FIGURES, "paid": _FIGURES, "shipped": _NONE,
+                  "cancelled": _NONE},
+    "collected": _FIGURES, "pending": _FIGURES, "cancelled": _NONE,
+}
 
 
 class SalesReportOut(BaseModel):
     """Sales by status for orders placed in [from, to)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "currency": "EUR", "from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z",
-        "by_status": {"pending_payment": _FIGURES, "paid": _FIGURES, "shipped": _NONE,
-                      "cancelled": _NONE},
-        "collected": _FIGURES, "pending": _FIGURES, "cancelled": _NONE,
-    }]})
+    model_config = ConfigDict(json_schema_extra={"examples": [SALES_REPORT_EXAMPLE]})
 
     currency: str
     placed_from: datetime | None = Field(alias="from", serialization_alias="from")
