@@ -7,6 +7,9 @@ Create Date: 2026-11-26
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "admin_sessions",
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("api_key_id", sa.String(36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("flash", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("token_hash", name="pk_admin_sessions"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("admin_sessions")

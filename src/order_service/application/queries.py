@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from order_service.application.access import Principal
@@ -65,6 +65,42 @@ def list_order_documents(
     documents.reverse()
     return OrderDocumentPage(documents=tuple(documents),
                              next_before=page[-1] if len(numbers) > limit else None)
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of orders, newest first, and the receipt number the next page starts below."""
+
+    orders: tuple[OrderView, ...]
+    next_before: int | None
+
+
+def list_orders(storage: Storage, where: OrderFilter, *, limit: int,
+                before_number: int | None) -> OrderPage:
+    """Orders matching `where` numbered below `before_number`, newest first (keyset)."""
+    with storage.streaming() as read_models:
+        # One extra number tells whether another page exists without a COUNT.
+        numbers = read_models.order_numbers_before(before_number, limit + 1, where)
+        page = numbers[:limit]
+        orders = [] if not page else list(
+            read_models.orders_between(page[-1] - 1, page[0], where))
+    orders.reverse()
+    return OrderPage(orders=tuple(orders),
+                     next_before=page[-1] if len(numbers) > limit else None)
+
+
+def order_by_number(storage: Storage, number: int) -> OrderView | None:
+    """The order with this receipt number, if there is one."""
+    with storage.streaming() as read_models:
+        found = list(read_models.orders_between(number - 1, number, OrderFilter()))
+    return found[0] if found else None
+
+
+def count_by_status(storage: Storage, where: OrderFilter) -> dict[OrderStatus, int]:
+    """How many orders matching `where` are in each status."""
+    with storage.reading() as read_models:
+        return {status: read_models.count_orders(replace(where, statuses=frozenset({status})))
+                for status in OrderStatus}
 
 
 def order_history(storage: Storage, order_id: UUID) -> list[OrderEventView]:

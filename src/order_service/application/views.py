@@ -133,6 +133,8 @@ class OrderFilter:
     placed_from: datetime | None = None
     placed_to: datetime | None = None
     updated_since: datetime | None = None
+    # Part of the customer's email, in any case: how a merchant finds someone's orders.
+    email_contains: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -252,7 +252,16 @@ def _pg_conditions(after: int, up_to: int | None, where: OrderFilter
         if moment is not None:
             conditions.append(f"{column} {operator} %s")
             params.append(moment)
+    if where.email_contains:
+        conditions.append("lower(customer_email) LIKE %s ESCAPE '!'")
+        params.append(_containing(where.email_contains))
     return conditions, params
+
+
+def _containing(fragment: str) -> str:
+    """A LIKE pattern (escaped with !) matching any text that contains `fragment`, any case."""
+    escaped = fragment.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
 
 
 # -- SQLite -------------------------------------------------------------------------------
@@ -317,6 +326,9 @@ def _sqlite_conditions(after: int, up_to: int | None, where: OrderFilter
         if moment is not None:
             conditions.append(f"{column} {operator} :{name}")
             params[name] = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if where.email_contains:
+        conditions.append("lower(customer_email) LIKE :email ESCAPE '!'")
+        params["email"] = _containing(where.email_contains)
     return conditions, params
 
 

@@ -179,6 +179,9 @@ def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
         conditions.append(orders.c.placed_at < where.placed_to)
     if where.updated_since is not None:
         conditions.append(orders.c.updated_at >= where.updated_since)
+    if where.email_contains:
+        conditions.append(func.lower(orders.c.customer_email).contains(
+            where.email_contains.lower(), autoescape=True))
     return conditions
 
 

@@ -1,0 +1,83 @@
+"""Make docs/screenshots/order-page.png: the back office's order page of a clothing store.
+
+    .venv/bin/python docs/screenshots/make_order_page.py [--out PATH] [--all DIR]
+
+Starts a real `order-service serve` on a fresh SQLite file, fills it through the API
+(tests/clothing_store.py), signs in with a merchant key in headless Chromium
+(/usr/bin/chromium) and saves the page. `--all DIR` also saves every other page there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from tests.api_keys import create_key  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.clothing_store import STORE_SETTINGS, open_the_store  # noqa: E402
+from tests.servers import Server  # noqa: E402
+
+from order_service.application.access import Role  # noqa: E402
+from order_service.cli.serve import FIRST_KEY_NAME  # noqa: E402
+from order_service.schema import upgrade_to_head  # noqa: E402
+
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def main() -> int:
+    """Set the store up, sign in, and photograph the order page (and more with --all)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs/screenshots/order-page.png")
+    parser.add_argument("--all", type=Path, help="also save every page in this directory")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        url = f"sqlite:///{work}/store.db"
+        upgrade_to_head(url)
+        server = Server(url, Path(work) / "server", settings=STORE_SETTINGS)
+        # As on a fresh `serve`: the key shown top right is the first merchant key.
+        server.api_key_name = FIRST_KEY_NAME
+        server.api_key = create_key(url, Role.MERCHANT, FIRST_KEY_NAME)
+        server.start()
+        try:
+            store = open_the_store(server.client)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                     args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
+                _sign_in(page, server)
+                page.goto(f"{server.base_url}/admin/orders/{store.showcase_order_id}")
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(args.out), full_page=True)
+                if args.all:
+                    _every_page(page, server, args.all)
+                browser.close()
+        finally:
+            server.stop()  # quietly: close() would print the server's whole log
+            server.client.close()
+    print(f"saved {args.out}")
+    return 0
+
+
+def _sign_in(page: Page, server: Server) -> None:
+    assert server.api_key is not None
+    page.goto(f"{server.base_url}/admin/sign-in")
+    page.get_by_label("API key").fill(server.api_key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/orders")
+
+
+def _every_page(page: Page, server: Server, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("orders", "products", "sales"):
+        page.goto(f"{server.base_url}/admin/{name}")
+        page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The merchant back office (/admin): server-rendered pages over the same use cases as the API.
+
+Pages call the application layer the JSON routes call (the Shop, the queries, the API
+keys); nothing here speaks SQL or calls the API over HTTP. None of it is in the OpenAPI
+document: it is for people with a browser, signed in with a merchant key.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.staticfiles import StaticFiles
+
+from order_service.api.admin import catalogue, orders, sales, sign_in
+from order_service.api.admin.errors import AdminRoute, PageNotFound
+from order_service.api.admin.pages import STATIC
+from order_service.api.admin.sessions import SignedInDep
+from order_service.api.rate_limit import KeyRateLimiter
+
+fallback = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+
+
+@fallback.api_route("/{rest:path}", methods=["GET", "POST"])
+def no_such_page(_session: SignedInDep) -> Response:
+    """Any other address under /admin: a page that says so (after signing in)."""
+    raise PageNotFound
+
+
+def install_admin(app: FastAPI) -> None:
+    """Serve the back office's pages and their stylesheet from `app`."""
+    app.state.admin_sign_in_limiter = KeyRateLimiter(sign_in.SIGN_INS_PER_MINUTE)
+    # Before the routes: the fallback would otherwise answer for the stylesheet too.
+    app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
+    for router in (sign_in.router, orders.router, catalogue.router, sales.router, fallback):
+        app.include_router(router)

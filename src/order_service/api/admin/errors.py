@@ -1,0 +1,105 @@
+"""Back-office errors as HTML pages: never JSON, never a stack trace.
+
+The API's handlers answer problem+json for the whole app; the back office's routes use
+AdminRoute instead, which turns what its pages can raise into a page a merchant reads
+(or, for a missing session, a redirect to the sign-in page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from order_service.api.admin.pages import render
+from order_service.api.admin.sessions import CsrfRefused, NotSignedIn
+from order_service.api.cursors import BadCursor
+from order_service.api.export_params import ReversedPeriod
+from order_service.api.problems import RETRY_AFTER_SECONDS
+from order_service.api.rate_limit import RateLimited
+from order_service.application.access import Forbidden
+from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
+from order_service.domain.errors import NotFound, OrderServiceError
+
+SIGN_IN = "/admin/sign-in"
+
+
+class BadInput(Exception):
+    """A page was asked for with a parameter it cannot use."""
+
+
+class PageNotFound(Exception):
+    """No back-office page lives at this path."""
+
+    def __init__(self) -> None:
+        super().__init__("There is no back-office page at this address.")
+
+
+def sign_in_url(request: Request) -> str:
+    """The sign-in page, coming back to this page (if it was a GET) once signed in."""
+    if request.method != "GET":
+        return SIGN_IN
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"{SIGN_IN}?{urlencode({'next': here})}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def _told(error: Exception) -> str:
+    return _sentence(str(error))
+
+
+# What each error a page can raise looks like: status, title and the message shown.
+PAGES: tuple[tuple[tuple[type[Exception], ...], int, str, Callable[[Exception], str]], ...] = (
+    ((CsrfRefused, Forbidden), 403, "Refused", str),
+    ((NotFound, PageNotFound), 404, "Not found", _told),
+    ((RequestValidationError,), 400, "Bad request",
+     lambda _: "The form or address was incomplete or not valid."),
+    ((BadInput, BadCursor, ReversedPeriod), 400, "Bad request", _told),
+    ((RateLimited,), 429, "Too many attempts", _told),
+    ((StorageUnavailable, ConcurrencyConflict), 503, "Try again in a moment",
+     lambda _: "The database did not answer in time; reload the page shortly."),
+    ((OrderServiceError,), 409, "Refused", _told),
+)
+HANDLED: tuple[type[Exception], ...] = (
+    NotSignedIn, *(kind for kinds, *_ in PAGES for kind in kinds))
+
+
+def error_page(request: Request, error: Exception) -> Response:
+    """The page (or, without a session, the redirect to sign in) that answers `error`."""
+    if isinstance(error, NotSignedIn):
+        return RedirectResponse(sign_in_url(request), status_code=303)
+    for kinds, status, title, message in PAGES:
+        if isinstance(error, kinds):
+            response = render(request, "error.html", None, status_code=status, code=status,
+                              title=title, message=message(error))
+            if status in (429, 503):
+                wait = getattr(error, "retry_after_seconds", RETRY_AFTER_SECONDS)
+                response.headers["Retry-After"] = str(wait)
+            return response
+    raise error
+
+
+class AdminRoute(APIRoute):
+    """A route whose errors are answered as back-office pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, wrapped so that its known errors become pages."""
+        handle = super().get_route_handler()
+
+        async def answered_as_pages(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except HANDLED as error:
+                return error_page(request, error)
+
+        return answered_as_pages

@@ -1,0 +1,48 @@
+"""The back office's sales summary: the sales report's figures, by status."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from order_service.api.admin.errors import AdminRoute, BadInput
+from order_service.api.admin.pages import render
+from order_service.api.admin.sessions import SignedInDep
+from order_service.api.deps import ShopDep
+from order_service.api.export_params import require_ordered_period
+from order_service.application import queries
+from order_service.application.access import Permission, require
+from order_service.application.views import OrderFilter
+from order_service.domain.values import OrderStatus
+
+router = APIRouter(prefix="/admin/sales", route_class=AdminRoute, include_in_schema=False)
+
+
+@router.get("")
+def sales_page(request: Request, session: SignedInDep, shop: ShopDep,
+               placed_from: Annotated[str, Query(alias="from")] = "",
+               placed_to: Annotated[str, Query(alias="to")] = "") -> Response:
+    """Orders and money per status, and what was collected, is pending or was cancelled.
+
+    The days are whole UTC days, both included: the report covers [from, to + 1 day).
+    """
+    start = _day(placed_from, "from")
+    end = _day(placed_to, "to")
+    end_exclusive = None if end is None else end + timedelta(days=1)
+    require_ordered_period(start, end_exclusive, "from", "to")
+    require(session.principal, Permission.READ_REPORTS)
+    where = OrderFilter(placed_from=start, placed_to=end_exclusive)
+    report = queries.sales_report(shop.storage, where, shop.terms.currency)
+    return render(request, "sales.html", session, report=report, statuses=list(OrderStatus),
+                  placed_from=placed_from.strip(), placed_to=placed_to.strip())
+
+
+def _day(raw: str, name: str) -> datetime | None:
+    if not raw.strip():
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(raw.strip()), time(), UTC)
+    except ValueError:
+        raise BadInput(f"{name} must be a date like 2026-11-30, not {raw[:40]!r}") from None
