@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from order_service.domain.money import is_currency
+from order_service.domain.payment_hold import PaymentHold
 from order_service.domain.pricing import ShopTerms
 from order_service.eventstore.engine import Timeouts
 
 DEFAULT_PAYMENT_METHODS = ("bank_transfer", "card", "paypal", "cash_on_delivery")
+# A year: a longer payment hold is more likely minutes or seconds typed as hours.
+MAX_PAYMENT_HOLD_HOURS = 8760
 
 
 class Settings(BaseSettings):
@@ -49,6 +52,23 @@ class Settings(BaseSettings):
         default=20.0, gt=0, le=600,
         description="A request with no response by then is answered 503 (Retry-After)",
     )
+    shutdown_grace_seconds: int = Field(
+        default=20, ge=1, le=3600,
+        description="On SIGTERM, how long requests in flight may take to finish before "
+        "they are cut off and the server stops",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="json: one JSON object per line (for log storage); text: for a human",
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="info", description="The least severe log lines written; info includes one "
+        "line per request",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="If set, GET /metrics asks for Authorization: Bearer <this token>",
+    )
     idempotency_key_ttl_seconds: int = Field(
         default=24 * 3600, ge=1, description="How long an Idempotency-Key is remembered"
     )
@@ -69,10 +89,45 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=0, ge=0, description="Requests per minute per API key and worker; 0 = off"
     )
+    payment_hold_hours: float = Field(
+        default=72.0, ge=0, le=MAX_PAYMENT_HOLD_HOURS,
+        description="Hours an unpaid order keeps its stock before it is cancelled with reason "
+        "payment_timeout; 0 = never",
+    )
+    expiry_sweep_seconds: float = Field(
+        default=60.0, gt=0, le=86_400,
+        description="How often each server worker looks for unpaid orders past the hold",
+    )
     cursor_secret: str = Field(
         default="order-service-cursors",
         min_length=8,
         description="Key that makes page cursors tamper-evident; the same on every instance",
+    )
+    nats_url: str | None = Field(
+        default=None,
+        description="NATS server(s) to publish every stored event to (JetStream), e.g. "
+        "nats://127.0.0.1:4222, comma-separated for a cluster; unset = no relay",
+    )
+    nats_stream: str = Field(
+        default="ORDERS", pattern=r"^[A-Za-z0-9_-]{1,100}$",
+        description="JetStream stream the events go to (made if missing)",
+    )
+    nats_subject_prefix: str = Field(
+        default="orders", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="Each event is published on <prefix>.<EventType>, e.g. orders.OrderPaid",
+    )
+    relay_batch_size: int = Field(
+        default=500, ge=1, le=4000,
+        description="Events published before awaiting JetStream's acknowledgements",
+    )
+    relay_lease_seconds: float = Field(
+        default=15.0, ge=1, le=600,
+        description="A standby relay takes over after the publishing one is silent this long",
+    )
+    admin_session_hours: float = Field(
+        default=12.0, gt=0, le=720,
+        description="A back-office (/admin) sign-in lasts this long at most; two idle "
+        "hours (or this, if shorter) also end it",
     )
 
     @field_validator("currency")
@@ -82,6 +137,22 @@ class Settings(BaseSettings):
         if not is_currency(code):
             raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
         return code
+
+    @field_validator("nats_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # docker-compose and shells often pass an empty variable for "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -113,6 +184,10 @@ class Settings(BaseSettings):
             pool_seconds=self.db_pool_timeout_seconds,
             statement_ms=self.db_statement_timeout_ms,
         )
+
+    def payment_hold(self) -> PaymentHold:
+        """How long unpaid orders keep their stock."""
+        return PaymentHold.of_hours(self.payment_hold_hours)
 
     def shop_terms(self) -> ShopTerms:
         """The pricing terms every order is placed under."""

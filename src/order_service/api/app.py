@@ -13,16 +13,20 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from order_service import __version__
+from order_service.api.admin import install_admin
 from order_service.api.cursors import CursorCodec
+from order_service.api.docs import install_docs
 from order_service.api.edge import (
     ErrorBarrierMiddleware,
     SecurityHeadersMiddleware,
     StorefrontCors,
 )
+from order_service.api.expiry_sweeper import expire_pending_orders_forever
 from order_service.api.idempotency import install_idempotency_handlers
+from order_service.api.metrics import install_metrics
 from order_service.api.middleware import (
     BodySizeLimitMiddleware,
-    RequestIdMiddleware,
+    RequestLogMiddleware,
     RequestTimeoutMiddleware,
 )
 from order_service.api.openapi import install_openapi
@@ -40,9 +44,14 @@ from order_service.api.routers import (
     shipping_methods,
 )
 from order_service.application.handlers import Shop
+from order_service.application.ports import StorageUnavailable
+from order_service.event_relay import relay_events_forever
+from order_service.eventstore.admin_sessions import SqlAdminSessions
 from order_service.eventstore.api_keys import SqlApiKeys
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
+from order_service.eventstore.relay_checkpoints import relay_lag
+from order_service.metrics import Metrics
 from order_service.schema import require_schema_at_head
 from order_service.settings import Settings, get_settings
 from order_service.storage import SqlStorage
@@ -64,6 +73,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# A back-office session left alone this long ends (sooner if its lifetime is shorter).
+ADMIN_IDLE_TIMEOUT = timedelta(hours=2)
+
 # Expired keys are also ignored when met, so purging is only housekeeping.
 PURGE_INTERVAL_SECONDS = 600
 
@@ -79,6 +91,23 @@ async def _purge_idempotency_keys_forever(engine: Engine, settings: Settings) ->
             if removed:
                 log.info("purged %d expired idempotency keys", removed)
         await anyio.sleep(PURGE_INTERVAL_SECONDS)
+
+
+# Lag is read from the database, so every worker reports the same figure whichever of
+# them holds the relay's lease, and a stalled relay shows as a growing lag.
+RELAY_LAG_INTERVAL_SECONDS = 5.0
+
+
+async def _report_relay_lag_forever(engine: Engine, settings: Settings, metrics: Metrics
+                                    ) -> None:
+    while True:
+        try:
+            lag = await anyio.to_thread.run_sync(relay_lag, engine, settings.nats_stream)
+        except (SQLAlchemyError, StorageUnavailable):
+            log.debug("could not read the relay's lag; will retry", exc_info=True)
+        else:
+            metrics.set_relay_lag(lag.events_behind)
+        await anyio.sleep(RELAY_LAG_INTERVAL_SECONDS)
 
 
 def _check_schema(engine: Engine) -> None:
@@ -106,9 +135,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 engine, utc_now,
                 idempotency_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
             )
-            app.state.shop = Shop(storage, settings.shop_terms(), utc_now)
+            app.state.shop = Shop(storage, settings.shop_terms(), utc_now, observer=metrics)
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             app.state.api_keys = SqlApiKeys(engine, utc_now)
+            app.state.admin_sessions = SqlAdminSessions(
+                engine, utc_now, lifetime=timedelta(hours=settings.admin_session_hours),
+                idle=ADMIN_IDLE_TIMEOUT)
             app.state.settings = settings
             app.state.rate_limiter = (KeyRateLimiter(settings.rate_limit_per_minute)
                                       if settings.rate_limit_per_minute else None)
@@ -121,6 +153,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.db_pool_size)
             async with anyio.create_task_group() as background:
                 background.start_soon(_purge_idempotency_keys_forever, engine, settings)
+                if settings.nats_url:
+                    background.start_soon(relay_events_forever, settings, engine)
+                    background.start_soon(_report_relay_lag_forever, engine, settings, metrics)
+                if settings.payment_hold().enabled:
+                    background.start_soon(expire_pending_orders_forever, app.state.shop,
+                                          settings.payment_hold(), settings.expiry_sweep_seconds,
+                                          metrics.record_sweep)
                 yield
                 background.cancel_scope.cancel()
         finally:
@@ -131,13 +170,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by install_docs with local assets instead of FastAPI's CDN ones.
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(reject_unknown_query_parameters)],
     )
     install_openapi(app, settings.payment_methods)
+    install_docs(app)
     install_problem_handlers(app)
     install_idempotency_handlers(app)
-    # Added innermost first: the error barrier wraps everything, then request ids, CORS
-    # and security headers apply to every answer, errors included.
+    # Made here, not in the lifespan: the middleware needs it, and a worker has one app.
+    metrics = app.state.metrics = Metrics()
+    install_metrics(app, metrics, settings.metrics_token)
+    # Added innermost first: the request log (ids, metrics, access lines) and the error
+    # barrier wrap everything, then CORS and security headers apply to every answer,
+    # errors included.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(
@@ -151,10 +198,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestIdMiddleware)
     app.add_middleware(ErrorBarrierMiddleware)
+    # Outermost: times and counts every answer, the error barrier's 500 included.
+    app.add_middleware(RequestLogMiddleware, metrics=metrics)
     # export before orders: /v1/orders/export must not be read as an order id.
     for module in (export, orders, products, shipping_methods, payments, events, reports,
                    health):
         app.include_router(module.router)
+    install_admin(app)
     return app

@@ -73,3 +73,31 @@ api_keys = Table(
 Index("uq_api_keys_active_name", api_keys.c.name, unique=True,
       sqlite_where=api_keys.c.revoked_at.is_(None),
       postgresql_where=api_keys.c.revoked_at.is_(None))
+
+# Signed-in sessions of the merchant back office (/admin). The browser holds the token in
+# a cookie; only its SHA-256 is stored, so a copy of this table signs nobody in.
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    # The merchant key that signed in: revoking it ends the session at its next request.
+    Column("api_key_id", String(36), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    # The message the next page shows once (after an action: Post/Redirect/Get).
+    Column("flash", Text),
+)
+
+# How far the NATS relay has published, one row per JetStream stream, and which relay
+# publishes: the holder bumps `beat` while it works, and a standby that sees the beat
+# stand still for a lease takes over (no clocks compared, so hosts may disagree on time).
+event_relay = Table(
+    "event_relay",
+    metadata,
+    Column("stream", String(100), primary_key=True),
+    # The last position JetStream acknowledged; every event up to it is published.
+    Column("position", Position, nullable=False),
+    Column("holder", String(100)),
+    # A counter, typed like a position so that it never overflows.
+    Column("beat", Position, nullable=False),
+)
