@@ -14,10 +14,11 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import nats
@@ -30,10 +31,22 @@ from order_service.application.views import StoredEventView
 from order_service.eventstore.relay_checkpoints import relay_lag
 from order_service.projections.read_models import SqlReadModels
 
+T = TypeVar("T")
+
 NATS_URL_VARIABLE = "ORDER_SERVICE_TEST_NATS_URL"
 REQUIRE_NATS_VARIABLE = "ORDER_SERVICE_REQUIRE_NATS"
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 TIMEOUT_S = 30.0
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on a thread of its own.
+
+    A test worker that has run a browser test keeps Playwright's event loop running on
+    its main thread for the rest of the session, and asyncio.run refuses to start there.
+    """
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, main).result()
 
 
 def nats_url() -> str:
@@ -77,11 +90,11 @@ class RelayStream:
 
     def consume_all(self) -> list[Received]:
         """Every message in the stream, read by an ordered consumer from the start."""
-        return asyncio.run(self._consume())
+        return run_async(self._consume())
 
     def delete(self) -> None:
         """Delete the stream, if it was made."""
-        asyncio.run(self._delete())
+        run_async(self._delete())
 
     async def _consume(self) -> list[Received]:
         connection = await nats.connect(self.url)

@@ -56,8 +56,9 @@ ORDER_NOT_FOUND = "urn:order-service:problem:order-not-found"
 BEARER_CHALLENGE = 'Bearer realm="order-service"'
 INVALID_TOKEN = 'error="invalid_token"'
 
-# Open to anyone: health probes and the published description of the API.
-OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Open to anyone: health probes, the metrics scrape (unless ORDER_SERVICE_METRICS_TOKEN is
+# set; tests/e2e/test_metrics.py) and the published description of the API.
+OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/redoc", "/metrics"})
 OPEN_PREFIXES = ("/health/",)
 
 Route = tuple[str, str]  # (METHOD, path template as the app declares it)

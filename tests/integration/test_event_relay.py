@@ -35,6 +35,7 @@ from tests.jetstream import (
     RelayStream,
     assert_each_event_once_in_order,
     relay_stream,
+    run_async,
     stored_events,
     wait_until_published,
 )
@@ -133,7 +134,7 @@ def test_a_relay_that_died_between_the_ack_and_its_checkpoint_publishes_nothing_
         await publisher.publish(early)
         await publisher.close()
 
-    asyncio.run(publish_without_checkpoint())
+    run_async(publish_without_checkpoint())
     assert relay_lag(engine, stream.name).published == 0
 
     with caplog.at_level(logging.INFO), relaying(engine, stream) as relay:
@@ -166,7 +167,7 @@ def test_a_publisher_with_a_stale_view_of_the_stream_is_refused_rather_than_reor
             await stale.close()
             await fresh.close()
 
-    asyncio.run(race())
+    run_async(race())
 
     assert_each_event_once_in_order(stream, events)
 
