@@ -27,7 +27,8 @@ from tests.e2e.builders import (
 from tests.e2e.live import SERVER_SETTINGS, TIMEOUT_S, events_after, feed_end, serving
 from tests.servers import Server, StartServer
 
-EVENT_FIELDS = {"position", "stream_id", "version", "type", "recorded_at", "data", "metadata"}
+EVENT_FIELDS = {"id", "position", "stream_id", "version", "type", "recorded_at", "data",
+                "metadata"}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,9 @@ def test_the_feed_lists_new_events_in_the_order_they_happened_with_all_their_fie
     assert page["next_after"] == positions[-1]
     assert [(i["stream_id"], i["version"]) for i in items[2:]] == [
         (f"order-{order['id']}", 1), (f"order-{order['id']}", 2)]
+    ids = [item["id"] for item in items]
+    assert len(set(ids)) == len(ids)
+    assert _page(client, start, 100)["items"][2]["id"] == ids[2]  # the same every time
     assert items[2]["data"]["order_id"] == order["id"]
     assert items[2]["data"]["number"] == order["number"]
     assert datetime.fromisoformat(items[3]["recorded_at"]) >= datetime.fromisoformat(

@@ -143,10 +143,14 @@ def test_every_event_reaches_jetstream_once_in_order_across_a_server_killed_mid_
         place_orders(server, 5)
         wait_until_published(engine, stream.name)
         wait_until_the_lag_metric_reads_zero(server)
+        feed = server.client.get("/v1/events", params={"limit": 1000}).json()["items"]
     finally:
         server.close()
 
-    assert_each_event_once_in_order(stream, stored_events(engine))
+    received = assert_each_event_once_in_order(stream, stored_events(engine))
+    # A consumer of the feed and one of the stream know each event by the same id.
+    assert [message.headers["Nats-Msg-Id"] for message in received] == [
+        item["id"] for item in feed]
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

@@ -183,12 +183,14 @@ EXPORT_PAGE = Sample("page", "One order, and the cursor to the next page", {
     "items": [SHIPPED], "next_cursor": "ZXhwb3J0LWFiYzoxMDQy.bOb0GdvANfQCUpYL"})
 EVENT_PAGE = Sample("page", "Two events and where to go on from", {
     "items": [
-        {"position": 315, "stream_id": f"order-{ORDER_ID}", "version": 2, "type": "OrderPaid",
+        {"id": "0b6f2f4e-9c1d-5e8a-b3a7-4d2c9e1f7a60", "position": 315,
+         "stream_id": f"order-{ORDER_ID}", "version": 2, "type": "OrderPaid",
          "recorded_at": PAID_AT,
          "data": {"order_id": ORDER_ID, "payment_reference": "TR-88213", "paid_at": PAID_AT},
          "metadata": {"correlation_id": "5b0c7a52-8d5e-4b7e-9f13-2a1f1f0e6c11",
                       "caused_by": "api-key back-office: POST /v1/orders/{order_id}/pay"}},
-        {"position": 316, "stream_id": "product-BELT-90", "version": 4,
+        {"id": "9e3a1c7d-2b4f-5d6e-8a0b-1c2d3e4f5a6b", "position": 316,
+         "stream_id": "product-BELT-90", "version": 4,
          "type": "ProductRestocked", "recorded_at": PAID_AT,
          "data": {"sku": "BELT-90", "quantity": 10, "restocked_at": PAID_AT},
          "metadata": {"correlation_id": "0e9d7c1a-44a3-4f0e-8a55-9c7b3b1d2e80",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -35,16 +34,9 @@ POLL_SECONDS = 0.2
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 
-# Never change: consumers deduplicate by these ids, and a relay recognises its own
-# messages by them. Derived from what identifies an event for ever (its stream, its
-# version there and when it was stored), so events of two stores never share an id.
-EVENT_ID_NAMESPACE = uuid.UUID("bb81ecd0-7a3b-4926-b58b-425eb9193be5")
-
-
 def event_id(event: StoredEventView) -> str:
-    """The event's id: the same every time it is published, unique across stores."""
-    name = f"{event.stream_id}/{event.version}/{event.recorded_at.isoformat()}"
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+    """The event's id (also in the event feed): its Nats-Msg-Id."""
+    return event.id
 
 
 class PublishFailed(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
 
@@ -115,6 +115,18 @@ class StoredEventView:
     recorded_at: datetime
     data: dict[str, Any]
     metadata: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        """The event's id: the same in the feed and on every publish, unique across stores."""
+        name = f"{self.stream_id}/{self.version}/{self.recorded_at.isoformat()}"
+        return str(uuid5(EVENT_ID_NAMESPACE, name))
+
+
+# Never change: consumers deduplicate by event ids, and the relay recognises its own
+# messages by them. Derived from what identifies an event for ever (its stream, its
+# version there and when it was stored), so events of two stores never share an id.
+EVENT_ID_NAMESPACE = UUID("bb81ecd0-7a3b-4926-b58b-425eb9193be5")
 
 
 @dataclass(frozen=True, slots=True)
