@@ -73,6 +73,7 @@ def test_serve_on_an_empty_store_prints_a_working_merchant_key_once(
     printed = KEY_IN_TEXT.findall(server.output())
     assert BANNER in server.output()
     assert len(printed) == 1, server.output()
+    assert f"back office: {server.base_url}/admin" in server.output()
     with httpx.Client(base_url=server.base_url, headers=bearer(printed[0])) as first:
         assert first.get("/v1/orders").status_code == 200
         assert first.post("/v1/products", json={"sku": "FIRST-1", "name": "First",

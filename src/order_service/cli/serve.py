@@ -33,7 +33,8 @@ It is shown only this once; keep it somewhere safe:
 
     {key}
 
-Send it as "Authorization: Bearer <key>" (the Authorize button in /docs takes it).
+Send it as "Authorization: Bearer <key>" (the Authorize button in /docs takes it),
+or paste it to sign in to the back office: http://{address}/admin
 More keys: order-service api-key create --role merchant|storefront --name NAME
 """
 
@@ -77,7 +78,9 @@ def _serve(args: argparse.Namespace) -> int:
     log.info("database schema is up to date")
     first_key = ensure_a_first_key(settings)
     if first_key is not None:
-        print(FIRST_KEY_BANNER.format(key=first_key), flush=True)
+        # A server listening on every interface is still reached as localhost from here.
+        host = "localhost" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        print(FIRST_KEY_BANNER.format(key=first_key, address=f"{host}:{args.port}"), flush=True)
     signal.signal(signal.SIGTERM, _stopped)
     with worker_metrics_directory():
         uvicorn.run(
