@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from order_service.api.cursors import CursorCodec
+from order_service.application.access import Principal
 from order_service.application.handlers import Shop
 from order_service.application.ports import Storage
 
@@ -39,6 +40,12 @@ def request_id(request: HTTPConnection) -> str:
     """The caller's X-Request-ID if it is sane, else a fresh one."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
     return given if _SAFE_REQUEST_ID.match(given) else str(uuid4())
+
+
+def caused_by(request: Request, principal: Principal) -> str:
+    """Who caused a command, as its events' metadata says: the key, the method, the route."""
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    return f"api-key {principal.name}: {request.method} {route}"
 
 
 ShopDep = Annotated[Shop, Depends(get_shop)]

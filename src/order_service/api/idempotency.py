@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel
 
 from order_service.api.auth import PrincipalDep
-from order_service.api.deps import request_id
+from order_service.api.deps import caused_by, request_id
 from order_service.api.problems import error_response, problem_response
 from order_service.api.responses import json_response
 from order_service.application.access import Principal
@@ -105,11 +105,9 @@ async def command_request(request: Request, principal: PrincipalDep) -> CommandR
                                 and key.isprintable() and key.strip() == key):
         raise BadIdempotencyKey
     body = await request.body()
-    route = request.scope.get("route")
     return CommandRequest(
         correlation_id=request_id(request),
-        caused_by=f"api-key {principal.name}: {request.method} "
-                  f"{getattr(route, 'path', request.url.path)}",
+        caused_by=caused_by(request, principal),
         # Keys are the client's own: two API keys may both send "1" without colliding.
         key=None if key is None else _scoped(principal, key),
         fingerprint=_fingerprint(request.method, request.url.path, body),

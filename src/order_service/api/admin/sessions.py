@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Form, Request, Response
 
 from order_service.api.admin.flash import Flash
-from order_service.api.deps import request_id
+from order_service.api.deps import caused_by, request_id
 from order_service.application.access import Permission, Principal, require
 from order_service.application.ports import CommandContext, IdempotentRequest
 from order_service.eventstore.admin_sessions import SqlAdminSessions
@@ -145,10 +145,9 @@ CheckedFormDep = Annotated[SignedIn, Depends(checked_form)]
 def command_context(request: Request, session: SignedIn,
                     idempotency: IdempotentRequest | None = None) -> CommandContext:
     """Why a command from a page runs, recorded as its events' metadata like the API's."""
-    route = getattr(request.scope.get("route"), "path", request.url.path)
     return CommandContext(
         correlation_id=request_id(request),
-        caused_by=f"api-key {session.principal.name}: {request.method} {route}",
+        caused_by=caused_by(request, session.principal),
         idempotency=idempotency,
         api_key_id=session.principal.key_id,
     )
