@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TypeVar
 from uuid import UUID
 
 from order_service.application.access import Principal
-from order_service.application.ports import Storage
+from order_service.application.ports import ReadModels, Storage
 from order_service.application.views import (
     EventPage,
     OrderEventView,
@@ -19,6 +20,8 @@ from order_service.application.views import (
 )
 from order_service.domain.errors import OrderNotFound, ProductNotFound
 from order_service.domain.values import OrderStatus
+
+T = TypeVar("T")
 
 
 def get_order(storage: Storage, order_id: UUID, viewer: Principal | None = None) -> OrderView:
@@ -57,14 +60,9 @@ def list_order_documents(
     """
     where = OrderFilter(statuses=frozenset(statuses))
     with storage.reading() as read_models:
-        # One extra number tells whether another page exists without a COUNT.
-        numbers = read_models.order_numbers_before(before_number, limit + 1, where)
-        page = numbers[:limit]
-        documents = [] if not page else list(
-            read_models.order_documents_between(page[-1] - 1, page[0], where))
-    documents.reverse()
-    return OrderDocumentPage(documents=tuple(documents),
-                             next_before=page[-1] if len(numbers) > limit else None)
+        documents, next_before = _newest_first(
+            read_models, read_models.order_documents_between, where, limit, before_number)
+    return OrderDocumentPage(documents=documents, next_before=next_before)
 
 
 @dataclass(frozen=True)
@@ -79,14 +77,23 @@ def list_orders(storage: Storage, where: OrderFilter, *, limit: int,
                 before_number: int | None) -> OrderPage:
     """Orders matching `where` numbered below `before_number`, newest first (keyset)."""
     with storage.streaming() as read_models:
-        # One extra number tells whether another page exists without a COUNT.
-        numbers = read_models.order_numbers_before(before_number, limit + 1, where)
-        page = numbers[:limit]
-        orders = [] if not page else list(
-            read_models.orders_between(page[-1] - 1, page[0], where))
-    orders.reverse()
-    return OrderPage(orders=tuple(orders),
-                     next_before=page[-1] if len(numbers) > limit else None)
+        orders, next_before = _newest_first(
+            read_models, read_models.orders_between, where, limit, before_number)
+    return OrderPage(orders=orders, next_before=next_before)
+
+
+def _newest_first(read_models: ReadModels,
+                  between: Callable[[int, int, OrderFilter], Iterable[T]],
+                  where: OrderFilter, limit: int, before_number: int | None
+                  ) -> tuple[tuple[T, ...], int | None]:
+    """A keyset page of orders numbered below `before_number`, newest first, as `between`
+    gives them, and the number the next page starts below (None on the last page)."""
+    # One extra number tells whether another page exists without a COUNT.
+    numbers = read_models.order_numbers_before(before_number, limit + 1, where)
+    page = numbers[:limit]
+    found = [] if not page else list(between(page[-1] - 1, page[0], where))
+    found.reverse()
+    return tuple(found), page[-1] if len(numbers) > limit else None
 
 
 def order_by_number(storage: Storage, number: int) -> OrderView | None:
