@@ -162,6 +162,10 @@ class ReadModels(Protocol):
         """How many orders match `where`."""
         ...
 
+    def count_orders_by_status(self, where: OrderFilter) -> dict[OrderStatus, int]:
+        """How many orders matching `where` are in each status (every status, 0 if none)."""
+        ...
+
     def sales_by_status(
         self, where: OrderFilter, currency: str
     ) -> dict[OrderStatus, StatusFigures]:

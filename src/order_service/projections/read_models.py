@@ -107,6 +107,15 @@ class SqlReadModels:
         query = select(func.count()).select_from(orders).where(*_conditions(where))
         return int(self._connection.execute(query).scalar_one())
 
+    def count_orders_by_status(self, where: OrderFilter) -> dict[OrderStatus, int]:
+        """How many orders matching `where` are in each status, in one query."""
+        query = (select(orders.c.status, func.count()).where(*_conditions(where))
+                 .group_by(orders.c.status))
+        counts = dict.fromkeys(OrderStatus, 0)
+        for status, count in self._connection.execute(query):
+            counts[OrderStatus(status)] = int(count)
+        return counts
+
     def sales_by_status(self, where: OrderFilter, currency: str
                         ) -> dict[OrderStatus, StatusFigures]:
         """Counts and money per status, summed by the database."""
