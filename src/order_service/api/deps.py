@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
@@ -13,6 +13,7 @@ from order_service.api.cursors import CursorCodec
 from order_service.application.access import Principal
 from order_service.application.handlers import Shop
 from order_service.application.ports import Storage
+from order_service.domain.errors import OrderNotFound
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -40,6 +41,15 @@ def request_id(request: HTTPConnection) -> str:
     """The caller's X-Request-ID if it is sane, else a fresh one."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
     return given if _SAFE_REQUEST_ID.match(given) else str(uuid4())
+
+
+def order_id_from_path(raw: str) -> UUID:
+    """The order id in a path; one that is not even a UUID names no order (404)."""
+    # A 404, not a form error: to a client, a bad id and an unknown one are alike.
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise OrderNotFound.unparsable(raw) from None
 
 
 def caused_by(request: Request, principal: Principal) -> str:

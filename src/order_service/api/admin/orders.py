@@ -6,7 +6,6 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import RedirectResponse
@@ -25,13 +24,13 @@ from order_service.api.admin.sessions import (
     sessions_of,
 )
 from order_service.api.cursors import CursorCodec
-from order_service.api.deps import ShopDep
+from order_service.api.deps import ShopDep, order_id_from_path
 from order_service.application import queries
 from order_service.application.access import Permission, require
 from order_service.application.handlers import Shop
 from order_service.application.ports import AlreadyHandled
 from order_service.application.views import OrderFilter, OrderView
-from order_service.domain.errors import NotFound, OrderNotFound, OrderServiceError
+from order_service.domain.errors import NotFound, OrderServiceError
 from order_service.domain.values import OrderStatus
 
 router = APIRouter(prefix="/admin/orders", route_class=AdminRoute, include_in_schema=False)
@@ -40,13 +39,6 @@ PAGE_SIZE = 25
 CURSOR_KIND = "admin-orders-before"
 ORDER_NUMBER = re.compile(r"#?\s*(\d{1,18})")
 OrderIdPath = Annotated[str, Path()]
-
-
-def _order_id(raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise OrderNotFound.unparsable(raw) from None
 
 
 def _action(slug: str) -> Action:
@@ -118,7 +110,7 @@ def _status(raw: str | None) -> OrderStatus | None:
 def order_page(request: Request, order_id: OrderIdPath, session: SignedInDep,
                shop: ShopDep) -> Response:
     """Everything about one order, its history, and the changes it allows."""
-    order = queries.get_order(shop.storage, _order_id(order_id))
+    order = queries.get_order(shop.storage, order_id_from_path(order_id))
     history = queries.order_history(shop.storage, order.id)
     return render(request, "order.html", session, order=order, history=timeline(history),
                   actions=order_actions.legal_actions(order, shop.clock()))
@@ -129,7 +121,7 @@ def confirm_page(request: Request, order_id: OrderIdPath, slug: str, session: Si
                  shop: ShopDep) -> Response:
     """Ask before changing the order: what will happen, and an optional note."""
     action = _action(slug)
-    order = queries.get_order(shop.storage, _order_id(order_id))
+    order = queries.get_order(shop.storage, order_id_from_path(order_id))
     legal = action in order_actions.legal_actions(order, shop.clock())
     return render(request, "confirm.html", session, status_code=200 if legal else 409,
                   order=order, action=action, legal=legal,
@@ -144,7 +136,7 @@ def change_order(request: Request, order_id: OrderIdPath, slug: str, *,
     """Carry out the confirmed change, then show the order with what came of it."""
     action = _action(slug)
     require(session.principal, Permission.MANAGE_ORDERS)
-    order = queries.get_order(shop.storage, _order_id(order_id))
+    order = queries.get_order(shop.storage, order_id_from_path(order_id))
     try:
         text = order_actions.checked_note(action, note)
     except ValidationError as error:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.auth import PrincipalDep, allowed
-from order_service.api.deps import CursorsDep, ShopDep, StorageDep
+from order_service.api.deps import CursorsDep, ShopDep, StorageDep, order_id_from_path
 from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import problem_response
 from order_service.api.responses import json_response
@@ -28,7 +27,6 @@ from order_service.application import queries
 from order_service.application.access import Permission, Principal
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
 from order_service.application.views import OrderView
-from order_service.domain.errors import OrderNotFound
 from order_service.domain.values import OrderStatus
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -57,14 +55,6 @@ ORDERS_CURSOR = "orders-before"
 
 OrderIdPath = Annotated[str, Path(description="The order's UUID", examples=[
     "7d3f1e1a-2b9c-4c55-9a43-2f8c1d5e8a10"])]
-
-
-def _order_id(raw: str) -> UUID:
-    # An id that is not even a UUID names no order: that is a 404, not a form error.
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise OrderNotFound.unparsable(raw) from None
 
 
 def etag(version: int) -> str:
@@ -159,7 +149,7 @@ def get_order(order_id: OrderIdPath, storage: StorageDep,
     """Everything about one order: lines, totals, customer, addresses, methods, dates.
     The `ETag` is the order's version; send it back as `If-Match` to change the order
     only if nobody else did meanwhile."""
-    order = queries.get_order(storage, _order_id(order_id), viewer)
+    order = queries.get_order(storage, order_id_from_path(order_id), viewer)
     return json_response(OrderOut.from_view(order), headers={"ETag": etag(order.version)})
 
 
@@ -169,7 +159,7 @@ def get_order(order_id: OrderIdPath, storage: StorageDep,
             dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))])
 def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEventOut]:
     """The order's events, oldest first: how it was placed and every change since."""
-    history = queries.order_history(storage, _order_id(order_id))
+    history = queries.order_history(storage, order_id_from_path(order_id))
     return [OrderEventOut.from_view(event) for event in history]
 
 
@@ -180,7 +170,7 @@ def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version
               body: Annotated[PayIn | None, _details(ex.PAY)] = None) -> Response:
     """Record the payment of a pending order (bank transfer, gateway notification).
     Paying a paid order again is a harmless no-op."""
-    pay = PayOrder(_order_id(order_id), body.payment_reference if body else None, version)
+    pay = PayOrder(order_id_from_path(order_id), body.payment_reference if body else None, version)
     return _changed(shop.pay_order(pay, command.context(_changed))).response()
 
 
@@ -191,7 +181,7 @@ def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, versio
                body: Annotated[ShipIn | None, _details(ex.SHIP)] = None) -> Response:
     """Record that a paid order left the warehouse; its stock stays taken.
     Shipping a shipped order again is a harmless no-op."""
-    ship = ShipOrder(_order_id(order_id), body.tracking_number if body else None, version)
+    ship = ShipOrder(order_id_from_path(order_id), body.tracking_number if body else None, version)
     return _changed(shop.ship_order(ship, command.context(_changed))).response()
 
 
@@ -203,7 +193,7 @@ def cancel_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep,
                  body: Annotated[CancelIn | None, _details(ex.CANCEL)] = None) -> Response:
     """Cancel a pending or paid order and put its stock back. A shipped order cannot be
     cancelled; cancelling a cancelled order again changes nothing."""
-    cancel = CancelOrder(_order_id(order_id), body.reason if body else None, version)
+    cancel = CancelOrder(order_id_from_path(order_id), body.reason if body else None, version)
     return _changed(shop.cancel_order(cancel, command.context(_changed))).response()
 
 
