@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from order_service.api.auth import allowed
 from order_service.application.access import Permission, Role
 from order_service.eventstore.api_keys import SqlApiKeys
+from order_service.eventstore.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
 from order_service.settings import Settings
 from tests.api_keys import AUTHORIZATION, app_client, bearer, create_key_on, key_name, utc_now
 from tests.e2e.builders import (
@@ -327,6 +328,8 @@ def revoked_key(engine: Engine, merchant: TestClient) -> str:
     token = create_key_on(engine, Role.MERCHANT, name)
     assert send(merchant, Call("GET", "/v1/orders"), token).status_code == 200
     SqlApiKeys(engine, utc_now).revoke(name)
+    # The app caches verified keys; a revocation reaches it within this documented bound.
+    time.sleep(REVOCATION_TAKES_EFFECT_WITHIN)
     return token
 
 
@@ -593,3 +596,31 @@ def test_a_key_revoked_with_the_cli_is_refused_at_once_by_every_worker(
 
     assert statuses == [401] * 12, server.output()
     assert server.client.get("/v1/orders").status_code == 200  # other keys still work
+
+
+def test_a_revoked_key_is_refused_within_a_second_by_every_worker_of_every_instance(
+    start_server: StartServer, engine: Engine,
+) -> None:
+    servers = [start_server(workers=2, settings=SERVER_SETTINGS),
+               start_server(workers=1, settings=SERVER_SETTINGS)]
+    name = key_name(Role.MERCHANT)
+    key = create_key_on(engine, Role.MERCHANT, name)
+    # Many fresh connections reach every worker, so each has the key in its cache.
+    for server in servers:
+        assert _fresh_statuses(server.base_url, key, 12) == [200] * 12
+
+    SqlApiKeys(engine, utc_now).revoke(name)
+    revoked_at = time.monotonic()
+    late: dict[str, list[int]] = {server.base_url: [] for server in servers}
+    while min(len(statuses) for statuses in late.values()) < 6:
+        for server in servers:
+            sent_after = time.monotonic() - revoked_at
+            status = _fresh_statuses(server.base_url, key, 1)[0]
+            if sent_after > REVOCATION_TAKES_EFFECT_WITHIN:
+                late[server.base_url].append(status)
+
+    # Every request sent once the bound had passed, to any worker of either instance.
+    assert {url: set(statuses) for url, statuses in late.items()} == {
+        server.base_url: {401} for server in servers}
+    assert all(server.client.get("/v1/orders").status_code == 200 for server in servers)
+

@@ -50,6 +50,7 @@ from order_service.eventstore.admin_sessions import SqlAdminSessions
 from order_service.eventstore.api_keys import SqlApiKeys
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
+from order_service.eventstore.key_cache import REFRESH_SECONDS, CachedApiKeys
 from order_service.eventstore.relay_checkpoints import relay_lag
 from order_service.metrics import Metrics
 from order_service.schema import require_schema_at_head
@@ -110,6 +111,16 @@ async def _report_relay_lag_forever(engine: Engine, settings: Settings, metrics:
         await anyio.sleep(RELAY_LAG_INTERVAL_SECONDS)
 
 
+async def _refresh_key_cache_forever(keys: CachedApiKeys) -> None:
+    while True:
+        try:
+            await anyio.to_thread.run_sync(keys.refresh)
+        except (SQLAlchemyError, StorageUnavailable):
+            # The cache stops trusting itself on its own once its last answer is too old.
+            log.debug("could not check for revoked API keys; will retry", exc_info=True)
+        await anyio.sleep(REFRESH_SECONDS)
+
+
 def _check_schema(engine: Engine) -> None:
     # A wrong schema is a deployment error: refuse to start. An unreachable database is
     # an outage: start anyway, answer 503 (readiness included) until it is back, so a
@@ -138,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.shop = Shop(storage, settings.shop_terms(), utc_now, observer=metrics)
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             app.state.api_keys = SqlApiKeys(engine, utc_now)
+            app.state.key_cache = key_cache = CachedApiKeys(app.state.api_keys)
             app.state.admin_sessions = SqlAdminSessions(
                 engine, utc_now, lifetime=timedelta(hours=settings.admin_session_hours),
                 idle=ADMIN_IDLE_TIMEOUT)
@@ -152,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             anyio.to_thread.current_default_thread_limiter().total_tokens = (
                 settings.db_pool_size)
             async with anyio.create_task_group() as background:
+                background.start_soon(_refresh_key_cache_forever, key_cache)
                 background.start_soon(_purge_idempotency_keys_forever, engine, settings)
                 if settings.nats_url:
                     background.start_soon(relay_events_forever, settings, engine)

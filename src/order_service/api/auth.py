@@ -6,11 +6,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from order_service.api.rate_limit import KeyRateLimiter
 from order_service.application.access import Permission, Principal, require
+from order_service.eventstore.key_cache import CachedApiKeys
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -35,30 +37,35 @@ class Unauthenticated(Exception):
         self.key_given = key_given
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
     """The API key the request was made with, or Unauthenticated (401)."""
     if credentials is None:
         raise Unauthenticated(key_given=False)
-    keys = request.app.state.api_keys
-    principal: Principal | None = keys.authenticate(credentials.credentials)
+    keys: CachedApiKeys = request.app.state.key_cache
+    # A key verified recently is answered from memory, on the event loop; only an
+    # unknown one costs a thread and a database round trip.
+    principal = keys.cached(credentials.credentials)
+    if principal is None:
+        principal = await anyio.to_thread.run_sync(keys.authenticate, credentials.credentials)
     if principal is None:
         raise Unauthenticated(key_given=True)
     limiter: KeyRateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         limiter.take(principal.key_id)
-    _mark_used_now_and_then(request, principal)
+    await _mark_used_now_and_then(request, keys, principal)
     return principal
 
 
-def _mark_used_now_and_then(request: Request, principal: Principal) -> None:
+async def _mark_used_now_and_then(request: Request, keys: CachedApiKeys, principal: Principal
+                                  ) -> None:
     last_marked: dict[str, float] = request.app.state.keys_marked_used
     now = time.monotonic()
     if now - last_marked.get(principal.key_id, -MARK_USED_EVERY_SECONDS) >= MARK_USED_EVERY_SECONDS:
         last_marked[principal.key_id] = now
-        request.app.state.api_keys.mark_used(principal.key_id)
+        await anyio.to_thread.run_sync(keys.mark_used, principal.key_id)
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]

@@ -270,7 +270,7 @@ def _unauthenticated_first(request: Request) -> JSONResponse | None:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthenticated(request, Unauthenticated(key_given=False))
     try:
-        known = request.app.state.api_keys.authenticate(token.strip()) is not None
+        known = request.app.state.key_cache.authenticate(token.strip()) is not None
     except StorageUnavailable as unavailable:
         return error_response(unavailable)
     return None if known else _unauthenticated(request, Unauthenticated(key_given=True))

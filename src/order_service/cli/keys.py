@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from order_service.application.access import Role
 from order_service.eventstore.api_keys import SqlApiKeys
 from order_service.eventstore.engine import make_engine
+from order_service.eventstore.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
 from order_service.schema import require_schema_at_head
 from order_service.settings import Settings, get_settings
 
@@ -78,6 +80,9 @@ def _revoke_key(args: argparse.Namespace) -> int:
         info = keys.revoke(args.name)
     finally:
         engine.dispose()
+    # Running servers drop the key from their caches within this bound; returning only
+    # then means that "revoked" printed here is true of every server when it is read.
+    time.sleep(REVOCATION_TAKES_EFFECT_WITHIN)
     print(f"revoked {info.role.value} key {info.name!r}; it is refused from now on",
           file=sys.stderr)
     return 0

@@ -32,6 +32,9 @@ _ACTIVE_KEY = (
     .where(api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None))
 )
 
+# Keys are revoked, never deleted, so this count changes exactly when a key is revoked.
+_REVOCATIONS = select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.isnot(None))
+
 
 class SqlApiKeys:
     """Create, find, list and revoke API keys."""
@@ -56,10 +59,19 @@ class SqlApiKeys:
 
     def authenticate(self, token: str) -> Principal | None:
         """The active key `token` is, if any."""
+        return self.authenticate_hash(key_hash(token))
+
+    def authenticate_hash(self, hashed: str) -> Principal | None:
+        """The active key whose SHA-256 is `hashed`, if any."""
         with translated_failures(), self._engine.connect() as connection:
             row = statement_at_a_time(connection).execute(
-                _ACTIVE_KEY, {"key_hash": key_hash(token)}).first()
+                _ACTIVE_KEY, {"key_hash": hashed}).first()
         return None if row is None else Principal(row.id, row.name, Role(row.role))
+
+    def revocations(self) -> int:
+        """How many keys were ever revoked: it grows with every revocation, never shrinks."""
+        with translated_failures(), self._engine.connect() as connection:
+            return int(statement_at_a_time(connection).execute(_REVOCATIONS).scalar_one())
 
     def mark_used(self, key_id: str) -> None:
         """Record that a key was just used."""
