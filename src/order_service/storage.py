@@ -18,7 +18,7 @@ from order_service.eventstore.engine import WRITE_OPTION, statement_at_a_time
 from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.idempotency import SqlIdempotencyKeys
 from order_service.eventstore.store import Projector, SqlEventStore
-from order_service.projections.order_numbers import SqlOrderNumbers
+from order_service.eventstore.two_step import SqlTwoStepCommands
 from order_service.projections.orders import project_orders
 from order_service.projections.pending_orders import SqlPendingOrders
 from order_service.projections.products import (
@@ -41,7 +41,6 @@ class SqlTransaction:
 
     events: SqlEventStore
     catalogue: SqlCatalogue
-    order_numbers: SqlOrderNumbers
     read_models: SqlReadModels
     idempotency_keys: SqlIdempotencyKeys
     pending_orders: SqlPendingOrders
@@ -65,6 +64,11 @@ class SqlStorage:
         # Only a test that demonstrates the skipped-event pitfall turns these off.
         self._serialise_appends = serialise_appends
         self._defer_inserts = defer_inserts
+        two_step = SqlTwoStepCommands(engine, clock, idempotency_ttl)
+        # The hot commands (place, pay, ship, cancel) read once and write once.
+        self.read_for_placement = two_step.read_for_placement
+        self.read_order = two_step.read_order
+        self.write = two_step.write
 
     @contextmanager
     def transaction(self, context: CommandContext) -> Iterator[SqlTransaction]:
@@ -94,7 +98,6 @@ class SqlStorage:
                                  serialise_appends=self._serialise_appends,
                                  defer_inserts=self._defer_inserts),
             catalogue=SqlCatalogue(connection),
-            order_numbers=SqlOrderNumbers(connection),
             read_models=SqlReadModels(connection),
             idempotency_keys=SqlIdempotencyKeys(connection, self._clock, self._idempotency_ttl),
             pending_orders=SqlPendingOrders(connection),

@@ -29,12 +29,14 @@ from order_service.application.observers import (
     ShopObserver,
 )
 from order_service.application.ports import (
+    NUMBER_AT_COMMIT,
     AlreadyHandled,
     Clock,
     CommandContext,
     ConcurrencyConflict,
     IdempotencyKeyReused,
     IdempotentRequest,
+    Outcome,
     Storage,
     Transaction,
 )
@@ -62,6 +64,8 @@ from order_service.domain.payment_hold import PaymentHold
 from order_service.domain.pricing import ShopTerms, quote_order, requested_quantities
 
 T = TypeVar("T")
+# What one attempt at a two-step command ends with: the order, and the events it stored.
+Decided = tuple[OrderView, list[DomainEvent]]
 
 # A conflict means another command changed the same stream between our read and our
 # append; deciding again on the fresh history is always safe, and a handful of tries is
@@ -80,25 +84,26 @@ class Shop:
 
     def place_order(self, command: PlaceOrder, context: CommandContext) -> OrderView:
         """Take the stock, number the order and record it; refuse it whole otherwise."""
+        wanted = requested_quantities(command.lines)
 
-        def decide(tx: Transaction) -> OrderView:
-            entries = tx.catalogue.lock_products(requested_quantities(command.lines))
-            shipping = tx.catalogue.shipping_option(command.shipping_method)
-            if shipping is None:
-                raise UnknownShippingMethod(command.shipping_method, tx.catalogue.shipping_codes())
+        def attempt() -> Decided:
+            inputs = self.storage.read_for_placement(wanted, command.shipping_method,
+                                                     context.idempotency)
+            _repeat_if_answered(inputs.earlier_answer)
+            if inputs.shipping is None:
+                raise UnknownShippingMethod(command.shipping_method, inputs.shipping_codes)
             quote = quote_order(
-                customer=command.customer, lines=command.lines, catalogue=entries,
-                shipping_address=command.shipping_address, shipping=shipping,
+                customer=command.customer, lines=command.lines, catalogue=inputs.catalogue,
+                shipping_address=command.shipping_address, shipping=inputs.shipping,
                 billing_address=command.billing_address, payment_method=command.payment_method,
                 terms=self.terms, currency=command.currency,
             )
-            placed = quote.place(
-                order_id=command.order_id, number=tx.order_numbers.take_next(), now=self.clock()
-            )
-            tx.events.append(order_stream(command.order_id), [placed], expected_version=0)
-            return _order_view(tx, command.order_id)
+            placed = quote.place(order_id=command.order_id, number=NUMBER_AT_COMMIT,
+                                 now=self.clock())
+            outcome = Outcome(order_stream(command.order_id), [placed], expected_version=0)
+            return self.storage.write(outcome, context, None), [placed]
 
-        return self._in_transaction(context, decide)
+        return self._in_two_steps(context, attempt)
 
     def pay_order(self, command: PayOrder, context: CommandContext) -> OrderView:
         """Mark an order paid (a no-op if it already is)."""
@@ -211,18 +216,46 @@ class Shop:
     ) -> OrderView:
         first_decided_on: list[int] = []
 
-        def decide(tx: Transaction) -> OrderView:
-            stream = order_stream(order_id)
-            order = Order.from_history(order_id, tx.events.load(stream))
+        def attempt() -> Decided:
+            inputs = self.storage.read_order(order_id, context.idempotency)
+            _repeat_if_answered(inputs.earlier_answer)
+            order = Order.from_history(order_id, inputs.history)
             order.require_version(expected_version)
             new_events = change(order)
             if new_events:
                 first_decided_on.append(order.version)
                 order.require_unchanged_since(first_decided_on[0], action)
-                tx.events.append(stream, new_events, expected_version=order.version)
-            return _order_view(tx, order_id)
+            if inputs.view is None:
+                raise OrderNotFound(order_id)
+            if not new_events and context.idempotency is None:
+                return inputs.view, []
+            outcome = Outcome(order_stream(order_id), new_events, expected_version=order.version)
+            return self.storage.write(outcome, context, inputs.view), new_events
 
-        return self._in_transaction(context, decide)
+        return self._in_two_steps(context, attempt)
+
+    def _in_two_steps(self, context: CommandContext, attempt: Callable[[], Decided]
+                      ) -> OrderView:
+        """Read, decide, write; decide again on a new read if someone wrote first."""
+        request = context.idempotency
+        for attempt_number in range(1, MAX_ATTEMPTS + 1):
+            try:
+                view, appended = attempt()
+            except ConcurrencyConflict:
+                if attempt_number == MAX_ATTEMPTS:
+                    raise
+            except AlreadyHandled:
+                self.observer.replayed()
+                raise
+            except OrderServiceError as refusal:
+                self.observer.refused(refusal)
+                if request is not None:
+                    self._remember_refusal(context, request, refusal)
+                raise
+            else:
+                self.observer.committed(appended)
+                return view
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _in_transaction(self, context: CommandContext, decide: Callable[[Transaction], T]) -> T:
         request = context.idempotency
@@ -263,6 +296,11 @@ class Shop:
                     tx.idempotency_keys.remember(request.key, request.record_refusal(refusal))
         except (ConcurrencyConflict, IdempotencyKeyReused):
             pass
+
+
+def _repeat_if_answered(earlier_answer: str | None) -> None:
+    if earlier_answer is not None:
+        raise AlreadyHandled(earlier_answer)
 
 
 def _claim(tx: Transaction, request: IdempotentRequest) -> None:

@@ -119,14 +119,6 @@ class Catalogue(Protocol):
         ...
 
 
-class OrderNumbers(Protocol):
-    """The receipt numbering: 1, 2, 3, ... with no gaps."""
-
-    def take_next(self) -> int:
-        """The next number; given back if the transaction does not commit."""
-        ...
-
-
 class ReadModels(Protocol):
     """Queries over the projections."""
 
@@ -243,9 +235,6 @@ class Transaction(Protocol):
     def catalogue(self) -> Catalogue: ...
 
     @property
-    def order_numbers(self) -> OrderNumbers: ...
-
-    @property
     def read_models(self) -> ReadModels: ...
 
     @property
@@ -255,7 +244,80 @@ class Transaction(Protocol):
     def pending_orders(self) -> PendingOrders: ...
 
 
-class Storage(Protocol):
+# -- commands in two steps: read what the decision needs, then write its outcome at once --
+
+# The receipt number an OrderPlaced carries until the storage numbers it as it commits:
+# numbers are handed out inside the commit itself, so that no placement holds the next
+# number while Python runs, and none is ever lost to a rollback. It is negative (no
+# receipt has such a number) and long (no id, status or header shows these digits), so
+# the storage finds it in the answer it remembers for an idempotency key.
+NUMBER_AT_COMMIT = -918_273_645_546_372_819
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementInputs:
+    """Everything placing an order decides on, read in one step."""
+
+    catalogue: dict[str, CatalogueEntry]
+    shipping: ShippingOption | None
+    shipping_codes: list[str]
+    earlier_answer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderInputs:
+    """Everything a change of an order decides on, read in one step."""
+
+    history: list[DomainEvent]
+    view: OrderView | None
+    earlier_answer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one command decided: events to append to one order's stream.
+
+    The storage writes them, the read models' rows and the command's idempotency key
+    with its answer included, in one atomic step; an OrderPlaced among the events is
+    numbered there (see NUMBER_AT_COMMIT).
+    """
+
+    stream_id: str
+    events: Sequence[DomainEvent]
+    expected_version: int
+
+
+class TwoStepCommands(Protocol):
+    """The hot commands' storage: one read, one atomic write, nothing held in between.
+
+    Nothing read is locked: the write refuses (ConcurrencyConflict) if stock ran short
+    or the stream moved on meanwhile, and the command is decided again from a new read.
+    """
+
+    def read_for_placement(self, skus: Collection[str], shipping_code: str,
+                           request: IdempotentRequest | None) -> PlacementInputs:
+        """Products, shipping method and any earlier answer to the key, in one snapshot.
+
+        Raises IdempotencyKeyReused if the key was used for another request.
+        """
+        ...
+
+    def read_order(self, order_id: UUID, request: IdempotentRequest | None) -> OrderInputs:
+        """An order's history, its view and any earlier answer to the key, in one snapshot."""
+        ...
+
+    def write(self, outcome: Outcome, context: CommandContext, current: OrderView | None
+              ) -> OrderView:
+        """Store the outcome and the context's idempotency answer atomically.
+
+        Returns the order's view after it (numbered, for a placement). Raises
+        ConcurrencyConflict when stock ran short, the stream moved on or the key was
+        taken meanwhile: decide again from a new read.
+        """
+        ...
+
+
+class Storage(TwoStepCommands, Protocol):
     """Where the shop keeps its events and read models."""
 
     def transaction(self, context: CommandContext) -> AbstractContextManager[Transaction]:

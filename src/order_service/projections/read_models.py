@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,7 +40,7 @@ class SqlReadModels:
     def order(self, order_id: UUID) -> OrderView | None:
         """One order, if it exists."""
         row = self._connection.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
-        return None if row is None else order_view(row)
+        return None if row is None else order_view(row._mapping)
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
         """An order's events, oldest first, payloads at their current schema."""
@@ -95,7 +95,7 @@ class SqlReadModels:
             query
         )
         for row in result:
-            yield order_view(row)
+            yield order_view(row._mapping)
 
     def order_documents_between(self, after: int, up_to: int | None, where: OrderFilter
                                 ) -> Iterator[bytes]:
@@ -194,40 +194,40 @@ def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def order_view(row: Row[Any]) -> OrderView:
-    """Map an orders row to the order view."""
+def order_view(row: Mapping[Any, Any]) -> OrderView:
+    """Map an orders row (its columns by name) to the order view."""
     return OrderView(
-        id=row.id,
-        number=row.number,
-        status=OrderStatus(row.status),
-        currency=row.currency,
-        customer=Customer(name=row.customer_name, email=row.customer_email,
-                          phone=row.customer_phone),
-        lines=tuple(OrderLine(**line) for line in row.lines),
-        subtotal=row.subtotal,
-        shipping=row.shipping,
-        tax_rate=row.tax_rate,
-        tax=row.tax,
-        total=row.total,
-        shipping_address=Address(**row.shipping_address),
-        billing_address=Address(**row.billing_address),
-        payment_method=row.payment_method,
-        shipping_method=row.shipping_method,
-        shipping_method_name=row.shipping_method_name,
-        placed_at=row.placed_at,
-        paid_at=row.paid_at,
-        shipped_at=row.shipped_at,
-        cancelled_at=row.cancelled_at,
-        updated_at=row.updated_at,
-        payment_reference=row.payment_reference,
-        tracking_number=row.tracking_number,
-        cancel_reason=row.cancel_reason,
-        version=row.version,
-        placed_by=row.placed_by,
+        id=row["id"],
+        number=row["number"],
+        status=OrderStatus(row["status"]),
+        currency=row["currency"],
+        customer=Customer(name=row["customer_name"], email=row["customer_email"],
+                          phone=row["customer_phone"]),
+        lines=tuple(OrderLine(**line) for line in row["lines"]),
+        subtotal=row["subtotal"],
+        shipping=row["shipping"],
+        tax_rate=row["tax_rate"],
+        tax=row["tax"],
+        total=row["total"],
+        shipping_address=Address(**row["shipping_address"]),
+        billing_address=Address(**row["billing_address"]),
+        payment_method=row["payment_method"],
+        shipping_method=row["shipping_method"],
+        shipping_method_name=row["shipping_method_name"],
+        placed_at=row["placed_at"],
+        paid_at=row["paid_at"],
+        shipped_at=row["shipped_at"],
+        cancelled_at=row["cancelled_at"],
+        updated_at=row["updated_at"],
+        payment_reference=row["payment_reference"],
+        tracking_number=row["tracking_number"],
+        cancel_reason=row["cancel_reason"],
+        version=row["version"],
+        placed_by=row["placed_by"],
         payment_notifications=tuple(
             PaymentNotificationView(**{**entry, "received_at": datetime.fromisoformat(
                 entry["received_at"])})
-            for entry in row.payment_notifications or ()
+            for entry in row["payment_notifications"] or ()
         ),
     )
 

@@ -1,0 +1,520 @@
+"""The hot commands in two round trips: read what the decision needs, write its outcome.
+
+Placing, paying, shipping and cancelling orders are what a flash sale hammers. Each
+reads everything its decision needs in one snapshot, with no lock held; the domain
+decides in Python; then the whole outcome (idempotency key and answer, stock, the order's
+read-model row, its receipt number, the events) is written in one atomic step:
+
+* On PostgreSQL both steps are pipelines: every statement is sent at once and the client
+  waits once. The write ends in COMMIT inside its pipeline, so what serialises all
+  writers (the receipt-number row, and the append lock that makes positions commit in
+  order) is held only while the server runs the last few statements, never while a
+  client round trip or Python runs.
+* Nothing read is trusted. Taking stock relies on CHECK (available >= 0) and the events'
+  unique (stream_id, version) refuses a stream that moved on: either aborts the whole
+  write, and the command is decided again from a fresh read (ConcurrencyConflict).
+* SQLite runs the same steps one after another inside its single-writer transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ClauseElement
+
+from order_service.application.ports import (
+    NUMBER_AT_COMMIT,
+    Clock,
+    CommandContext,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    IdempotentRequest,
+    OrderInputs,
+    Outcome,
+    PlacementInputs,
+    StorageUnavailable,
+)
+from order_service.application.views import OrderView
+from order_service.domain.events import OrderPlaced, order_stream
+from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
+from order_service.eventstore.codec import decode, encode
+from order_service.eventstore.engine import WRITE_OPTION, is_unique_violation
+from order_service.eventstore.failures import translated_failures
+from order_service.eventstore.store import APPEND_LOCK_KEY
+from order_service.eventstore.tables import events, idempotency_keys
+from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
+from order_service.projections.products import OCCURRED_AT, stock_changes
+from order_service.projections.read_models import order_view
+from order_service.projections.tables import order_numbers, orders, products, shipping_methods
+
+JSON_COLUMNS = frozenset({"lines", "shipping_address", "billing_address",
+                          "payment_notifications"})
+ORDER_COLUMNS = tuple(column.name for column in orders.c)
+
+
+@dataclass
+class _Plan:
+    """An outcome as the rows it writes, in the order they are written."""
+
+    view: OrderView | None
+    remembered: tuple[str, str, str] | None  # key, fingerprint, recording
+    stock: list[dict[str, Any]] = field(default_factory=list)
+    placed_order: dict[str, Any] | None = None
+    order_changes: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def numbered(self) -> bool:
+        return self.placed_order is not None
+
+
+class SqlTwoStepCommands:
+    """The TwoStepCommands port over one engine (PostgreSQL pipelines, or SQLite)."""
+
+    def __init__(self, engine: Engine, clock: Clock, idempotency_ttl: timedelta) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._ttl = idempotency_ttl
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # -- step one: read ----------------------------------------------------------------
+
+    def read_for_placement(self, skus: Collection[str], shipping_code: str,
+                           request: IdempotentRequest | None) -> PlacementInputs:
+        """Products, shipping method and any earlier answer to the key, in one snapshot."""
+        if self._postgres:
+            with self._raw() as raw:
+                with _pipeline(raw):
+                    product_rows = _query(raw, _PG_PRODUCTS, skus=sorted(skus))
+                    shipping_rows = _query(raw, _PG_SHIPPING_METHOD, code=shipping_code)
+                    key_rows = self._pg_key_lookup(raw, request)
+                found = product_rows.fetchall()
+                shipping_row = shipping_rows.fetchone()
+                key_row = key_rows.fetchone() if key_rows is not None else None
+        else:
+            with translated_failures(), self._engine.connect() as connection, connection.begin():
+                found = [row._asdict() for row in connection.execute(
+                    _PRODUCTS, {"skus": sorted(skus)})]
+                shipping_found = connection.execute(
+                    _SHIPPING_METHOD, {"code": shipping_code}).first()
+                shipping_row = None if shipping_found is None else shipping_found._asdict()
+                key_row = self._key_row(connection, request)
+        shipping = None if shipping_row is None else ShippingOption(
+            shipping_row["code"], shipping_row["name"], shipping_row["price"],
+            shipping_row["currency"])
+        return PlacementInputs(
+            catalogue={row["sku"]: CatalogueEntry(row["sku"], row["name"], row["price"],
+                                                  row["currency"], row["available"])
+                       for row in found},
+            shipping=shipping,
+            shipping_codes=[] if shipping is not None else self._shipping_codes(),
+            earlier_answer=self._earlier_answer(request, key_row),
+        )
+
+    def read_order(self, order_id: UUID, request: IdempotentRequest | None) -> OrderInputs:
+        """An order's history, its view and any earlier answer to the key, in one snapshot."""
+        stream = order_stream(order_id)
+        if self._postgres:
+            with self._raw() as raw:
+                with _pipeline(raw):
+                    history_rows = _query(raw, _PG_HISTORY, stream=stream)
+                    order_rows = _query(raw, _PG_ORDER, order_id=order_id)
+                    key_rows = self._pg_key_lookup(raw, request)
+                history = history_rows.fetchall()
+                row = order_rows.fetchone()
+                key_row = key_rows.fetchone() if key_rows is not None else None
+        else:
+            with translated_failures(), self._engine.connect() as connection, connection.begin():
+                history = [r._asdict() for r in connection.execute(_HISTORY, {"stream": stream})]
+                found = connection.execute(_ORDER, {"order_id": order_id}).first()
+                row = None if found is None else dict(found._mapping)
+                key_row = self._key_row(connection, request)
+        return OrderInputs(
+            history=[decode(r["type"], r["schema_version"], r["data"]) for r in history],
+            view=None if row is None else order_view(_utc(row)),
+            earlier_answer=self._earlier_answer(request, key_row),
+        )
+
+    # -- step two: write ---------------------------------------------------------------
+
+    def write(self, outcome: Outcome, context: CommandContext, current: OrderView | None
+              ) -> OrderView:
+        """Store the outcome atomically; the order view after it (numbered, if placed)."""
+        plan = self._plan(outcome, context, current)
+        number = self._write_postgres(plan) if self._postgres else self._write_sqlite(plan)
+        view = plan.view
+        assert view is not None  # _plan refuses an outcome without one
+        return view if number is None else replace(view, number=number)
+
+    def _plan(self, outcome: Outcome, context: CommandContext, current: OrderView | None
+              ) -> _Plan:
+        recorded_at = self._clock()
+        metadata: dict[str, Any] = {"correlation_id": context.correlation_id,
+                                    "caused_by": context.caused_by}
+        if context.api_key_id is not None:
+            metadata["api_key_id"] = context.api_key_id
+        plan = _Plan(view=current, remembered=None)
+        row: dict[str, Any] | None = None
+        for version, event in enumerate(outcome.events, start=outcome.expected_version + 1):
+            data = encode(event)
+            plan.events.append({"stream_id": outcome.stream_id, "version": version,
+                                "type": event.TYPE, "schema_version": event.SCHEMA_VERSION,
+                                "data": data, "metadata": metadata, "recorded_at": recorded_at})
+            if isinstance(event, OrderPlaced):
+                row = plan.placed_order = placed_row(data, metadata)
+            elif event.TYPE in TRANSITIONS:
+                changes = transition_values(event.TYPE, data, version)
+                plan.order_changes = {**(plan.order_changes or {}), **changes}
+            else:
+                raise ValueError(f"{event.TYPE} is not a two-step command's event")
+            if event.TYPE in OCCURRED_AT:
+                at = datetime.fromisoformat(data[OCCURRED_AT[event.TYPE]])
+                plan.stock += [{"sku": sku, "change": change, "at": at}
+                               for sku, change in stock_changes(event.TYPE, data)]
+        plan.stock.sort(key=lambda change: change["sku"])
+        if row is not None:
+            plan.view = order_view(row)
+        elif plan.order_changes is not None and current is not None:
+            plan.view = replace(current, **_view_changes(plan.order_changes))
+        if plan.view is None:
+            raise ValueError("an outcome that neither places nor changes an order")
+        remembered = context.idempotency
+        if remembered is not None:
+            plan.remembered = (remembered.key, remembered.fingerprint,
+                               remembered.record_result(plan.view))
+        return plan
+
+    def _write_postgres(self, plan: _Plan) -> int | None:
+        with self._raw() as raw:
+            numbered = raw.cursor()
+            with _pipeline(raw, plan):
+                cursor = raw.cursor()
+                self._pg_remember_key(cursor, plan)
+                for change in plan.stock:
+                    cursor.execute(_PG_CHANGE_STOCK, {
+                        "b_sku": change["sku"], "b_change": change["change"],
+                        "b_at": change["at"]})
+                if plan.order_changes is not None and plan.view is not None:
+                    cursor.execute(*_pg_order_update(plan.view.id, plan.order_changes))
+                if plan.placed_order is not None:
+                    # From here to COMMIT the next receipt number is held: only the
+                    # statements that need it follow, all in this one pipeline.
+                    numbered.execute(_PG_TAKE_NUMBER)
+                    cursor.execute(_PG_INSERT_ORDER, _pg_order_values(plan.placed_order))
+                    self._pg_answer_with_number(cursor, plan)
+                cursor.execute(_PG_APPEND_LOCK, {"lock_key": APPEND_LOCK_KEY})
+                for event in plan.events:
+                    statement = (_PG_INSERT_NUMBERED_EVENT if event["type"] == OrderPlaced.TYPE
+                                 else _PG_INSERT_EVENT)
+                    cursor.execute(statement, _pg_event_values(event))
+            if not plan.numbered:
+                return None
+            taken = numbered.fetchone()
+            return None if taken is None else int(taken[0])
+
+    def _write_sqlite(self, plan: _Plan) -> int | None:
+        number = None
+        try:
+            with translated_failures(), self._engine.connect() as connection:
+                connection.execution_options(**{WRITE_OPTION: True})
+                with connection.begin():
+                    recording = self._sqlite_remember_key(connection, plan)
+                    for change in plan.stock:
+                        connection.execute(_CHANGE_STOCK, {
+                            "b_sku": change["sku"], "b_change": change["change"],
+                            "b_at": change["at"]})
+                    if plan.order_changes is not None and plan.view is not None:
+                        connection.execute(
+                            update(orders).where(
+                                orders.c.id == plan.view.id,
+                                orders.c.version == plan.order_changes["version"] - 1)
+                            .values(plan.order_changes))
+                    if plan.placed_order is not None:
+                        number = connection.execute(_TAKE_NUMBER).scalar_one()
+                        connection.execute(insert(orders), {**plan.placed_order, "number": number})
+                        if recording is not None:
+                            connection.execute(_REMEMBER, {
+                                "claimed": plan.remembered[0],  # type: ignore[index]
+                                "answer": _numbered(recording, number)})
+                    connection.execute(insert(events), [
+                        {**event, "data": {**event["data"], "number": number}}
+                        if event["type"] == OrderPlaced.TYPE else event
+                        for event in plan.events])
+        except IntegrityError as error:
+            if is_unique_violation(error) or _is_check_violation(error):
+                raise _conflict(plan) from error
+            raise
+        return None if number is None else int(number)
+
+    # -- idempotency keys --------------------------------------------------------------
+
+    def _pg_key_lookup(self, raw: psycopg.Connection[Any], request: IdempotentRequest | None
+                       ) -> psycopg.Cursor[dict[str, Any]] | None:
+        if request is None:
+            return None
+        return _query(raw, _PG_KEY, key=request.key)
+
+    def _key_row(self, connection: Connection, request: IdempotentRequest | None
+                 ) -> dict[str, Any] | None:
+        if request is None:
+            return None
+        found = connection.execute(_KEY, {"key": request.key}).first()
+        return None if found is None else found._asdict()
+
+    def _earlier_answer(self, request: IdempotentRequest | None, row: dict[str, Any] | None
+                        ) -> str | None:
+        if request is None or row is None or row["created_at"] < self._expired_before():
+            return None
+        if row["fingerprint"] != request.fingerprint:
+            raise IdempotencyKeyReused(request.key)
+        if row["recording"] is None:
+            raise ConcurrencyConflict(f"idempotency-key {request.key}", 0)
+        recording: str = row["recording"]
+        return recording
+
+    def _expired_before(self) -> datetime:
+        return self._clock() - self._ttl
+
+    def _pg_remember_key(self, cursor: psycopg.Cursor[Any], plan: _Plan) -> None:
+        if plan.remembered is None:
+            return
+        key, fingerprint, recording = plan.remembered
+        # An expired key is a new one; a live one makes the INSERT (and the write) fail.
+        cursor.execute(_PG_FORGET_EXPIRED_KEY,
+                       {"key": key, "expired_before": self._expired_before()})
+        cursor.execute(_PG_INSERT_KEY, {
+            "key": key, "fingerprint": fingerprint, "created_at": self._clock(),
+            "recording": None if plan.numbered else recording})
+
+    def _pg_answer_with_number(self, cursor: psycopg.Cursor[Any], plan: _Plan) -> None:
+        if plan.remembered is None:
+            return
+        key, _, recording = plan.remembered
+        head, tail = _around_number(recording)
+        cursor.execute(_PG_REMEMBER_NUMBERED, {"head": head, "tail": tail, "key": key})
+
+    def _sqlite_remember_key(self, connection: Connection, plan: _Plan) -> str | None:
+        if plan.remembered is None:
+            return None
+        key, fingerprint, recording = plan.remembered
+        connection.execute(delete(idempotency_keys).where(
+            idempotency_keys.c.key == key,
+            idempotency_keys.c.created_at < self._expired_before()))
+        connection.execute(insert(idempotency_keys), {
+            "key": key, "fingerprint": fingerprint, "created_at": self._clock(),
+            "recording": None if plan.numbered else recording})
+        return recording if plan.numbered else None
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _shipping_codes(self) -> list[str]:
+        with translated_failures(), self._engine.connect() as connection:
+            return list(connection.scalars(
+                select(shipping_methods.c.code).order_by(shipping_methods.c.code)))
+
+    @contextmanager
+    def _raw(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection's psycopg connection, idle (no transaction) when returned."""
+        with translated_failures(), self._engine.connect() as connection:
+            raw: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
+            try:
+                yield raw
+            except psycopg.OperationalError as error:
+                connection.invalidate()
+                raise StorageUnavailable(str(error).strip().splitlines()[0]) from error
+
+
+@contextmanager
+def _pipeline(raw: psycopg.Connection[Any], plan: _Plan | None = None) -> Iterator[None]:
+    """One transaction sent as one pipeline: every statement at once, then COMMIT."""
+    try:
+        with raw.pipeline():
+            yield
+            raw.commit()
+    except psycopg.Error as error:
+        if not raw.closed:
+            raw.rollback()
+        raise _translated(error, plan) from error
+
+
+def _query(raw: psycopg.Connection[Any], statement: str, **values: Any
+           ) -> psycopg.Cursor[dict[str, Any]]:
+    return raw.cursor(row_factory=dict_row).execute(statement, values)
+
+
+# -- statements ---------------------------------------------------------------------------
+
+_PRODUCTS = (select(products.c.sku, products.c.name, products.c.price, products.c.currency,
+                    products.c.available)
+             .where(products.c.sku.in_(bindparam("skus", expanding=True))))
+_SHIPPING_METHOD = select(shipping_methods).where(shipping_methods.c.code == bindparam("code"))
+_KEY = select(idempotency_keys).where(idempotency_keys.c.key == bindparam("key"))
+_HISTORY = (select(events.c.type, events.c.schema_version, events.c.data)
+            .where(events.c.stream_id == bindparam("stream")).order_by(events.c.version))
+_ORDER = select(orders).where(orders.c.id == bindparam("order_id"))
+_CHANGE_STOCK = (update(products).where(products.c.sku == bindparam("b_sku"))
+                 .values(available=products.c.available + bindparam("b_change"),
+                         updated_at=bindparam("b_at")))
+_TAKE_NUMBER = (update(order_numbers).where(order_numbers.c.id == 1)
+                .values(last_number=order_numbers.c.last_number + 1)
+                .returning(order_numbers.c.last_number))
+_REMEMBER = (update(idempotency_keys).where(idempotency_keys.c.key == bindparam("claimed"))
+             .values(recording=bindparam("answer")))
+
+
+_PG_DIALECT = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+def _pg(statement: ClauseElement) -> str:
+    """A Core statement as psycopg's SQL, with %(name)s parameters: compiled once."""
+    return str(statement.compile(dialect=_PG_DIALECT))
+
+
+# Read inside the writing transaction, after _PG_TAKE_NUMBER: the number it just took.
+_NUMBER_TAKEN = (select(order_numbers.c.last_number)
+                 .where(order_numbers.c.id == literal_column("1")).scalar_subquery())
+
+_PG_PRODUCTS = _pg(select(products.c.sku, products.c.name, products.c.price,
+                          products.c.currency, products.c.available)
+                   .where(products.c.sku == func.any(bindparam("skus"))))
+_PG_SHIPPING_METHOD = _pg(
+    select(shipping_methods.c.code, shipping_methods.c.name, shipping_methods.c.price,
+           shipping_methods.c.currency).where(shipping_methods.c.code == bindparam("code")))
+_PG_KEY = _pg(select(idempotency_keys.c.fingerprint, idempotency_keys.c.recording,
+                     idempotency_keys.c.created_at)
+              .where(idempotency_keys.c.key == bindparam("key")))
+_PG_HISTORY = _pg(_HISTORY)
+_PG_ORDER = _pg(_ORDER)
+_PG_FORGET_EXPIRED_KEY = _pg(delete(idempotency_keys).where(
+    idempotency_keys.c.key == bindparam("key"),
+    idempotency_keys.c.created_at < bindparam("expired_before")))
+_PG_INSERT_KEY = _pg(insert(idempotency_keys).values(
+    key=bindparam("key"), fingerprint=bindparam("fingerprint"),
+    created_at=bindparam("created_at"), recording=bindparam("recording")))
+_PG_CHANGE_STOCK = _pg(_CHANGE_STOCK)
+_PG_TAKE_NUMBER = _pg(update(order_numbers).where(order_numbers.c.id == literal_column("1"))
+                      .values(last_number=order_numbers.c.last_number + literal_column("1"))
+                      .returning(order_numbers.c.last_number))
+_PG_INSERT_ORDER = _pg(insert(orders).values({
+    column.name: _NUMBER_TAKEN if column.name == "number" else bindparam(column.name)
+    for column in orders.c}))
+_PG_REMEMBER_NUMBERED = _pg(
+    update(idempotency_keys).where(idempotency_keys.c.key == bindparam("key"))
+    .values(recording=bindparam("head", type_=Text) + cast(_NUMBER_TAKEN, Text)
+            + bindparam("tail", type_=Text)))
+_PG_APPEND_LOCK = _pg(select(func.pg_advisory_xact_lock(bindparam("lock_key"))))
+_EVENT_VALUES: dict[str, Any] = {name: bindparam(name) for name in (
+    "stream_id", "version", "type", "schema_version", "data", "metadata", "recorded_at")}
+_PG_INSERT_EVENT = _pg(insert(events).values(_EVENT_VALUES))
+_PG_INSERT_NUMBERED_EVENT = _pg(insert(events).values({
+    **_EVENT_VALUES,
+    "data": func.jsonb_set(bindparam("data"), literal_column("'{number}'"),
+                           func.to_jsonb(_NUMBER_TAKEN))}))
+
+
+def _pg_order_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: Jsonb(value) if name in JSON_COLUMNS else value for name, value in row.items()}
+
+
+_order_updates: dict[tuple[str, ...], str] = {}
+
+
+def _pg_order_update(order_id: UUID, changes: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The UPDATE of an order's changed columns, guarded by its previous version."""
+    names = tuple(changes)
+    statement = _order_updates.get(names)
+    if statement is None:
+        statement = _order_updates[names] = _pg(
+            update(orders)
+            .where(orders.c.id == bindparam("order_id"),
+                   orders.c.version == bindparam("from_version"))
+            .values({name: bindparam(name) for name in names}))
+    return statement, {**_pg_order_values(changes), "order_id": order_id,
+                       "from_version": changes["version"] - 1}
+
+
+def _pg_event_values(event: Mapping[str, Any]) -> dict[str, Any]:
+    return {**event, "data": Jsonb(event["data"]), "metadata": Jsonb(event["metadata"])}
+
+
+_VIEW_FIELDS = {"status", "paid_at", "shipped_at", "cancelled_at", "updated_at",
+                "payment_reference", "tracking_number", "cancel_reason", "version"}
+
+
+def _view_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    view = {name: value for name, value in changes.items() if name in _VIEW_FIELDS}
+    if "status" in view:
+        view["status"] = OrderStatus(view["status"])
+    return view
+
+
+def _around_number(recording: str) -> tuple[str, str]:
+    """The recording's text before and after the placeholder number.
+
+    An answer names the order's id and number before anything the customer wrote, so
+    the placeholder's first appearance is the number's.
+    """
+    head, found, tail = recording.partition(str(NUMBER_AT_COMMIT))
+    if not found:
+        raise ValueError("a placement's recorded answer does not show its number")
+    return head, tail
+
+
+def _numbered(recording: str, number: int) -> str:
+    head, tail = _around_number(recording)
+    return f"{head}{number}{tail}"
+
+
+def _utc(row: Mapping[str, Any]) -> dict[str, Any]:
+    # psycopg hands timestamps back in the session's zone; the views are in UTC.
+    return {name: value.astimezone(UTC) if isinstance(value, datetime) else value
+            for name, value in row.items()}
+
+
+def _is_check_violation(error: IntegrityError) -> bool:
+    original = error.orig
+    return (getattr(original, "sqlstate", None) == "23514"
+            or getattr(original, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_CHECK")
+
+
+def _conflict(plan: _Plan | None) -> ConcurrencyConflict:
+    first = plan.events[0] if plan is not None and plan.events else None
+    if first is None:
+        return ConcurrencyConflict("(idempotency key)", 0)
+    return ConcurrencyConflict(first["stream_id"], first["version"] - 1)
+
+
+def _translated(error: psycopg.Error, plan: _Plan | None) -> Exception:
+    sqlstate = error.sqlstate or ""
+    if sqlstate in ("23505", "23514"):  # unique or check: someone got there first
+        return _conflict(plan)
+    if sqlstate in ("40P01", "40001"):
+        return ConcurrencyConflict.aborted(str(error))
+    if isinstance(error, psycopg.OperationalError):
+        return StorageUnavailable(str(error).strip().splitlines()[0])
+    return error
+
+
