@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from order_service.application.views import (
+    OrderDocument,
     OrderEventView,
     OrderFilter,
     OrderView,
@@ -124,6 +125,10 @@ class ReadModels(Protocol):
 
     def order(self, order_id: UUID) -> OrderView | None:
         """One order, if it exists."""
+        ...
+
+    def order_document(self, order_id: UUID) -> OrderDocument | None:
+        """One order as the JSON document the API sends, if it exists."""
         ...
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:

@@ -11,6 +11,7 @@ from order_service.application.access import Principal
 from order_service.application.ports import ReadModels, Storage
 from order_service.application.views import (
     EventPage,
+    OrderDocument,
     OrderEventView,
     OrderFilter,
     OrderView,
@@ -22,12 +23,24 @@ from order_service.domain.errors import OrderNotFound, ProductNotFound
 from order_service.domain.values import OrderStatus
 
 T = TypeVar("T")
+Shown = TypeVar("Shown", OrderView, OrderDocument)
 
 
 def get_order(storage: Storage, order_id: UUID, viewer: Principal | None = None) -> OrderView:
     """One order, or OrderNotFound; a storefront sees only the orders it placed."""
     with storage.reading() as read_models:
         order = read_models.order(order_id)
+    return _shown_to(viewer, order_id, order)
+
+
+def get_order_document(storage: Storage, order_id: UUID, viewer: Principal) -> OrderDocument:
+    """One order as the JSON the API sends, in one query; the same rules as get_order."""
+    with storage.reading() as read_models:
+        document = read_models.order_document(order_id)
+    return _shown_to(viewer, order_id, document)
+
+
+def _shown_to(viewer: Principal | None, order_id: UUID, order: Shown | None) -> Shown:
     hidden = (viewer is not None and not viewer.sees_every_order()
               and (order is None or order.placed_by != viewer.key_id))
     if order is None or hidden:

@@ -66,6 +66,15 @@ class OrderView:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderDocument:
+    """An order as the finished JSON the API sends, with what a read must check."""
+
+    document: bytes
+    version: int
+    placed_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEventView:
     """One event of an order's history."""
 

@@ -26,11 +26,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, Uuid, bindparam, text
 
-from order_service.application.views import OrderFilter
+from order_service.application.views import OrderDocument, OrderFilter
 
 if TYPE_CHECKING:
     from psycopg import Cursor
@@ -68,6 +70,23 @@ DOCUMENT: tuple[Field, ...] = (
 EXPORT_RANGE = 2500
 # Connections reading at once: one PostgreSQL backend, one core, builds each one's rows.
 EXPORT_CONNECTIONS = 2
+
+
+def order_document(connection: Connection, order_id: UUID) -> OrderDocument | None:
+    """One order's JSON document, its version and the key that placed it: one query."""
+    document = _PG_DOCUMENT if connection.dialect.name == "postgresql" else _SQLITE_DOCUMENT
+    row = connection.execute(_one_order(document), {"order_id": order_id}).first()
+    if row is None:
+        return None
+    body = row.document if isinstance(row.document, bytes) else row.document.encode()
+    return OrderDocument(body, row.version, row.placed_by)
+
+
+@cache
+def _one_order(document: str) -> TextClause:
+    # Only the fixed document expression is joined in; the id is bound.
+    return text(f"SELECT {document} AS document, version, placed_by FROM orders "  # noqa: S608
+                "WHERE id = :order_id").bindparams(bindparam("order_id", type_=Uuid()))
 
 
 def order_documents(connection: Connection, after: int, up_to: int | None,

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, select
 
 from order_service.application.views import (
     Amounts,
+    OrderDocument,
     OrderEventView,
     OrderFilter,
     OrderView,
@@ -24,7 +25,7 @@ from order_service.domain.events import order_stream
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
 from order_service.eventstore.codec import upcast
 from order_service.eventstore.tables import events
-from order_service.projections.documents import order_documents
+from order_service.projections.documents import order_document, order_documents
 from order_service.projections.tables import orders, products, shipping_methods
 
 # The hottest read, built once.
@@ -41,6 +42,10 @@ class SqlReadModels:
         """One order, if it exists."""
         row = self._connection.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
         return None if row is None else order_view(row._mapping)
+
+    def order_document(self, order_id: UUID) -> OrderDocument | None:
+        """One order as the JSON document the API sends, built by the database."""
+        return order_document(self._connection, order_id)
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
         """An order's events, oldest first, payloads at their current schema."""
