@@ -32,25 +32,28 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 
 
-def race(server: Server, requests: Sequence[Request]) -> list[httpx.Response]:
+def race(server: Server | Sequence[Server], requests: Sequence[Request]
+         ) -> list[httpx.Response]:
     """Send each request on its own connection (with the server's key), all released
-    together; answers in order.
+    together; answers in order. Given several servers, the requests take turns at them.
 
     Every connection is opened (and used once) before the start, so the requests reach
     the server's workers at the same moment rather than as connections get accepted.
     """
+    servers = [server] if isinstance(server, Server) else list(server)
     start = threading.Barrier(len(requests))
     # Plain HTTP, but httpx would load the CA bundle for each client (25 ms each).
     unused_tls = ssl.create_default_context()
 
-    def run(request: Request) -> httpx.Response:
-        with server.new_client(timeout=TIMEOUT_S, verify=unused_tls) as client:
+    def run(index: int, request: Request) -> httpx.Response:
+        target = servers[index % len(servers)]
+        with target.new_client(timeout=TIMEOUT_S, verify=unused_tls) as client:
             client.get("/health/live").raise_for_status()
             start.wait(timeout=TIMEOUT_S)
             return request(client)
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        futures = [pool.submit(run, request) for request in requests]
+        futures = [pool.submit(run, index, request) for index, request in enumerate(requests)]
         return [future.result(timeout=TIMEOUT_S) for future in futures]
 
 

@@ -1,7 +1,9 @@
-"""Races over a real two-worker server on PostgreSQL: requests from many connections at once.
+"""Races on PostgreSQL over real servers: requests from many connections at once.
 
-Each test releases its requests together (see `tests.e2e.live.race`) and then checks
-that the answers, the read models and the event store all tell the same story.
+Each race runs twice: against one server with two workers, and against two server
+instances on the same database (more nodes means more stateless API processes on one
+PostgreSQL). Each test releases its requests together (see `tests.e2e.live.race`) and
+then checks that the answers, the read models and the event store all tell the same story.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgresql"])
 OUT_OF_STOCK = "urn:order-service:problem:out-of-stock"
 
 
-def _two_worker_client(start_server: StartServer) -> tuple[Server, httpx.Client]:
-    server = start_server(workers=2, settings=SERVER_SETTINGS)
-    return server, server.client
+@pytest.fixture(params=["two workers", "two instances"])
+def servers(request: pytest.FixtureRequest, start_server: StartServer) -> list[Server]:
+    """One server with two workers, or two one-worker servers on one database."""
+    if request.param == "two workers":
+        return [start_server(workers=2, settings=SERVER_SETTINGS)]
+    return [start_server(workers=1, settings=SERVER_SETTINGS) for _ in range(2)]
 
 
 def _quantities(lines: list[JsonObject]) -> Counter[str]:
@@ -69,14 +74,14 @@ def _server_errors(responses: list[httpx.Response]) -> list[str]:
 
 @POSTGRES_ONLY
 def test_twenty_buyers_per_item_left_get_exactly_the_stock_and_every_other_one_409(
-    start_server: StartServer,
+    servers: list[Server],
 ) -> None:
-    server, client = _two_worker_client(start_server)
+    client = servers[0].client
     stock = 5
     sku = create_product(client, stock=stock)["sku"]
     method = create_shipping_method(client)["code"]
 
-    responses = race(server, [post("/v1/orders", order_body([line(sku, 1)], method))
+    responses = race(servers, [post("/v1/orders", order_body([line(sku, 1)], method))
                                 for _ in range(20 * stock)])
 
     assert _statuses(responses) == {201: stock, 409: 19 * stock}, _server_errors(responses)
@@ -92,9 +97,9 @@ def test_twenty_buyers_per_item_left_get_exactly_the_stock_and_every_other_one_4
 
 @POSTGRES_ONLY
 def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_all(
-    start_server: StartServer,
+    servers: list[Server],
 ) -> None:
-    server, client = _two_worker_client(start_server)
+    client = servers[0].client
     opening = {create_product(client, stock=stock)["sku"]: stock for stock in (6, 9, 12)}
     method = create_shipping_method(client)["code"]
     rng = random.Random(20240611)
@@ -103,7 +108,7 @@ def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_a
         skus = rng.sample(sorted(opening), k=rng.randint(2, 3))
         requested.append([line(sku, rng.randint(1, 2)) for sku in skus])
 
-    responses = race(server, [post("/v1/orders", order_body(lines, method))
+    responses = race(servers, [post("/v1/orders", order_body(lines, method))
                                 for lines in requested])
 
     assert set(_statuses(responses)) <= {201, 409}, _server_errors(responses)
@@ -129,9 +134,9 @@ def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_a
 
 @POSTGRES_ONLY
 def test_order_numbers_are_exactly_1_to_n_after_a_race_with_refusals(
-    start_server: StartServer,
+    servers: list[Server],
 ) -> None:
-    server, client = _two_worker_client(start_server)
+    client = servers[0].client
     scarce = create_product(client, stock=6)["sku"]
     plenty = create_product(client, stock=1000)["sku"]
     method = create_shipping_method(client)["code"]
@@ -146,7 +151,7 @@ def test_order_numbers_are_exactly_1_to_n_after_a_race_with_refusals(
         + ["unknown method"] * 10
     random.Random(7).shuffle(plan)
 
-    responses = race(server, [post("/v1/orders", kinds[kind]) for kind in plan])
+    responses = race(servers, [post("/v1/orders", kinds[kind]) for kind in plan])
 
     allowed: dict[str, set[tuple[int, str | None]]] = {
         "scarce": {(201, None), (409, OUT_OF_STOCK)},
@@ -188,16 +193,16 @@ def _one_winner(winner: httpx.Response, loser: httpx.Response, winner_status: st
 
 @POSTGRES_ONLY
 def test_paying_and_cancelling_an_order_at_once_leaves_one_winner_or_a_legal_sequence(
-    start_server: StartServer,
+    servers: list[Server],
 ) -> None:
-    server, client = _two_worker_client(start_server)
+    client = servers[0].client
     sku, orders = _pending_orders(client, 20)
     requests = []
     for order in orders:
         requests += [post(f"/v1/orders/{order['id']}/pay", {"payment_reference": "TR-1"}),
                      post(f"/v1/orders/{order['id']}/cancel", {"reason": "changed mind"})]
 
-    responses = race(server, requests)
+    responses = race(servers, requests)
 
     assert set(_statuses(responses)) <= {200, 409}, _server_errors(responses)
     single_winners = 0
@@ -227,9 +232,9 @@ def test_paying_and_cancelling_an_order_at_once_leaves_one_winner_or_a_legal_seq
 
 @POSTGRES_ONLY
 def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
-    start_server: StartServer,
+    servers: list[Server],
 ) -> None:
-    server, client = _two_worker_client(start_server)
+    client = servers[0].client
     sku, orders = _pending_orders(client, 10)
     requests = []
     for order in orders:
@@ -237,7 +242,7 @@ def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
         requests += [post(f"/v1/orders/{order['id']}/pay", If_Match=etag),
                      post(f"/v1/orders/{order['id']}/cancel", If_Match=etag)]
 
-    responses = race(server, requests)
+    responses = race(servers, requests)
 
     cancelled = 0
     for index, order in enumerate(orders):
@@ -258,12 +263,12 @@ def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
 
 @POSTGRES_ONLY
 def test_forty_restocks_of_one_product_sent_at_once_are_all_added(
-    start_server: StartServer,
+    servers: list[Server],
 ) -> None:
-    server, client = _two_worker_client(start_server)
+    client = servers[0].client
     sku = create_product(client, stock=0)["sku"]
 
-    responses = race(server, [post(f"/v1/products/{sku}/restock", {"quantity": 1})] * 40)
+    responses = race(servers, [post(f"/v1/products/{sku}/restock", {"quantity": 1})] * 40)
 
     refused = [r.text for r in responses if r.status_code != 200]
     assert available(client, sku) == 40 - len(refused)
