@@ -27,17 +27,13 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Connection,
     Engine,
-    Text,
     bindparam,
-    cast,
     delete,
     func,
     insert,
-    literal_column,
     select,
     update,
 )
@@ -60,19 +56,19 @@ from order_service.application.ports import (
 from order_service.application.views import OrderView
 from order_service.domain.events import OrderPlaced, order_stream
 from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
+from order_service.eventstore import pg_outcome
 from order_service.eventstore.codec import decode, encode
-from order_service.eventstore.engine import WRITE_OPTION, is_unique_violation
+from order_service.eventstore.engine import (
+    WRITE_OPTION,
+    is_unique_violation,
+    statement_at_a_time,
+)
 from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.store import APPEND_LOCK_KEY
 from order_service.eventstore.tables import events, idempotency_keys
 from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
 from order_service.projections.products import OCCURRED_AT, stock_changes
 from order_service.projections.read_models import order_view
 from order_service.projections.tables import order_numbers, orders, products, shipping_methods
-
-JSON_COLUMNS = frozenset({"lines", "shipping_address", "billing_address",
-                          "payment_notifications"})
-ORDER_COLUMNS = tuple(column.name for column in orders.c)
 
 
 @dataclass
@@ -208,32 +204,41 @@ class SqlTwoStepCommands:
         return plan
 
     def _write_postgres(self, plan: _Plan) -> int | None:
-        with self._raw() as raw:
-            numbered = raw.cursor()
-            with _pipeline(raw, plan):
-                cursor = raw.cursor()
-                self._pg_remember_key(cursor, plan)
-                for change in plan.stock:
-                    cursor.execute(_PG_CHANGE_STOCK, {
-                        "b_sku": change["sku"], "b_change": change["change"],
-                        "b_at": change["at"]})
-                if plan.order_changes is not None and plan.view is not None:
-                    cursor.execute(*_pg_order_update(plan.view.id, plan.order_changes))
+        now = self._clock()
+        with translated_failures(), self._engine.connect() as connection:
+            # One statement, committed as it ends: see pg_outcome.
+            statement_at_a_time(connection)
+            raw: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
+            try:
+                if not plan.events:  # a repeat-safe no-op: only its answer is kept
+                    key, fingerprint, recording = plan.remembered  # type: ignore[misc]
+                    raw.execute(pg_outcome.REMEMBER_ONLY, (key, fingerprint, now, recording))
+                    return None
+                (event,) = plan.events
                 if plan.placed_order is not None:
-                    # From here to COMMIT the next receipt number is held: only the
-                    # statements that need it follow, all in this one pipeline.
-                    numbered.execute(_PG_TAKE_NUMBER)
-                    cursor.execute(_PG_INSERT_ORDER, _pg_order_values(plan.placed_order))
-                    self._pg_answer_with_number(cursor, plan)
-                cursor.execute(_PG_APPEND_LOCK, {"lock_key": APPEND_LOCK_KEY})
-                for event in plan.events:
-                    statement = (_PG_INSERT_NUMBERED_EVENT if event["type"] == OrderPlaced.TYPE
-                                 else _PG_INSERT_EVENT)
-                    cursor.execute(statement, _pg_event_values(event))
-            if not plan.numbered:
-                return None
-            taken = numbered.fetchone()
-            return None if taken is None else int(taken[0])
+                    remembered = None
+                    if plan.remembered is not None:
+                        key, fingerprint, recording = plan.remembered
+                        remembered = (key, fingerprint, *_around_number(recording))
+                    statement, params = pg_outcome.placement(
+                        stock=plan.stock, order=plan.placed_order, event=event,
+                        remembered=remembered, key_at=now)
+                else:
+                    assert plan.view is not None
+                    assert plan.order_changes is not None
+                    statement, params = pg_outcome.change(
+                        order_id=plan.view.id, changes=plan.order_changes, stock=plan.stock,
+                        event=event, remembered=plan.remembered, key_at=now)
+                row = raw.execute(statement, params).fetchone()
+            except psycopg.OperationalError as error:
+                connection.invalidate()
+                raise StorageUnavailable(str(error).strip().splitlines()[0]) from error
+            except psycopg.Error as error:
+                raise _translated(error, plan) from error
+        if row is None or not row[0]:
+            # A product vanished or the order moved on: nothing was written.
+            raise _conflict(plan)
+        return int(row[0]) if plan.numbered else None
 
     def _write_sqlite(self, plan: _Plan) -> int | None:
         number = None
@@ -286,7 +291,11 @@ class SqlTwoStepCommands:
 
     def _earlier_answer(self, request: IdempotentRequest | None, row: dict[str, Any] | None
                         ) -> str | None:
-        if request is None or row is None or row["created_at"] < self._expired_before():
+        if request is None or row is None:
+            return None
+        if row["created_at"] < self._expired_before():
+            # An expired key is a new one: forget it now, so that the write can claim it.
+            self._forget_expired_key(request.key)
             return None
         if row["fingerprint"] != request.fingerprint:
             raise IdempotencyKeyReused(request.key)
@@ -295,26 +304,14 @@ class SqlTwoStepCommands:
         recording: str = row["recording"]
         return recording
 
+    def _forget_expired_key(self, key: str) -> None:
+        with translated_failures(), self._engine.begin() as connection:
+            connection.execute(delete(idempotency_keys).where(
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.created_at < self._expired_before()))
+
     def _expired_before(self) -> datetime:
         return self._clock() - self._ttl
-
-    def _pg_remember_key(self, cursor: psycopg.Cursor[Any], plan: _Plan) -> None:
-        if plan.remembered is None:
-            return
-        key, fingerprint, recording = plan.remembered
-        # An expired key is a new one; a live one makes the INSERT (and the write) fail.
-        cursor.execute(_PG_FORGET_EXPIRED_KEY,
-                       {"key": key, "expired_before": self._expired_before()})
-        cursor.execute(_PG_INSERT_KEY, {
-            "key": key, "fingerprint": fingerprint, "created_at": self._clock(),
-            "recording": None if plan.numbered else recording})
-
-    def _pg_answer_with_number(self, cursor: psycopg.Cursor[Any], plan: _Plan) -> None:
-        if plan.remembered is None:
-            return
-        key, _, recording = plan.remembered
-        head, tail = _around_number(recording)
-        cursor.execute(_PG_REMEMBER_NUMBERED, {"head": head, "tail": tail, "key": key})
 
     def _sqlite_remember_key(self, connection: Connection, plan: _Plan) -> str | None:
         if plan.remembered is None:
@@ -393,10 +390,6 @@ def _pg(statement: ClauseElement) -> str:
     return str(statement.compile(dialect=_PG_DIALECT))
 
 
-# Read inside the writing transaction, after _PG_TAKE_NUMBER: the number it just took.
-_NUMBER_TAKEN = (select(order_numbers.c.last_number)
-                 .where(order_numbers.c.id == literal_column("1")).scalar_subquery())
-
 _PG_PRODUCTS = _pg(select(products.c.sku, products.c.name, products.c.price,
                           products.c.currency, products.c.available)
                    .where(products.c.sku == func.any(bindparam("skus"))))
@@ -408,56 +401,12 @@ _PG_KEY = _pg(select(idempotency_keys.c.fingerprint, idempotency_keys.c.recordin
               .where(idempotency_keys.c.key == bindparam("key")))
 _PG_HISTORY = _pg(_HISTORY)
 _PG_ORDER = _pg(_ORDER)
-_PG_FORGET_EXPIRED_KEY = _pg(delete(idempotency_keys).where(
-    idempotency_keys.c.key == bindparam("key"),
-    idempotency_keys.c.created_at < bindparam("expired_before")))
-_PG_INSERT_KEY = _pg(insert(idempotency_keys).values(
-    key=bindparam("key"), fingerprint=bindparam("fingerprint"),
-    created_at=bindparam("created_at"), recording=bindparam("recording")))
-_PG_CHANGE_STOCK = _pg(_CHANGE_STOCK)
-_PG_TAKE_NUMBER = _pg(update(order_numbers).where(order_numbers.c.id == literal_column("1"))
-                      .values(last_number=order_numbers.c.last_number + literal_column("1"))
-                      .returning(order_numbers.c.last_number))
-_PG_INSERT_ORDER = _pg(insert(orders).values({
-    column.name: _NUMBER_TAKEN if column.name == "number" else bindparam(column.name)
-    for column in orders.c}))
-_PG_REMEMBER_NUMBERED = _pg(
-    update(idempotency_keys).where(idempotency_keys.c.key == bindparam("key"))
-    .values(recording=bindparam("head", type_=Text) + cast(_NUMBER_TAKEN, Text)
-            + bindparam("tail", type_=Text)))
-_PG_APPEND_LOCK = _pg(select(func.pg_advisory_xact_lock(bindparam("lock_key"))))
-_EVENT_VALUES: dict[str, Any] = {name: bindparam(name) for name in (
-    "stream_id", "version", "type", "schema_version", "data", "metadata", "recorded_at")}
-_PG_INSERT_EVENT = _pg(insert(events).values(_EVENT_VALUES))
-_PG_INSERT_NUMBERED_EVENT = _pg(insert(events).values({
-    **_EVENT_VALUES,
-    "data": func.jsonb_set(bindparam("data"), literal_column("'{number}'"),
-                           func.to_jsonb(_NUMBER_TAKEN))}))
 
 
-def _pg_order_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: Jsonb(value) if name in JSON_COLUMNS else value for name, value in row.items()}
 
 
-_order_updates: dict[tuple[str, ...], str] = {}
 
 
-def _pg_order_update(order_id: UUID, changes: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The UPDATE of an order's changed columns, guarded by its previous version."""
-    names = tuple(changes)
-    statement = _order_updates.get(names)
-    if statement is None:
-        statement = _order_updates[names] = _pg(
-            update(orders)
-            .where(orders.c.id == bindparam("order_id"),
-                   orders.c.version == bindparam("from_version"))
-            .values({name: bindparam(name) for name in names}))
-    return statement, {**_pg_order_values(changes), "order_id": order_id,
-                       "from_version": changes["version"] - 1}
-
-
-def _pg_event_values(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {**event, "data": Jsonb(event["data"]), "metadata": Jsonb(event["metadata"])}
 
 
 _VIEW_FIELDS = {"status", "paid_at", "shipped_at", "cancelled_at", "updated_at",
