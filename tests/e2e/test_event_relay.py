@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -183,9 +184,17 @@ def test_of_two_servers_on_one_database_one_publishes_and_the_other_takes_over_w
     assert_each_event_once_in_order(stream, stored_events(engine))
 
 
+# Starts a command with SIGINT as given, whatever this process has: a shell starts `cmd &`
+# with SIGINT ignored, exec keeps it so, and CI or a supervisor may run everything so.
+WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, getattr(signal, "
+               "sys.argv[1])); os.execv(sys.argv[2], sys.argv[2:])")
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("sigint", ["SIG_DFL", "SIG_IGN"], ids=["sigint-default",
+                                                                "sigint-ignored-by-parent"])
 def test_relay_events_publishes_in_the_foreground_and_stops_cleanly_on_ctrl_c(
-    database_url_for_test: str, engine: Engine, stream: RelayStream
+    database_url_for_test: str, engine: Engine, stream: RelayStream, sigint: str
 ) -> None:
     shop = Shop(SqlStorage(engine, utc_now), Settings().shop_terms(), utc_now)
     context = CommandContext(correlation_id="relay-events-test", caused_by="test")
@@ -196,8 +205,8 @@ def test_relay_events_publishes_in_the_foreground_and_stops_cleanly_on_ctrl_c(
     env.update({f"ORDER_SERVICE_{k.upper()}": v for k, v in stream.settings().items()},
                ORDER_SERVICE_DATABASE_URL=database_url_for_test)
 
-    relay = subprocess.Popen([str(COMMAND), "relay-events"], env=env, text=True,
-                             stderr=subprocess.PIPE)
+    relay = subprocess.Popen([sys.executable, "-c", WITH_SIGINT, sigint, str(COMMAND),
+                              "relay-events"], env=env, text=True, stderr=subprocess.PIPE)
     try:
         assert relay.stderr is not None
         progress = ""

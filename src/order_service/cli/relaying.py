@@ -58,10 +58,15 @@ def _relay(_args: argparse.Namespace) -> int:
 
 
 async def _until_stopped(relay: EventRelay) -> None:
-    # SIGTERM (docker stop, systemd) stops it like Ctrl-C: the lease is given up at once.
+    # Ctrl-C and SIGTERM (docker stop, systemd) stop it alike: the lease is given up at
+    # once. SIGINT is handled explicitly too: a process started with SIGINT ignored (as a
+    # non-interactive shell starts `cmd &`, and so may CI or a supervisor) inherits that,
+    # Python then leaves it ignored, and Ctrl-C would never stop the relay.
     task = asyncio.current_task()
     assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
     await relay.run()
 
 
