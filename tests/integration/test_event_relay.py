@@ -23,6 +23,7 @@ from order_service.application.relay import (
     PublishedEvent,
     PublishFailed,
     RelayState,
+    StreamState,
     event_id,
 )
 from order_service.event_relay import build_relay
@@ -156,12 +157,13 @@ def test_a_publisher_with_a_stale_view_of_the_stream_is_refused_rather_than_reor
         stale = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
         fresh = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
         try:
-            assert await stale.open() is None
+            assert (await stale.open()).last_event is None
             await fresh.open()
             await fresh.publish(events[:2])
             with pytest.raises(PublishFailed, match="wrong last sequence"):
                 await stale.publish(events[2:])
-            assert await stale.open() == PublishedEvent(events[1].position, event_id(events[1]))
+            assert await stale.open() == StreamState(
+                2, PublishedEvent(events[1].position, event_id(events[1])))
             await stale.publish(events[2:])
         finally:
             await stale.close()
