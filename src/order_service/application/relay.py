@@ -265,9 +265,9 @@ class EventRelay:
         if last is not None and await self._is_stored(last):
             if last.position > checkpoint:
                 # Published and acknowledged, but the relay died before the checkpoint moved.
-                await self._advance(last.position)
                 log.info("the broker already holds the events up to position %d; going on "
                          "from there", last.position)
+                await self._advance(last.position)
                 return last.position
             if last.position < checkpoint:
                 return await self._rewind(checkpoint, last.position,
@@ -287,10 +287,11 @@ class EventRelay:
             event_id(found[0]) == last.event_id)
 
     async def _rewind(self, checkpoint: int, position: int, why: str) -> int:
-        await self._advance(position)
+        # Said first: whoever waits for the checkpoint may stop the relay once it moved.
         log.warning("%s lacks events the relay published (%s; checkpoint at position %d): "
                     "it was deleted, recreated or restored; publishing again after position %d",
                     self._publisher.destination, why, checkpoint, position)
+        await self._advance(position)
         self._observer.rewound(checkpoint, position)
         return position
 
