@@ -11,13 +11,21 @@ without one. It is sent as `Authorization: Bearer <key>`.
 
 The script follows the event feed (`GET /v1/events?after=<position>&limit=<batch>`), which
 lists every stored event in global order and never shows an event below a position a
-follower has already passed. For each event of an order (OrderPlaced, OrderPaid,
-OrderShipped, OrderCancelled) it appends one JSON line to `<state-dir>/ledger.ndjson`:
+follower has already passed. For each event of an order that changes its status
+(OrderPlaced, OrderPaid, OrderShipped, OrderCancelled) it appends one JSON line to
+`<state-dir>/ledger.ndjson`:
 
     {"event_position": 1042, "order_id": "...", "number": 17, "type": "OrderPaid",
      "status": "paid", "total": 11473, "currency": "EUR", "at": "2026-11-03T10:15:02Z"}
 
 `status` is the order's status after that event; `at` is when the change happened.
+
+Every other event type the service stores is read and passed over on purpose: a payment
+gateway's notification (PaymentNotified) bills nothing by itself (one that paid the order
+is followed by its OrderPaid, which gets the line), nor does the catalogue (ProductAdded,
+ProductRestocked, ShippingMethodAdded). A type this script does not know, which a newer
+order-service may store, is skipped with one log line per type naming it, so that a new
+event type never stops billing; update the script if that type should be billed.
 
 Exactly once, even after `kill -9` at any instant
 -------------------------------------------------
@@ -49,8 +57,8 @@ Errors: no API key, or an unreachable service at start, exits with status 2 and 
 to fix. A key the service refuses (401: unknown or revoked; 403: not a merchant key) is
 never retried, at start or later: it exits with status 2 naming the fix. Once the service
 has answered, network errors and 5xx/429 answers are retried with backoff (honouring
-Retry-After). Any other unexpected answer, or an order event type this script does not
-know, stops it with status 1 rather than writing a wrong ledger.
+Retry-After). Any other unexpected answer stops it with status 1 rather than writing a
+wrong ledger. SIGINT (Ctrl-C) and SIGTERM stop it with status 130.
 """
 
 from __future__ import annotations
@@ -64,7 +72,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -84,6 +92,9 @@ STATUS_AFTER = {
     "OrderShipped": ("shipped", "shipped_at"),
     "OrderCancelled": ("cancelled", "cancelled_at"),
 }
+# The service's other event types: known, and on purpose not on the ledger.
+NOT_BILLED = frozenset({"PaymentNotified", "ProductAdded", "ProductRestocked",
+                        "ShippingMethodAdded"})
 MAX_BACKOFF_S = 30.0
 REQUEST_TIMEOUT_S = 15.0
 API_KEY_VARIABLE = "ORDER_SERVICE_API_KEY"
@@ -294,15 +305,23 @@ def fetch_order_facts(client: httpx.Client, order_id: str) -> OrderFacts:
 # -- events to ledger lines -----------------------------------------------------------------
 
 
-def ledger_line(event: JsonObject, facts: dict[str, OrderFacts],
-                client: httpx.Client) -> JsonObject | None:
-    """The ledger line for one feed event, or None if it is not about an order."""
-    if not event["stream_id"].startswith(ORDER_STREAM_PREFIX):
-        return None
+def ledger_line(event: JsonObject, facts: dict[str, OrderFacts], client: httpx.Client,
+                skipped: set[str]) -> JsonObject | None:
+    """The ledger line for one feed event, or None if it changes no order's status.
+
+    A type this script does not know is skipped, and named in one log line the first time
+    (noted in `skipped`): a newer order-service may store types billing never heard of.
+    """
     kind, data = event["type"], event["data"]
-    if kind not in STATUS_AFTER:
-        raise SyncError(f"event {event['position']} has the unknown order event type "
-                        f"{kind!r}; update billing_sync before syncing further")
+    if kind not in STATUS_AFTER and kind not in NOT_BILLED:
+        if kind not in skipped:
+            skipped.add(kind)
+            log(f"skipping event {event['position']} of type {kind!r}, which this script "
+                "does not know (a newer order-service stored it), and any later one of that "
+                "type; update billing_sync if it should be billed")
+        return None
+    if kind in NOT_BILLED or not event["stream_id"].startswith(ORDER_STREAM_PREFIX):
+        return None
     status, when = STATUS_AFTER[kind]
     order_id = data["order_id"]
     if kind == "OrderPlaced":
@@ -324,6 +343,7 @@ class Follower:
     checkpoint: Checkpoint
     facts: dict[str, OrderFacts]
     batch: int
+    skipped: set[str] = field(default_factory=set)
 
     def sync_page(self) -> int:
         """Fetch one page after the checkpoint, make it durable; how many events it held."""
@@ -333,7 +353,8 @@ class Follower:
         if not items:
             return 0
         lines = [line for event in items
-                 if (line := ledger_line(event, self.facts, self.client)) is not None]
+                 if (line := ledger_line(event, self.facts, self.client, self.skipped))
+                 is not None]
         size = self.checkpoint.ledger_bytes
         if lines:
             size = append_page(self.state_dir, size, lines)
@@ -422,6 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"key (make one with `{NEW_KEY_HINT}`)")
         return 2
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    # Explicitly: started with SIGINT ignored (as a shell starts `cmd &`), Python would
+    # leave it ignored and Ctrl-C would not stop the script.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     headers = {"Authorization": f"Bearer {args.api_key}"}
     try:
         state_dir.mkdir(parents=True, exist_ok=True)

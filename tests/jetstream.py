@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import nats
 import pytest
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import Engine
 
@@ -96,6 +98,32 @@ class RelayStream:
         """Delete the stream, if it was made."""
         run_async(self._delete())
 
+    def make(self, *, duplicate_window: float) -> None:
+        """Make the stream before the relay does, as an operator may (for its settings)."""
+        run_async(self._on_stream(lambda js: js.add_stream(StreamConfig(
+            name=self.name, subjects=[f"{self.subject_prefix}.>"],
+            duplicate_window=duplicate_window))))
+
+    def purge(self) -> None:
+        """Remove every message; the sequence numbers go on from where they were."""
+        run_async(self._on_stream(lambda js: js.purge_stream(self.name)))
+
+    def last_sequence(self) -> int:
+        """The stream's last sequence number (0 when it is missing or never held one)."""
+        async def last(js: JetStreamContext) -> int:
+            try:
+                return int((await js.stream_info(self.name)).state.last_seq)
+            except NotFoundError:
+                return 0
+        return run_async(self._on_stream(last))
+
+    async def _on_stream(self, act: Callable[[JetStreamContext], Awaitable[T]]) -> T:
+        connection = await nats.connect(self.url)
+        try:
+            return await act(connection.jetstream())
+        finally:
+            await connection.close()
+
     async def _consume(self) -> list[Received]:
         connection = await nats.connect(self.url)
         try:
@@ -138,6 +166,14 @@ def stored_events(engine: Engine) -> list[StoredEventView]:
     """Every event of the store, in position order."""
     with engine.connect() as connection:
         return SqlReadModels(connection).events_after(0, 1_000_000)
+
+
+def wait_until_the_stream_holds(stream: RelayStream, last_sequence: int) -> None:
+    """Wait until the stream's last sequence number is `last_sequence`."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while (held := stream.last_sequence()) != last_sequence:
+        assert time.monotonic() < deadline, f"the stream holds {held}, not {last_sequence}"
+        time.sleep(0.05)
 
 
 def wait_until_published(engine: Engine, stream: str, *, last: int | None = None,

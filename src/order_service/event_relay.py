@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from order_service.application.relay import EventRelay, OnPublished
+from order_service.application.relay import EventRelay, RelayObserver
+from order_service.application.views import StoredEventView
 from order_service.eventstore.relay_checkpoints import SqlRelayCheckpoints
 from order_service.jetstream import JetStreamPublisher
+from order_service.metrics import Metrics
 from order_service.settings import Settings
 from order_service.storage import SqlStorage
 
@@ -25,8 +28,23 @@ def relay_holder() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def build_relay(settings: Settings, engine: Engine,
-                on_published: OnPublished | None = None) -> EventRelay:
+class RelayMetrics:
+    """The relay's observer in a server worker: its rewinds and unknown events, counted."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def published(self, events: Sequence[StoredEventView], position: int) -> None:
+        """Count the events of types this version does not know."""
+        self._metrics.passed_on("relay", events)
+
+    def rewound(self, checkpoint: int, position: int) -> None:
+        """Count a rewind."""
+        self._metrics.relay_rewound()
+
+
+def build_relay(settings: Settings, engine: Engine, observer: RelayObserver | None = None,
+                *, from_start: bool = False) -> EventRelay:
     """A relay from the store behind `engine` to the JetStream stream the settings name."""
     if not settings.nats_url:
         raise ValueError("set ORDER_SERVICE_NATS_URL to relay the events to NATS")
@@ -37,10 +55,11 @@ def build_relay(settings: Settings, engine: Engine,
                            settings.nats_subject_prefix),
         batch_size=settings.relay_batch_size,
         lease_seconds=settings.relay_lease_seconds,
-        on_published=on_published,
+        observer=observer,
+        from_start=from_start,
     )
 
 
-async def relay_events_forever(settings: Settings, engine: Engine) -> None:
+async def relay_events_forever(settings: Settings, engine: Engine, metrics: Metrics) -> None:
     """Run the relay until cancelled (a server worker's background task); never raises."""
-    await build_relay(settings, engine).run()
+    await build_relay(settings, engine, RelayMetrics(metrics)).run()

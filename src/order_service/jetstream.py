@@ -10,6 +10,10 @@ event feed's fields plus `id`), with headers:
   it; the stream always holds the events as a gap-free prefix, in position order;
 - `Order-Service-Position`, `Order-Service-Event-Type`: for consumers, and to tell after
   a restart which event the stream holds last.
+
+An event JetStream already holds within its duplicate window is acknowledged as a
+duplicate and not stored again; the messages sent after it in the same batch then expect
+a sequence one too far and are refused, so they are sent again with the right one.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +33,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig, StreamInfo
 from nats.js.errors import NotFoundError
 
-from order_service.application.relay import PublishedEvent, PublishFailed, event_id
+from order_service.application.relay import PublishedEvent, PublishFailed, StreamState, event_id
 from order_service.application.views import StoredEventView
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,9 @@ ACK_TIMEOUT_SECONDS = 10.0
 REQUEST_TIMEOUT_SECONDS = 5.0
 DUPLICATE_WINDOW_SECONDS = 120.0
 NATS_TROUBLE = (NatsError, TimeoutError, OSError)
+# A subject token may not hold dots, wildcards or white space; an event type written by a
+# newer version (or by hand) might.
+_NOT_IN_A_TOKEN = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def event_document(event: StoredEventView) -> dict[str, Any]:
@@ -53,10 +61,16 @@ def event_document(event: StoredEventView) -> dict[str, Any]:
         "stream_id": event.stream_id,
         "version": event.version,
         "type": event.type,
+        "schema_version": event.schema_version,
         "recorded_at": event.recorded_at.isoformat().replace("+00:00", "Z"),
         "data": event.data,
         "metadata": event.metadata,
     }
+
+
+def subject(prefix: str, event: StoredEventView) -> str:
+    """The subject an event is published on: `<prefix>.<EventType>`."""
+    return f"{prefix}.{_NOT_IN_A_TOKEN.sub('_', event.type) or '_'}"
 
 
 class JetStreamPublisher:
@@ -73,35 +87,59 @@ class JetStreamPublisher:
         self._sent = 0
         self._last_sequence = 0
 
-    async def open(self) -> PublishedEvent | None:
-        """Connect, make the stream if missing; the last event it holds, if it is one."""
+    @property
+    def destination(self) -> str:
+        """The stream, for log lines."""
+        return f"JetStream stream {self._stream}"
+
+    async def open(self) -> StreamState:
+        """Connect, make the stream if missing; its last sequence and last event."""
         try:
             js = await self._connected()
             info = await self._stream_info(js)
             self._last_sequence = info.state.last_seq
-            return await self._last_event(js, info.state.last_seq)
+            return StreamState(info.state.last_seq,
+                               await self._last_event(js, info.state.last_seq))
         except NATS_TROUBLE as error:
             raise PublishFailed(_describe(error)) from error
 
     async def publish(self, events: Sequence[StoredEventView]) -> None:
         """Publish `events` in order and wait until JetStream stored every one."""
         assert self._nats is not None, "open() the publisher first"
-        if not events:
-            return
-        futures: list[asyncio.Future[dict[str, Any]]] = []
+        pending = list(events)
+        while pending:
+            replies = await self._publish_once(pending)
+            stored, duplicates = 0, 0
+            for reply in replies:
+                if isinstance(reply, BaseException):
+                    break
+                if reply.get("duplicate"):
+                    duplicates += 1
+                else:
+                    self._last_sequence = int(reply["seq"])
+                stored += 1
+            if stored == len(pending):
+                return
+            failure = replies[stored]
+            assert isinstance(failure, BaseException)
+            if not duplicates:
+                raise failure
+            # Refused for expecting a sequence the duplicates never took: send again.
+            pending = pending[stored:]
+
+    async def verify(self) -> None:
+        """PublishFailed if the stream is gone or holds fewer messages than were published."""
+        assert self._js is not None, "open() the publisher first"
         try:
-            for offset, event in enumerate(events):
-                futures.append(await self._send(event, self._last_sequence + offset))
-            acks = await asyncio.wait_for(asyncio.gather(*futures), ACK_TIMEOUT_SECONDS)
-        except TimeoutError as error:
-            raise PublishFailed(f"JetStream did not acknowledge within "
-                                f"{ACK_TIMEOUT_SECONDS:g} s") from error
+            info = await self._js.stream_info(self._stream)
+        except NotFoundError as error:
+            raise PublishFailed(f"JetStream stream {self._stream} is gone") from error
         except NATS_TROUBLE as error:
             raise PublishFailed(_describe(error)) from error
-        finally:
-            for future in futures:
-                future.cancel()
-        self._last_sequence = int(acks[-1]["seq"])
+        if info.state.last_seq < self._last_sequence:
+            raise PublishFailed(f"JetStream stream {self._stream} was made again: its last "
+                                f"sequence is {info.state.last_seq}, not "
+                                f"{self._last_sequence}")
 
     async def close(self) -> None:
         """Close the connection, if one is open."""
@@ -111,6 +149,24 @@ class JetStreamPublisher:
             except NATS_TROUBLE:
                 log.warning("could not close the NATS connection cleanly")
         self._nats = self._js = None
+
+    async def _publish_once(self, events: Sequence[StoredEventView]
+                            ) -> list[dict[str, Any] | BaseException]:
+        """Send `events` pipelined; each one's acknowledgement or failure, in order."""
+        futures: list[asyncio.Future[dict[str, Any]]] = []
+        try:
+            for offset, event in enumerate(events):
+                futures.append(await self._send(event, self._last_sequence + offset))
+            return await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True),
+                                          ACK_TIMEOUT_SECONDS)
+        except TimeoutError as error:
+            raise PublishFailed(f"JetStream did not acknowledge within "
+                                f"{ACK_TIMEOUT_SECONDS:g} s") from error
+        except NATS_TROUBLE as error:
+            raise PublishFailed(_describe(error)) from error
+        finally:
+            for future in futures:
+                future.cancel()
 
     async def _send(self, event: StoredEventView, after_sequence: int
                     ) -> asyncio.Future[dict[str, Any]]:
@@ -130,7 +186,7 @@ class JetStreamPublisher:
             EVENT_TYPE: event.type,
         }
         body = json.dumps(event_document(event), separators=(",", ":")).encode()
-        await self._nats.publish(f"{self._prefix}.{event.type}", body,
+        await self._nats.publish(subject(self._prefix, event), body,
                                  reply=f"{self._inbox}.{token}", headers=headers)
         return future
 

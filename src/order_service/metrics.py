@@ -26,6 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from order_service.application.views import StoredEventView
 from order_service.domain.errors import OrderServiceError, OutOfStock
 from order_service.domain.events import (
     DomainEvent,
@@ -33,6 +34,7 @@ from order_service.domain.events import (
     OrderPaid,
     OrderPlaced,
     OrderShipped,
+    known_to_this_version,
 )
 
 # Prometheus' own text format (0.0.4), which every scraper reads.
@@ -94,6 +96,15 @@ class Metrics:
         self.relay_lag = Gauge(
             "relay_lag_events", "Stored events the relay has not published yet",
             namespace=NAMESPACE, registry=registry, multiprocess_mode="mostrecent")
+        self.relay_rewinds = Counter(
+            "relay_rewinds", "Times the relay found its JetStream stream behind its checkpoint "
+            "(deleted, recreated or restored) and went back to publish what it lacks",
+            namespace=NAMESPACE, registry=registry)
+        self.unknown_events = Counter(
+            "unknown_events", "Events of a type (or schema version) this version of the "
+            "service does not know, passed on untouched, by reader (feed: each time a page "
+            "of GET /v1/events holds one; relay: each one published) and type",
+            ("reader", "type"), namespace=NAMESPACE, registry=registry)
         self._http: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -132,6 +143,17 @@ class Metrics:
     def set_relay_lag(self, events: int) -> None:
         """Record how many stored events the relay has yet to publish."""
         self.relay_lag.set(events)
+
+    def relay_rewound(self) -> None:
+        """Count the relay going back because its stream lacks events it had published."""
+        self.relay_rewinds.inc()
+
+    def passed_on(self, reader: str, events: Sequence[StoredEventView]) -> None:
+        """Count the events among `events` that this version cannot read (`reader` passed
+        them on as stored)."""
+        for event in events:
+            if not known_to_this_version(event.type, event.schema_version):
+                self.unknown_events.labels(reader, event.type).inc()
 
     def exposition(self) -> bytes:
         """Every metric in Prometheus' text format, across all worker processes."""

@@ -8,6 +8,7 @@ random moments while orders change, and compare its ledger with the store's own 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import queue
@@ -20,14 +21,17 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
 
 from order_service.application.access import Role
+from order_service.eventstore.engine import make_engine
 from tests.api_keys import create_key
 from tests.e2e.builders import JsonObject, create_product, create_shipping_method, line, place_order
 from tests.e2e.live import TIMEOUT_S, events_after, serving
+from tests.newer_events import NEWER_TYPE, store_newer_event
 from tests.servers import COMMAND, Server, free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "billing_sync.py"
@@ -36,11 +40,28 @@ PROGRESS = "synced up to position "
 API_KEY_VARIABLE = "ORDER_SERVICE_API_KEY"
 
 
+GATEWAY_SECRET = "whsec_billing_5d1e"
+
+
+def _load_gateway() -> ModuleType:
+    path = SCRIPT.with_name("sign_notification.py")
+    spec = importlib.util.spec_from_file_location("sign_notification", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gateway = _load_gateway()
+
+
 @pytest.fixture(scope="module")
 def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Server]:
     """One two-worker server per backend; every test syncs the whole store from 0."""
-    with serving(module_database_url, tmp_path_factory.mktemp("server")) as running:
+    with serving(module_database_url, tmp_path_factory.mktemp("server"),
+                 payment_gateway_secret=GATEWAY_SECRET) as running:
         yield running
 
 
@@ -118,9 +139,11 @@ def checkpoint(state_dir: Path) -> JsonObject:
 
 
 def order_events(client: httpx.Client) -> list[tuple[str, str, int]]:
-    """(order_id, type, position) of every order event in the store, in feed order."""
+    """(order_id, type, position) of every event that changed an order's status, in feed
+    order: what the ledger must hold."""
     return [(event["data"]["order_id"], event["type"], event["position"])
-            for event in events_after(client) if event["stream_id"].startswith("order-")]
+            for event in events_after(client)
+            if event["stream_id"].startswith("order-") and event["type"] in ORDER_EVENT_TYPES]
 
 
 def as_recorded(lines: list[JsonObject]) -> list[tuple[str, str, int]]:
@@ -158,6 +181,61 @@ def place_paid_order(client: httpx.Client) -> JsonObject:
     order = place_order(client, [line(sku, 1)], create_shipping_method(client)["code"])
     assert client.post(f"/v1/orders/{order['id']}/pay").status_code == 200
     return order
+
+
+def notify(server: Server, order: JsonObject, status: str) -> JsonObject:
+    """A gateway's signed notification about `order`'s total, sent as the gateway would."""
+    body = gateway.notification_body(order["id"], order["total"], order["currency"],
+                                     status=status)
+    response = httpx.post(f"{server.base_url}/v1/payment-notifications", content=body,
+                          headers={"Content-Type": "application/json", "Signature":
+                                   gateway.signature(body, GATEWAY_SECRET, int(time.time()))},
+                          timeout=TIMEOUT_S)
+    assert response.status_code == 200, response.text
+    outcome: JsonObject = response.json()
+    return outcome
+
+
+# -- every event type the service stores, and one it does not know yet ----------------------
+
+
+def test_gateway_notifications_and_an_event_type_it_does_not_know_never_stop_billing(
+    server: Server, tmp_path: Path
+) -> None:
+    client = server.client
+    sku = create_product(client, stock=5)["sku"]
+    method = create_shipping_method(client)["code"]
+    paid, declined = (place_order(client, [line(sku, 1)], method) for _ in range(2))
+    assert notify(server, paid, "succeeded")["applied"] is True
+    assert notify(server, declined, "failed")["applied"] is False
+    engine = make_engine(server.database_url, pool_size=1)
+    try:
+        newer = [store_newer_event(engine, f"order-{paid['id']}"),
+                 store_newer_event(engine, f"order-{declined['id']}"),
+                 store_newer_event(engine, "gift-card-GC-9", event_type="GiftCardIssued")]
+    finally:
+        engine.dispose()
+    later = place_paid_order(client)
+    end = events_after(client)[-1]["position"]
+
+    result = sync_once(server, tmp_path / "billing")
+
+    assert result.returncode == 0, result.stderr
+    assert f"caught up at position {end}" in result.stderr
+    skipped = [text for text in result.stderr.splitlines() if "skipping event" in text]
+    assert skipped == [
+        f"billing_sync: skipping event {newer[0]} of type '{NEWER_TYPE}', which this script "
+        "does not know (a newer order-service stored it), and any later one of that type; "
+        "update billing_sync if it should be billed",
+        f"billing_sync: skipping event {newer[2]} of type 'GiftCardIssued', which this script "
+        "does not know (a newer order-service stored it), and any later one of that type; "
+        "update billing_sync if it should be billed"]
+    lines = ledger(tmp_path / "billing")
+    assert as_recorded(lines) == order_events(client)
+    fates = {order["id"]: [entry["type"] for entry in lines if entry["order_id"] == order["id"]]
+             for order in (paid, declined, later)}
+    assert fates == {paid["id"]: ["OrderPlaced", "OrderPaid"],
+                     declined["id"]: ["OrderPlaced"], later["id"]: ["OrderPlaced", "OrderPaid"]}
 
 
 # -- exactly once under kill -9 ------------------------------------------------------------

@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from order_service.application.commands import AddProduct, RestockProduct
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.queries import get_product
+from tests.newer_events import store_newer_event
 
 COMMAND = Path(sys.executable).with_name("order-service")
 
@@ -50,6 +53,24 @@ def test_rebuild_projections_replays_every_event_with_progress_and_keeps_the_sto
     assert "2/2" in result.stderr  # the progress bar reached every event
     assert "rebuilt read models from 2 events" in result.stderr
     assert get_product(shop.storage, "BOOT-1").available == 7
+
+
+def test_rebuild_projections_refuses_an_event_type_it_does_not_know_naming_it_and_the_fix(
+    shop: Shop, context: CommandContext, engine: Engine, database_url_for_test: str,
+    tmp_path: Path
+) -> None:
+    shop.add_product(AddProduct(sku="BOOT-1", name="Boot", price=9900, currency="EUR",
+                                stock=3), context)
+    position = store_newer_event(engine, "gift-card-GC-1", event_type="GiftCardIssued")
+
+    result = run("rebuild-projections", cwd=tmp_path, database_url=database_url_for_test)
+
+    assert result.returncode == 2, result.stderr
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("order-service: the event at position ")
+    assert f"position {position} has the type 'GiftCardIssued'" in message
+    assert "Rebuild with that version" in message
+    assert "Traceback" not in result.stderr
 
 
 def test_an_invalid_setting_is_one_line_naming_the_variable_and_exit_status_2(

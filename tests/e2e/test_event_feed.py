@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
+from order_service.eventstore.engine import make_engine
 from order_service.eventstore.tables import events
 from tests.e2e.builders import (
     JsonObject,
@@ -25,10 +26,15 @@ from tests.e2e.builders import (
     place_order,
 )
 from tests.e2e.live import SERVER_SETTINGS, TIMEOUT_S, events_after, feed_end, serving
+from tests.newer_events import NEWER_TYPE, store_newer_event
+from tests.scrapes import value
 from tests.servers import Server, StartServer
 
-EVENT_FIELDS = {"id", "position", "stream_id", "version", "type", "recorded_at", "data",
-                "metadata"}
+EVENT_FIELDS = {"id", "position", "stream_id", "version", "type", "schema_version",
+                "recorded_at", "data", "metadata"}
+# As a newer version might store it: nested values, text beyond ASCII, a null.
+NEWER_DATA = {"message": "¡Feliz cumpleaños!", "paper": {"colour": "red", "ribbon": None},
+              "charge": 250}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +120,40 @@ def test_a_page_past_the_newest_event_is_empty_and_keeps_next_after(server: Serv
     page = _page(client, end, 10)
 
     assert page == {"items": [], "next_after": end}
+
+
+# -- an event type this version does not know -----------------------------------------------
+
+
+def test_a_follower_pages_past_an_event_of_a_type_this_version_does_not_know_as_stored(
+    server: Server,
+) -> None:
+    client = server.client
+    order = _an_order_paid(client)
+    engine = make_engine(server.database_url, pool_size=1)
+    try:
+        position = store_newer_event(engine, f"order-{order['id']}", data=NEWER_DATA)
+    finally:
+        engine.dispose()
+    later = _an_order_paid(client)
+
+    followed: list[JsonObject] = []
+    after = position - 1
+    while items := (page := _page(client, after, 1))["items"]:
+        followed.extend(items)
+        after = page["next_after"]
+
+    newer = followed[0]
+    assert (newer["position"], newer["type"], newer["stream_id"], newer["version"],
+            newer["schema_version"]) == (position, NEWER_TYPE, f"order-{order['id']}", 3, 1)
+    assert newer["data"] == NEWER_DATA
+    assert set(newer) == EVENT_FIELDS
+    assert [item["type"] for item in followed[1:]] == [
+        "ProductAdded", "ShippingMethodAdded", "OrderPlaced", "OrderPaid"]
+    assert followed[3]["data"]["order_id"] == later["id"]
+    scrape = client.get("/metrics").text
+    assert value(scrape, "order_service_unknown_events_total", reader="feed",
+                 type=NEWER_TYPE) >= 1
 
 
 # -- a follower while many write ----------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, select
 
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
+from order_service.application.relay import event_id
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.relay_checkpoints import relay_lag
 from order_service.eventstore.tables import event_relay
@@ -183,34 +185,77 @@ def test_of_two_servers_on_one_database_one_publishes_and_the_other_takes_over_w
     assert_each_event_once_in_order(stream, stored_events(engine))
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-def test_relay_events_publishes_in_the_foreground_and_stops_cleanly_on_ctrl_c(
-    database_url_for_test: str, engine: Engine, stream: RelayStream
-) -> None:
+# Starts a command with SIGINT as given, whatever this process has: a shell starts `cmd &`
+# with SIGINT ignored, exec keeps it so, and CI or a supervisor may run everything so.
+WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, getattr(signal, "
+               "sys.argv[1])); os.execv(sys.argv[2], sys.argv[2:])")
+
+
+def a_few_orders(engine: Engine) -> int:
+    """Place an order (with its product and shipping method); the last position."""
     shop = Shop(SqlStorage(engine, utc_now), Settings().shop_terms(), utc_now)
     context = CommandContext(correlation_id="relay-events-test", caused_by="test")
     sku = add_product(shop, context, stock=3)
     place(shop, context, [(sku, 2)], add_shipping_method(shop, context))
-    last = stored_events(engine)[-1].position
+    return stored_events(engine)[-1].position
+
+
+def relay_events_until_published(database_url: str, stream: RelayStream, last: int,
+                                 *options: str, sigint: str = "SIG_DFL"
+                                 ) -> subprocess.CompletedProcess[str]:
+    """Run `relay-events` until it published up to position `last`, then press Ctrl-C."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
     env.update({f"ORDER_SERVICE_{k.upper()}": v for k, v in stream.settings().items()},
-               ORDER_SERVICE_DATABASE_URL=database_url_for_test)
-
-    relay = subprocess.Popen([str(COMMAND), "relay-events"], env=env, text=True,
-                             stderr=subprocess.PIPE)
+               ORDER_SERVICE_DATABASE_URL=database_url)
+    argv = [sys.executable, "-c", WITH_SIGINT, sigint, str(COMMAND), "relay-events", *options]
+    relay = subprocess.Popen(argv, env=env, text=True, stderr=subprocess.PIPE)
     try:
         assert relay.stderr is not None
-        progress = ""
-        while f"up to position {last} " not in progress:
-            progress = relay.stderr.readline()
-            assert progress, "relay-events ended before publishing"
+        seen = []
+        while f"up to position {last} " not in (seen or [""])[-1]:
+            seen.append(relay.stderr.readline())
+            assert seen[-1], f"relay-events ended before publishing: {''.join(seen)}"
         relay.send_signal(signal.SIGINT)
         rest = relay.communicate(timeout=TIMEOUT_S)[1]
     finally:
         relay.kill()
+    return subprocess.CompletedProcess(argv, relay.wait(), "", "".join(seen) + rest)
 
-    assert relay.returncode == 0, rest
-    assert "relay stopped" in rest
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("sigint", ["SIG_DFL", "SIG_IGN"], ids=["sigint-default",
+                                                                "sigint-ignored-by-parent"])
+def test_relay_events_publishes_in_the_foreground_and_stops_cleanly_on_ctrl_c(
+    database_url_for_test: str, engine: Engine, stream: RelayStream, sigint: str
+) -> None:
+    last = a_few_orders(engine)
+
+    relay = relay_events_until_published(database_url_for_test, stream, last, sigint=sigint)
+
+    assert relay.returncode == 0, relay.stderr
+    assert "relay stopped" in relay.stderr
     assert_each_event_once_in_order(stream, stored_events(engine))
     with engine.connect() as connection:  # the lease was given up: a standby goes on at once
         assert connection.execute(select(event_relay.c.holder)).scalar_one() is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_relay_events_from_start_refills_a_purged_stream_with_every_event_once_in_order(
+    database_url_for_test: str, engine: Engine, stream: RelayStream
+) -> None:
+    # A short duplicate window: JetStream drops a message it saw within the window.
+    stream.make(duplicate_window=0.5)
+    last = a_few_orders(engine)
+    assert relay_events_until_published(database_url_for_test, stream, last).returncode == 0
+    stream.purge()
+    time.sleep(1.0)
+
+    relay = relay_events_until_published(database_url_for_test, stream, last, "--from-start")
+
+    assert relay.returncode == 0, relay.stderr
+    assert "publishing every event again from position 1" in relay.stderr
+    events = stored_events(engine)
+    received = stream.consume_all()
+    assert [message.body["id"] for message in received] == [event_id(e) for e in events]
+    assert [message.sequence for message in received] == list(
+        range(len(events) + 1, 2 * len(events) + 1))

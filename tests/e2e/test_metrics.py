@@ -46,7 +46,7 @@ METRIC_FAMILIES = {
     "order_service_orders_shipped", "order_service_orders_cancelled",
     "order_service_out_of_stock_refusals", "order_service_idempotent_replays",
     "order_service_expiry_sweeps", "order_service_orders_expired",
-    "order_service_relay_lag_events",
+    "order_service_relay_lag_events", "order_service_relay_rewinds",
 }
 
 

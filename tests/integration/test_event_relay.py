@@ -23,11 +23,13 @@ from order_service.application.relay import (
     PublishedEvent,
     PublishFailed,
     RelayState,
+    StreamState,
     event_id,
 )
-from order_service.event_relay import build_relay
+from order_service.event_relay import RelayMetrics, build_relay
 from order_service.eventstore.relay_checkpoints import SqlRelayCheckpoints, relay_lag
 from order_service.jetstream import JetStreamPublisher, event_document
+from order_service.metrics import Metrics
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.integration.builders import add_product, add_shipping_method, place
@@ -38,7 +40,10 @@ from tests.jetstream import (
     run_async,
     stored_events,
     wait_until_published,
+    wait_until_the_stream_holds,
 )
+from tests.newer_events import NEWER_TYPE, store_newer_event
+from tests.scrapes import value
 from tests.servers import free_port
 
 STOP_WITHIN_S = 10.0
@@ -78,11 +83,13 @@ class RelayThread:
 
 
 @contextmanager
-def relaying(engine: Engine, stream: RelayStream) -> Iterator[RelayThread]:
+def relaying(engine: Engine, stream: RelayStream, metrics: Metrics | None = None
+             ) -> Iterator[RelayThread]:
     """A relay to `stream`, in small batches, running while the block runs."""
     settings = Settings.model_validate(
         {**stream.settings(), "relay_batch_size": 4, "relay_lease_seconds": 1.0})
-    running = RelayThread(build_relay(settings, engine)).start()
+    observer = None if metrics is None else RelayMetrics(metrics)
+    running = RelayThread(build_relay(settings, engine, observer)).start()
     try:
         yield running
     finally:
@@ -156,12 +163,13 @@ def test_a_publisher_with_a_stale_view_of_the_stream_is_refused_rather_than_reor
         stale = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
         fresh = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
         try:
-            assert await stale.open() is None
+            assert (await stale.open()).last_event is None
             await fresh.open()
             await fresh.publish(events[:2])
             with pytest.raises(PublishFailed, match="wrong last sequence"):
                 await stale.publish(events[2:])
-            assert await stale.open() == PublishedEvent(events[1].position, event_id(events[1]))
+            assert await stale.open() == StreamState(
+                2, PublishedEvent(events[1].position, event_id(events[1])))
             await stale.publish(events[2:])
         finally:
             await stale.close()
@@ -186,6 +194,130 @@ def test_a_standby_relay_takes_over_when_the_publishing_one_stops(
             wait_until_published(engine, stream.name, alive=second.alive)
 
     assert_each_event_once_in_order(stream, stored_events(engine))
+
+
+def test_events_the_stream_already_holds_are_skipped_and_the_rest_of_the_batch_lands(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    place_orders(shop, context, 3)
+    events = stored_events(engine)
+
+    async def publish_overlapping_batches() -> None:
+        publisher = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
+        try:
+            await publisher.open()
+            await publisher.publish(events[:4])
+            await publisher.publish(events[2:])  # its first two are duplicates
+        finally:
+            await publisher.close()
+
+    run_async(publish_overlapping_batches())
+
+    assert_each_event_once_in_order(stream, events)
+
+
+# -- a stream that lost events ------------------------------------------------------------
+
+
+def test_a_stream_deleted_mid_run_ends_holding_every_event_once_in_order(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    metrics = Metrics()
+    place_orders(shop, context, 5)
+    with caplog.at_level(logging.INFO), relaying(engine, stream, metrics) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+        stream.delete()
+        place_orders(shop, context, 5)
+        wait_until_published(engine, stream.name, alive=relay.alive)
+
+    assert_each_event_once_in_order(stream, stored_events(engine))
+    assert f"JetStream stream {stream.name} lacks events the relay published" in caplog.text
+    assert value(metrics.exposition().decode(), "order_service_relay_rewinds_total") >= 1
+
+
+def test_a_stream_deleted_while_the_relay_is_idle_is_refilled_without_waiting_for_an_event(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    place_orders(shop, context, 3)
+    events = stored_events(engine)
+    with relaying(engine, stream) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+        stream.delete()
+        wait_until_the_stream_holds(stream, len(events))
+
+    assert_each_event_once_in_order(stream, events)
+
+
+def test_a_stream_restored_from_an_older_copy_gets_the_events_it_lacks_after_its_last_one(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    place_orders(shop, context, 4)
+    events = stored_events(engine)
+    with relaying(engine, stream) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+
+    async def restore_the_first_three() -> None:
+        publisher = JetStreamPublisher(stream.url, stream.name, stream.subject_prefix)
+        await publisher.open()
+        await publisher.publish(events[:3])
+        await publisher.close()
+
+    stream.delete()
+    run_async(restore_the_first_three())
+    with caplog.at_level(logging.WARNING), relaying(engine, stream) as relay:
+        wait_until_the_stream_holds(stream, len(events))
+
+    assert_each_event_once_in_order(stream, events)
+    assert f"publishing again after position {events[2].position}" in caplog.text
+
+
+def test_a_purged_stream_stays_purged_and_the_relay_goes_on_after_its_last_sequence(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    place_orders(shop, context, 2)
+    before = stored_events(engine)
+    with relaying(engine, stream) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+        stream.purge()
+        place_orders(shop, context, 2)
+        wait_until_published(engine, stream.name, alive=relay.alive)
+
+    received = stream.consume_all()
+    after = stored_events(engine)[len(before):]
+    assert [message.body["position"] for message in received] == [e.position for e in after]
+    assert [message.sequence for message in received] == list(
+        range(len(before) + 1, len(before) + len(after) + 1))
+
+
+# -- events of a type this version does not know ------------------------------------------
+
+
+def test_an_event_of_a_type_this_version_does_not_know_is_published_as_stored(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    metrics = Metrics()
+    place_orders(shop, context, 1)
+    order_stream = next(e.stream_id for e in stored_events(engine) if e.type == "OrderPlaced")
+    data = {"message": "¡Feliz cumpleaños!", "paper": {"colour": "red"}}
+    newer = store_newer_event(engine, order_stream, data=data)
+    odd = store_newer_event(engine, "gift-card-GC-1", event_type="gift card.issued v2")
+    place_orders(shop, context, 1)
+
+    with relaying(engine, stream, metrics) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+
+    received = {message.body["position"]: message
+                for message in assert_each_event_once_in_order(stream, stored_events(engine))}
+    assert received[newer].body["type"] == NEWER_TYPE
+    assert received[newer].body["data"] == data
+    assert received[newer].subject == f"{stream.subject_prefix}.{NEWER_TYPE}"
+    assert received[odd].subject == f"{stream.subject_prefix}.gift_card_issued_v2"
+    assert received[odd].headers["Order-Service-Event-Type"] == "gift card.issued v2"
+    scrape = metrics.exposition().decode()
+    assert value(scrape, "order_service_unknown_events_total", reader="relay",
+                 type=NEWER_TYPE) == 1
 
 
 def test_only_the_holder_of_the_lease_moves_the_checkpoint(engine: Engine) -> None:

@@ -23,11 +23,11 @@ from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.queries import get_order
 from order_service.domain.errors import OrderServiceError
-from order_service.domain.events import OrderPaid
+from order_service.domain.events import OrderPaid, OrderShipped
 from order_service.domain.payments import PaymentNotification
 from order_service.eventstore.tables import events
 from order_service.projections import rebuild
-from order_service.projections.rebuild import OutdatedEvents, rebuild_projections
+from order_service.projections.rebuild import OutdatedEvents, UnknownEvents, rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
 from order_service.storage import SqlStorage
 from tests.integration.builders import (
@@ -38,6 +38,7 @@ from tests.integration.builders import (
     place,
     unique,
 )
+from tests.newer_events import NEWER_TYPE, store_newer_event
 
 EVERY_EVENT_TYPE = {"ProductAdded", "ProductRestocked", "ShippingMethodAdded", "OrderPlaced",
                     "OrderPaid", "OrderShipped", "OrderCancelled", "PaymentNotified"}
@@ -322,3 +323,55 @@ def test_a_rebuild_refuses_payloads_that_still_need_an_upcaster(
         rebuild_projections(engine)
 
     assert snapshot(engine)["orders"] == []
+
+
+# -- events a newer version stored -----------------------------------------------------
+
+
+def test_a_rebuild_refuses_an_event_of_a_type_this_version_does_not_know_naming_it(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    orders = every_kind_of_event(shop, context)
+    position = store_newer_event(engine, f"order-{orders[0]}")
+    place(shop, context, [(add_product(shop, context, stock=1), 1)],
+          add_shipping_method(shop, context))
+    before = snapshot(engine)
+
+    with pytest.raises(UnknownEvents) as refused:
+        rebuild_projections(engine)
+
+    assert f"position {position}" in str(refused.value)
+    assert f"type '{NEWER_TYPE}'" in str(refused.value)
+    assert snapshot(engine) == before
+
+
+def test_a_rebuild_refuses_a_schema_version_newer_than_this_version_knows(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    orders = every_kind_of_event(shop, context)
+    position = store_newer_event(engine, f"order-{orders[3]}", event_type="OrderShipped",
+                                 schema_version=OrderShipped.SCHEMA_VERSION + 1,
+                                 data={"order_id": str(orders[3]), "carrier": "DHL"})
+
+    with pytest.raises(UnknownEvents, match=f"position {position} has the type 'OrderShipped' "
+                       rf"\(schema version {OrderShipped.SCHEMA_VERSION + 1}\)"):
+        rebuild_projections(engine)
+
+
+def test_an_unknown_event_stored_while_rebuilding_stops_the_swap_and_changes_nothing(
+    shop: Shop, context: CommandContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rebuild, "BATCH_SIZE", 5)
+    orders = every_kind_of_event(shop, context)
+    before = snapshot(engine)
+    stored_during: list[int] = []
+
+    def store_one_from_a_newer_version(_events: int) -> None:
+        if not stored_during:  # the replay holds no lock between batches
+            stored_during.append(store_newer_event(engine, f"order-{orders[1]}"))
+
+    with pytest.raises(UnknownEvents) as refused:
+        rebuild_projections(engine, progress=store_one_from_a_newer_version)
+
+    assert f"position {stored_during[0]} has the type '{NEWER_TYPE}'" in str(refused.value)
+    assert snapshot(engine) == before

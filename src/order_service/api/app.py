@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 background.start_soon(_refresh_key_cache_forever, key_cache)
                 background.start_soon(_purge_idempotency_keys_forever, engine, settings)
                 if settings.nats_url:
-                    background.start_soon(relay_events_forever, settings, engine)
+                    background.start_soon(relay_events_forever, settings, engine, metrics)
                     background.start_soon(_report_relay_lag_forever, engine, settings, metrics)
                 if settings.payment_hold().enabled:
                     background.start_soon(expire_pending_orders_forever, app.state.shop,

@@ -185,18 +185,28 @@ EVENT_PAGE = Sample("page", "Two events and where to go on from", {
     "items": [
         {"id": "0b6f2f4e-9c1d-5e8a-b3a7-4d2c9e1f7a60", "position": 315,
          "stream_id": f"order-{ORDER_ID}", "version": 2, "type": "OrderPaid",
-         "recorded_at": PAID_AT,
+         "schema_version": 1, "recorded_at": PAID_AT,
          "data": {"order_id": ORDER_ID, "payment_reference": "TR-88213", "paid_at": PAID_AT},
          "metadata": {"correlation_id": "5b0c7a52-8d5e-4b7e-9f13-2a1f1f0e6c11",
                       "caused_by": "api-key back-office: POST /v1/orders/{order_id}/pay"}},
         {"id": "9e3a1c7d-2b4f-5d6e-8a0b-1c2d3e4f5a6b", "position": 316,
          "stream_id": "product-BELT-90", "version": 4,
-         "type": "ProductRestocked", "recorded_at": PAID_AT,
+         "type": "ProductRestocked", "schema_version": 1, "recorded_at": PAID_AT,
          "data": {"sku": "BELT-90", "quantity": 10, "restocked_at": PAID_AT},
          "metadata": {"correlation_id": "0e9d7c1a-44a3-4f0e-8a55-9c7b3b1d2e80",
                       "caused_by": "api-key back-office: POST /v1/products/{sku}/restock"}},
     ],
     "next_after": 316})
+UNKNOWN_EVENT = Sample("newer-type", "An event a newer version stored: skip it", {
+    "items": [
+        {"id": "3c6a0e2d-7b1f-5a94-8e2c-0d9f4b7a1c35", "position": 317,
+         "stream_id": f"order-{ORDER_ID}", "version": 4, "type": "OrderGiftWrapped",
+         "schema_version": 1, "recorded_at": SHIPPED_AT,
+         "data": {"order_id": ORDER_ID, "message": "Happy birthday!"},
+         "metadata": {"correlation_id": "8f1e2d3c-4b5a-4c6d-9e7f-0a1b2c3d4e5f",
+                      "caused_by": "api-key back-office: POST /v1/orders/{order_id}/gift-wrap"}},
+    ],
+    "next_after": 317})
 NO_NEW_EVENTS = Sample("caught-up", "Nothing new yet: poll again with the same `after`", {
     "items": [], "next_after": 316})
 SALES_REPORT = Sample("november", "November's sales", SALES_REPORT_EXAMPLE)

@@ -124,6 +124,9 @@ class StoredEventView:
     recorded_at: datetime
     data: dict[str, Any]
     metadata: dict[str, Any]
+    # Of `data`: the type's current one, except for a type (or schema version) this
+    # version of the service does not know, passed on as stored.
+    schema_version: int
 
     @property
     def id(self) -> str:

@@ -11,7 +11,12 @@ from tqdm import tqdm
 from order_service.cli.errors import fail
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
-from order_service.projections.rebuild import OutdatedEvents, count_events, rebuild_projections
+from order_service.projections.rebuild import (
+    OutdatedEvents,
+    UnknownEvents,
+    count_events,
+    rebuild_projections,
+)
 from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
 
@@ -41,7 +46,7 @@ def _rebuild(_args: argparse.Namespace) -> int:
                 bar.update(events)
 
             report = rebuild_projections(engine, progress=advance)
-    except OutdatedEvents as error:
+    except (OutdatedEvents, UnknownEvents) as error:
         return fail(str(error))
     finally:
         engine.dispose()

@@ -7,9 +7,11 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from order_service.application.relay import EventRelay
+from order_service.application.views import StoredEventView
 from order_service.cli.errors import fail
 from order_service.event_relay import build_relay
 from order_service.eventstore.engine import database_url, make_engine
@@ -24,22 +26,35 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="publish every stored event to NATS JetStream (ORDER_SERVICE_NATS_URL) until "
         "stopped; with other relays running, one publishes and the rest stand by",
     )
+    relay.add_argument(
+        "--from-start", action="store_true",
+        help="publish every event again, from position 1, into the stream (to refill a "
+        "purged one); takes the lease from whichever relay holds it, then relays on")
     relay.set_defaults(run=_relay)
 
 
-def _relay(_args: argparse.Namespace) -> int:
+class Progress:
+    """The command's relay observer: one line on stderr per acknowledged batch."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def published(self, events: Sequence[StoredEventView], position: int) -> None:
+        """Say how far the relay got."""
+        self.count += len(events)
+        print(f"published {len(events)} events up to position {position} "
+              f"({self.count} since start)", file=sys.stderr, flush=True)
+
+    def rewound(self, checkpoint: int, position: int) -> None:
+        """Nothing to add: the relay's own warning says what happened."""
+
+
+def _relay(args: argparse.Namespace) -> int:
     settings = get_settings()
     if not settings.nats_url:
         return fail("set ORDER_SERVICE_NATS_URL (e.g. nats://127.0.0.1:4222) to relay events")
     engine = make_engine(settings.database_url, pool_size=2, timeouts=settings.timeouts())
-    published = 0
-
-    def report(count: int, position: int) -> None:
-        nonlocal published
-        published += count
-        print(f"published {count} events up to position {position} ({published} since start)",
-              file=sys.stderr, flush=True)
-
+    progress = Progress()
     try:
         require_schema_at_head(engine)
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -49,19 +64,25 @@ def _relay(_args: argparse.Namespace) -> int:
               f"to JetStream stream {settings.nats_stream} ({settings.nats_subject_prefix}.*) "
               f"on {_without_credentials(settings.nats_url)}; Ctrl-C stops",
               file=sys.stderr, flush=True)
-        asyncio.run(_until_stopped(build_relay(settings, engine, on_published=report)))
+        relay = build_relay(settings, engine, progress, from_start=args.from_start)
+        asyncio.run(_until_stopped(relay))
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print(f"relay stopped; published {published} events", file=sys.stderr)
+        print(f"relay stopped; published {progress.count} events", file=sys.stderr)
     finally:
         engine.dispose()
     return 0
 
 
 async def _until_stopped(relay: EventRelay) -> None:
-    # SIGTERM (docker stop, systemd) stops it like Ctrl-C: the lease is given up at once.
+    # Ctrl-C and SIGTERM (docker stop, systemd) stop it alike: the lease is given up at
+    # once. SIGINT is handled explicitly too: a process started with SIGINT ignored (as a
+    # non-interactive shell starts `cmd &`, and so may CI or a supervisor) inherits that,
+    # Python then leaves it ignored, and Ctrl-C would never stop the relay.
     task = asyncio.current_task()
     assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
     await relay.run()
 
 

@@ -171,3 +171,13 @@ def product_stream(sku: str) -> str:
 def shipping_method_stream(code: str) -> str:
     """The stream that holds one shipping method's history."""
     return f"shipping-method-{code}"
+
+
+def known_to_this_version(event_type: str, schema_version: int) -> bool:
+    """Whether this version of the service can read events of this type and schema version.
+
+    A newer version may already store types (or schema versions) this one has never heard
+    of, during a rolling upgrade: followers pass those on untouched, rebuilds refuse them.
+    """
+    return any(event_type == cls.TYPE and schema_version <= cls.SCHEMA_VERSION
+               for cls in ALL_EVENT_TYPES)

@@ -55,6 +55,16 @@ def upcast(event_type: str, schema_version: int, data: JsonObject) -> JsonObject
     return data
 
 
+def as_followed(event_type: str, schema_version: int, data: JsonObject
+                ) -> tuple[int, JsonObject]:
+    """(schema version, payload) as followers get it: upcast when this version knows the
+    type, else exactly as stored, for a newer version of the service wrote it."""
+    cls = EVENT_CLASSES.get(event_type)
+    if cls is None or schema_version >= cls.SCHEMA_VERSION:
+        return schema_version, data
+    return cls.SCHEMA_VERSION, upcast(event_type, schema_version, data)
+
+
 def decode(event_type: str, schema_version: int, data: JsonObject) -> DomainEvent:
     """The domain event a stored row holds."""
     current = upcast(event_type, schema_version, data)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from order_service.application.relay import RelayState
@@ -65,6 +65,33 @@ class SqlRelayCheckpoints:
     def release(self) -> None:
         """Hold the lease no more, so that a standby takes over at once."""
         self._update(event_relay.c.holder == self._holder, holder=None)
+
+    def claim(self, position: int) -> None:
+        """Hold the lease whoever holds it, with the checkpoint at `position`.
+
+        An operator's republish: the relay that held the lease finds out at its next write
+        and stands by.
+        """
+        self.observe()
+        self._update(true(), holder=self._holder, position=position)
+
+    def events_up_to(self, position: int) -> int:
+        """How many stored events lie at or below `position`."""
+        with translated_failures(), self._engine.connect() as connection:
+            return int(connection.execute(
+                select(func.count()).select_from(events).where(events.c.position <= position)
+            ).scalar_one())
+
+    def position_of(self, count: int) -> int:
+        """The position of the `count`-th stored event (0 for none)."""
+        if count <= 0:
+            return 0
+        with translated_failures(), self._engine.connect() as connection:
+            position = connection.execute(
+                select(events.c.position).order_by(events.c.position)
+                .offset(count - 1).limit(1)
+            ).scalar_one_or_none()
+        return 0 if position is None else int(position)
 
     def _read(self) -> RelayState | None:
         with translated_failures(), self._engine.connect() as connection:

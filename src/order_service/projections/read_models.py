@@ -23,7 +23,7 @@ from order_service.application.views import (
 )
 from order_service.domain.events import order_stream
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
-from order_service.eventstore.codec import upcast
+from order_service.eventstore.codec import as_followed, upcast
 from order_service.eventstore.tables import events
 from order_service.projections.documents import order_document, order_documents
 from order_service.projections.tables import orders, products, shipping_methods
@@ -147,18 +147,17 @@ class SqlReadModels:
             select(events).where(events.c.position > position)
             .order_by(events.c.position).limit(limit)
         )
-        return [
-            StoredEventView(
-                position=row.position,
-                stream_id=row.stream_id,
-                version=row.version,
-                type=row.type,
-                recorded_at=row.recorded_at,
-                data=upcast(row.type, row.schema_version, row.data),
-                metadata=row.metadata,
-            )
-            for row in rows
-        ]
+        views = []
+        for row in rows:
+            # A type this version does not know (a newer one wrote it) is passed on as
+            # stored: a follower must be able to page past it.
+            schema_version, data = as_followed(row.type, row.schema_version, row.data)
+            views.append(StoredEventView(
+                position=row.position, stream_id=row.stream_id, version=row.version,
+                type=row.type, recorded_at=row.recorded_at, data=data,
+                metadata=row.metadata, schema_version=schema_version,
+            ))
+        return views
 
     def product(self, sku: str) -> ProductView | None:
         """One product, if the catalogue has it."""

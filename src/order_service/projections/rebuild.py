@@ -15,8 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, func, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+)
 
+from order_service.eventstore.codec import EVENT_CLASSES
 from order_service.eventstore.engine import WRITE_OPTION
 from order_service.eventstore.tables import events
 from order_service.projections import replay_catalogue, replay_orders, tables
@@ -37,6 +50,14 @@ _PG_SETTINGS = ("SET LOCAL statement_timeout = 0", "SET LOCAL jit = off",
 
 class OutdatedEvents(Exception):
     """Stored events need an upcaster, which the set-based replay cannot apply."""
+
+
+class UnknownEvents(Exception):
+    """The store holds an event of a type (or schema version) this version does not know.
+
+    Replaying without it would build read models that silently leave out whatever it did;
+    only the version that wrote it can rebuild.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +81,7 @@ def rebuild_projections(engine: Engine, progress: Progress | None = None) -> Reb
     with engine.connect() as connection:
         dialect = dialect_of(connection)
         with _transaction(connection):
+            _refuse_unknown_events(connection, after=0)
             _refuse_outdated_events(connection)
             # A pooled connection may still hold twins from a rebuild that failed.
             twins.drop_all(connection)
@@ -113,6 +135,23 @@ def _refuse_outdated_events(connection: Connection) -> None:
             raise OutdatedEvents(
                 f"{event_type} events of schema version {version} are stored; the rebuild "
                 f"reads payloads as stored, so teach replay.py the upcaster first")
+
+
+def _refuse_unknown_events(connection: Connection, *, after: int) -> None:
+    current = {cls.TYPE: cls.SCHEMA_VERSION for cls in EVENT_CLASSES.values()}
+    unknown = or_(events.c.type.not_in(list(current)), *(
+        and_(events.c.type == name, events.c.schema_version > version)
+        for name, version in current.items()))
+    found = connection.execute(
+        select(events.c.position, events.c.type, events.c.schema_version)
+        .where(events.c.position > after, unknown).order_by(events.c.position).limit(1)
+    ).first()
+    if found is not None:
+        raise UnknownEvents(
+            f"the event at position {found.position} has the type {found.type!r} (schema "
+            f"version {found.schema_version}), which this version of order-service does not "
+            "know: a newer version stored it. Rebuild with that version (upgrade this "
+            "installation first); nothing was changed")
 
 
 def _execute(connection: Connection, statement: str, **params: Any) -> None:
@@ -169,6 +208,7 @@ def _catch_up(connection: Connection, d: Dialect, *, after: int) -> int:
                                   ).scalar_one())
     if high == after:
         return 0
+    _refuse_unknown_events(connection, after=after)
     # Each order stream with a new event is folded again from its first event.
     _execute(connection, "INSERT INTO rebuild_streams (stream_id) SELECT DISTINCT stream_id "
              "FROM events WHERE position > :lo AND position <= :hi", lo=after, hi=high)
