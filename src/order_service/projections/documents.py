@@ -271,9 +271,14 @@ def _pg_conditions(after: int, up_to: int | None, where: OrderFilter
         if moment is not None:
             conditions.append(f"{column} {operator} %s")
             params.append(moment)
-    if where.email_contains:
-        conditions.append("lower(customer_email) LIKE %s ESCAPE '!'")
-        params.append(_containing(where.email_contains))
+    if where.search:
+        found_by = ["lower(customer_email) LIKE %s ESCAPE '!'",
+                    "lower(customer_name) LIKE %s ESCAPE '!'"]
+        params += [_containing(where.search)] * 2
+        if where.searched_number is not None:
+            found_by.append("number = %s")
+            params.append(where.searched_number)
+        conditions.append(f"({' OR '.join(found_by)})")
     return conditions, params
 
 
@@ -345,9 +350,14 @@ def _sqlite_conditions(after: int, up_to: int | None, where: OrderFilter
         if moment is not None:
             conditions.append(f"{column} {operator} :{name}")
             params[name] = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if where.email_contains:
-        conditions.append("lower(customer_email) LIKE :email ESCAPE '!'")
-        params["email"] = _containing(where.email_contains)
+    if where.search:
+        found_by = ["lower(customer_email) LIKE :search ESCAPE '!'",
+                    "lower(customer_name) LIKE :search ESCAPE '!'"]
+        params["search"] = _containing(where.search)
+        if where.searched_number is not None:
+            found_by.append("number = :number")
+            params["number"] = where.searched_number
+        conditions.append(f"({' OR '.join(found_by)})")
     return conditions, params
 
 

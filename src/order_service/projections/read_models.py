@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, or_, select
 
 from order_service.application.views import (
     Amounts,
@@ -193,10 +193,20 @@ def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
         conditions.append(orders.c.placed_at < where.placed_to)
     if where.updated_since is not None:
         conditions.append(orders.c.updated_at >= where.updated_since)
-    if where.email_contains:
-        conditions.append(func.lower(orders.c.customer_email).contains(
-            where.email_contains.lower(), autoescape=True))
+    if where.search:
+        conditions.append(_found_by(where))
     return conditions
+
+
+def _found_by(where: OrderFilter) -> ColumnElement[bool]:
+    """The search: the number exactly, or part of the email or name in any case."""
+    text = (where.search or "").lower()
+    matches = [func.lower(column).contains(text, autoescape=True)
+               for column in (orders.c.customer_email, orders.c.customer_name)]
+    number = where.searched_number
+    if number is not None:
+        matches.append(orders.c.number == number)
+    return or_(*matches)
 
 
 def order_view(row: Mapping[Any, Any]) -> OrderView:
