@@ -159,8 +159,9 @@ def module_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(database_url_for_test: str) -> Settings:
-    """Settings aimed at this test's database, with the documented defaults otherwise."""
-    return Settings(database_url=database_url_for_test)
+    """Settings aimed at this test's database, with the documented defaults otherwise
+    (but no geocoder: tests never send addresses to OpenStreetMap's)."""
+    return Settings(database_url=database_url_for_test, geocoder_url=None)
 
 
 @pytest.fixture

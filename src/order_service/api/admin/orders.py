@@ -15,7 +15,8 @@ from order_service.api.admin.errors import AdminRoute, BadInput, PageNotFound
 from order_service.api.admin.flash import Flash
 from order_service.api.admin.history import timeline
 from order_service.api.admin.order_actions import ACTIONS, Action, Change, Outcome
-from order_service.api.admin.pages import render
+from order_service.api.admin.order_map import order_map
+from order_service.api.admin.pages import back_office, render
 from order_service.api.admin.sessions import (
     CheckedFormDep,
     SignedInDep,
@@ -85,8 +86,10 @@ def order_page(request: Request, order_id: OrderIdPath, session: SignedInDep,
     """Everything about one order, its history, and the changes it allows."""
     order = queries.get_order(shop.storage, order_id_from_path(order_id))
     history = queries.order_history(shop.storage, order.id)
+    shipping_map = order_map(request, back_office(request).map_tiles, order.shipping_address)
     return render(request, "order.html", session, order=order, history=timeline(history),
-                  actions=order_actions.legal_actions(order, shop.clock()))
+                  actions=order_actions.legal_actions(order, shop.clock()),
+                  shipping_map=shipping_map)
 
 
 @router.get("/{order_id}/{slug}")
