@@ -36,7 +36,7 @@ from order_service.storage import SqlStorage
 from tests.api_keys import app_client, create_key, create_key_on
 from tests.servers import Server, StartServer
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.map_servers"]
 
 POSTGRES_URL_VARIABLE = "ORDER_SERVICE_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_VARIABLE = "ORDER_SERVICE_REQUIRE_POSTGRES"
