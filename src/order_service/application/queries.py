@@ -64,16 +64,14 @@ def list_order_documents(
     statuses: Collection[OrderStatus],
     limit: int,
     before_number: int | None,
-    search: str | None = None,
 ) -> OrderDocumentPage:
     """The page `list_orders` gives, with the documents built by the database.
 
-    `search` finds orders as the back office's search box does (OrderFilter.search).
     The page's receipt numbers are found first; its documents are then those of the
     orders numbered in that span that still match. An order whose status changes in
     between drops out of (or into) a status-filtered page, as it would an instant later.
     """
-    where = OrderFilter(statuses=frozenset(statuses), search=search or None)
+    where = OrderFilter(statuses=frozenset(statuses))
     with storage.reading() as read_models:
         documents, next_before = _newest_first(
             read_models, read_models.order_documents_between, where, limit, before_number)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,10 +146,6 @@ class EventPage:
     next_after: int
 
 
-# An order number as people write it: 12, #12 or # 12 (at most 18 digits: a BIGINT).
-ORDER_NUMBER = re.compile(r"#?\s*(\d{1,18})")
-
-
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
     """Which orders an export or report covers; empty means every order."""
@@ -159,15 +154,20 @@ class OrderFilter:
     placed_from: datetime | None = None
     placed_to: datetime | None = None
     updated_since: datetime | None = None
-    # What a merchant types in a search box: it finds the order with that number, and
-    # those whose customer's email or name contains it, in any case.
+    # Part of the customer's email, in any case: how a merchant finds someone's orders.
+    email_contains: str | None = None
+    # What a merchant types in a search box: an order number (exact), or part of the
+    # customer's email or name, in any case.
     search: str | None = None
 
     @property
     def searched_number(self) -> int | None:
-        """The order number the search names (`12` or `#12`), if it names one."""
-        found = ORDER_NUMBER.fullmatch(self.search or "")
-        return int(found.group(1)) if found else None
+        """The order number `search` names, if it is one (`1042` or `#1042`)."""
+        digits = (self.search or "").strip().removeprefix("#")
+        # Longer than 18 digits is no receipt number (and would overflow a BIGINT).
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            return int(digits)
+        return None
 
 
 @dataclass(frozen=True, slots=True)

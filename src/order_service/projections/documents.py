@@ -33,6 +33,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, TextClause, Uuid, bindparam, text
 
 from order_service.application.views import OrderDocument, OrderFilter
+from order_service.eventstore.sql_types import FOLD_CASE
 
 if TYPE_CHECKING:
     from psycopg import Cursor
@@ -271,14 +272,17 @@ def _pg_conditions(after: int, up_to: int | None, where: OrderFilter
         if moment is not None:
             conditions.append(f"{column} {operator} %s")
             params.append(moment)
+    if where.email_contains:
+        conditions.append("lower(customer_email) LIKE %s ESCAPE '!'")
+        params.append(_containing(where.email_contains))
     if where.search:
-        found_by = ["lower(customer_email) LIKE %s ESCAPE '!'",
-                    "lower(customer_name) LIKE %s ESCAPE '!'"]
-        params += [_containing(where.search)] * 2
+        found = ["lower(customer_email) LIKE %s ESCAPE '!'",
+                 "lower(customer_name) LIKE %s ESCAPE '!'"]
+        params += [_containing(where.search.strip())] * 2
         if where.searched_number is not None:
-            found_by.append("number = %s")
+            found.append("number = %s")
             params.append(where.searched_number)
-        conditions.append(f"({' OR '.join(found_by)})")
+        conditions.append(f"({' OR '.join(found)})")
     return conditions, params
 
 
@@ -350,14 +354,17 @@ def _sqlite_conditions(after: int, up_to: int | None, where: OrderFilter
         if moment is not None:
             conditions.append(f"{column} {operator} :{name}")
             params[name] = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if where.email_contains:
+        conditions.append("lower(customer_email) LIKE :email ESCAPE '!'")
+        params["email"] = _containing(where.email_contains)
     if where.search:
-        found_by = ["lower(customer_email) LIKE :search ESCAPE '!'",
-                    "lower(customer_name) LIKE :search ESCAPE '!'"]
-        params["search"] = _containing(where.search)
+        found = [f"{FOLD_CASE}(customer_email) LIKE :search ESCAPE '!'",
+                 f"{FOLD_CASE}(customer_name) LIKE :search ESCAPE '!'"]
+        params["search"] = _containing(where.search.strip())
         if where.searched_number is not None:
-            found_by.append("number = :number")
-            params["number"] = where.searched_number
-        conditions.append(f"({' OR '.join(found_by)})")
+            found.append("number = :searched_number")
+            params["searched_number"] = where.searched_number
+        conditions.append(f"({' OR '.join(found)})")
     return conditions, params
 
 
