@@ -150,3 +150,16 @@ def test_with_the_map_off_nothing_is_looked_up_and_the_pages_load_only_their_own
     assert "leaflet" not in page.html
     assert "Open on the map ↗" in page.html
     assert geocoder.requests == []
+
+
+def test_leaflet_is_served_by_the_service_and_revalidated_rather_than_fetched_again(
+    with_map: TestClient,
+) -> None:
+    first = with_map.get("/admin/static/leaflet/leaflet.js")
+    again = with_map.get("/admin/static/leaflet/leaflet.js",
+                         headers={"If-None-Match": first.headers["etag"]})
+
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "no-cache"
+    assert first.text.startswith("/* @preserve\n * Leaflet 1.9.4,")
+    assert again.status_code == 304
