@@ -44,7 +44,7 @@ from order_service.api.routers import (
     shipping_methods,
 )
 from order_service.application.handlers import Shop
-from order_service.application.observers import EveryObserver
+from order_service.application.observers import EveryObserver, ShopObserver
 from order_service.application.ports import StorageUnavailable
 from order_service.event_relay import relay_events_forever
 from order_service.eventstore.admin_sessions import SqlAdminSessions
@@ -146,6 +146,11 @@ def _address_locator(engine: Engine, settings: Settings) -> AddressLocator | Non
                           timeout_seconds=settings.geocoder_timeout_seconds)
 
 
+def _observer(metrics: Metrics, locator: AddressLocator | None) -> ShopObserver:
+    """Who hears what the shop did: the metrics, and the geocoding of new addresses."""
+    return metrics if locator is None else EveryObserver(metrics, GeocodePlacedOrders(locator))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database engine is made when it starts, not at import."""
     settings = settings or get_settings()
@@ -154,17 +159,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                              timeouts=settings.timeouts())
-        locator: AddressLocator | None = None
+        locator = _address_locator(engine, settings)
         try:
             _check_schema(engine)
             storage = SqlStorage(
                 engine, utc_now,
                 idempotency_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
             )
-            locator = app.state.address_locator = _address_locator(engine, settings)
-            observer = metrics if locator is None else EveryObserver(
-                metrics, GeocodePlacedOrders(locator))
-            app.state.shop = Shop(storage, settings.shop_terms(), utc_now, observer=observer)
+            app.state.address_locator = locator
+            app.state.shop = Shop(storage, settings.shop_terms(), utc_now,
+                                  observer=_observer(metrics, locator))
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             app.state.api_keys = SqlApiKeys(engine, utc_now)
             app.state.key_cache = key_cache = CachedApiKeys(app.state.api_keys)
