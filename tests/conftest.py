@@ -36,7 +36,7 @@ from order_service.storage import SqlStorage
 from tests.api_keys import app_client, create_key, create_key_on
 from tests.servers import Server, StartServer
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.map_servers"]
 
 POSTGRES_URL_VARIABLE = "ORDER_SERVICE_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_VARIABLE = "ORDER_SERVICE_REQUIRE_POSTGRES"
@@ -159,8 +159,9 @@ def module_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(database_url_for_test: str) -> Settings:
-    """Settings aimed at this test's database, with the documented defaults otherwise."""
-    return Settings(database_url=database_url_for_test)
+    """Settings aimed at this test's database, with the documented defaults otherwise
+    (but no geocoder: tests never send addresses to OpenStreetMap's)."""
+    return Settings(database_url=database_url_for_test, geocoder_url=None)
 
 
 @pytest.fixture

@@ -100,6 +100,8 @@ class Server:
         # Only what the test sets: no ORDER_SERVICE_* of the caller leaks in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
         env["ORDER_SERVICE_DATABASE_URL"] = self.database_url
+        # Tests never send addresses to OpenStreetMap's geocoder; map tests set their own.
+        env["ORDER_SERVICE_GEOCODER_URL"] = ""
         env.update({f"ORDER_SERVICE_{k.upper()}": v for k, v in self.settings.items()})
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(

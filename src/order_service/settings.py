@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -15,6 +18,8 @@ from order_service.domain.pricing import ShopTerms
 from order_service.eventstore.engine import Timeouts
 
 DEFAULT_PAYMENT_METHODS = ("bank_transfer", "card", "paypal", "cash_on_delivery")
+OPENSTREETMAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+NOMINATIM = "https://nominatim.openstreetmap.org"
 # A year: a longer payment hold is more likely minutes or seconds typed as hours.
 MAX_PAYMENT_HOLD_HOURS = 8760
 
@@ -124,6 +129,29 @@ class Settings(BaseSettings):
         default=15.0, ge=1, le=600,
         description="A standby relay takes over after the publishing one is silent this long",
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA time zone the back office shows times and days in, e.g. "
+        "Europe/Madrid",
+    )
+    map_tile_url: str | None = Field(
+        default=OPENSTREETMAP_TILES,
+        description="Tile URL template ({z}, {x}, {y}; optionally {s}. as the first part "
+        "of the host) of the order page's map; empty = no map",
+    )
+    map_attribution: str = Field(
+        default="© OpenStreetMap contributors", max_length=300,
+        description="Credit the map shows for its tiles (plain text)",
+    )
+    geocoder_url: str | None = Field(
+        default=NOMINATIM,
+        description="Nominatim-compatible geocoder that finds each shipping address once, "
+        "for the map; empty = none (and no map)",
+    )
+    geocoder_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60,
+        description="Give up on one geocoder request after this long (it is retried later)",
+    )
     admin_session_hours: float = Field(
         default=12.0, gt=0, le=720,
         description="A back-office (/admin) sign-in lasts this long at most; two idle "
@@ -138,7 +166,37 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
         return code
 
-    @field_validator("nats_url", "metrics_token", mode="before")
+    @field_validator("time_zone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        name = value.strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone name (e.g. UTC, "
+                             "Europe/Madrid, America/New_York)") from None
+        return name
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            tile_source(value)
+        return value
+
+    @field_validator("geocoder_url")
+    @classmethod
+    def _geocoder(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value.strip())
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(f"{value!r} is not a geocoder's http(s) address, e.g. "
+                             f"{NOMINATIM}")
+        return url.geturl().rstrip("/")
+
+    @field_validator("nats_url", "metrics_token", "map_tile_url", "geocoder_url",
+                     mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # docker-compose and shells often pass an empty variable for "not set".
@@ -184,6 +242,10 @@ class Settings(BaseSettings):
         """How long unpaid orders keep their stock."""
         return PaymentHold.of_hours(self.payment_hold_hours)
 
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone."""
+        return ZoneInfo(self.time_zone)
+
     def shop_terms(self) -> ShopTerms:
         """The pricing terms every order is placed under."""
         return ShopTerms(
@@ -192,6 +254,25 @@ class Settings(BaseSettings):
             payment_methods=self.payment_methods,
             tax_applies_to_shipping=self.tax_applies_to_shipping,
         )
+
+
+# What a tile URL's host may hold: a Content-Security-Policy names it, so nothing that
+# could end the source or add another (spaces, quotes, ';', ',').
+_TILE_HOST = re.compile(r"(\{s\}\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?")
+
+
+def tile_source(template: str) -> str:
+    """The CSP source that admits the tiles of `template` (ValueError if it is no tile URL).
+
+    https://{s}.tile.example.org/{z}/{x}/{y}.png -> https://*.tile.example.org
+    """
+    url = urlsplit(template)
+    if (url.scheme not in ("http", "https") or not _TILE_HOST.fullmatch(url.netloc)
+            or any(part not in template for part in ("{z}", "{x}", "{y}"))
+            or any(char.isspace() for char in template)):
+        raise ValueError(f"{template!r} is not a tile URL template such as "
+                         f"{OPENSTREETMAP_TILES} ({{s}}. may start the host)")
+    return f"{url.scheme}://{url.netloc.replace('{s}', '*')}"
 
 
 @lru_cache

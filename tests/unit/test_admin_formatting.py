@@ -1,8 +1,9 @@
-"""How the back office writes money, rates, statuses and map links."""
+"""How the back office writes money, rates, times, statuses and map links."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,9 +31,31 @@ def test_a_tax_rate_is_a_percentage_without_rounding() -> None:
         "21 %", "19 %", "5.5 %", "0 %", "20 %"]
 
 
-def test_times_are_shown_in_utc() -> None:
+def test_times_are_shown_in_utc_by_default() -> None:
     madrid = timezone(timedelta(hours=1))
-    assert moment(datetime(2026, 11, 6, 16, 12, tzinfo=madrid)) == "6 Nov 2026, 15:12 UTC"
+    assert moment(datetime(2026, 11, 6, 16, 12, tzinfo=madrid), ZoneInfo("UTC")) == \
+        "6 Nov 2026, 15:12 UTC"
+
+
+@pytest.mark.parametrize(("zone", "winter", "summer"), [
+    ("Europe/Madrid", "6 Jan 2026, 13:12 CET", "6 Jul 2026, 14:12 CEST"),
+    ("America/New_York", "6 Jan 2026, 07:12 EST", "6 Jul 2026, 08:12 EDT"),
+    ("Europe/London", "6 Jan 2026, 12:12 GMT", "6 Jul 2026, 13:12 BST"),
+    # Zones with no letters of their own are written as an offset from UTC.
+    ("America/Sao_Paulo", "6 Jan 2026, 09:12 UTC-03", "6 Jul 2026, 09:12 UTC-03"),
+    ("Asia/Kathmandu", "6 Jan 2026, 17:57 UTC+05:45", "6 Jul 2026, 17:57 UTC+05:45"),
+])
+def test_times_are_shown_in_the_shops_zone_with_the_zone_named(
+    zone: str, winter: str, summer: str,
+) -> None:
+    shown = [moment(datetime(2026, month, 6, 12, 12, tzinfo=UTC), ZoneInfo(zone))
+             for month in (1, 7)]
+
+    assert shown == [winter, summer]
+
+
+def test_a_missing_time_is_shown_as_nothing() -> None:
+    assert moment(None, ZoneInfo("Europe/Madrid")) == ""
 
 
 def test_statuses_read_as_words() -> None:

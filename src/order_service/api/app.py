@@ -44,6 +44,7 @@ from order_service.api.routers import (
     shipping_methods,
 )
 from order_service.application.handlers import Shop
+from order_service.application.observers import EveryObserver, ShopObserver
 from order_service.application.ports import StorageUnavailable
 from order_service.event_relay import relay_events_forever
 from order_service.eventstore.admin_sessions import SqlAdminSessions
@@ -52,6 +53,9 @@ from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.eventstore.key_cache import REFRESH_SECONDS, CachedApiKeys
 from order_service.eventstore.relay_checkpoints import relay_lag
+from order_service.geocoding.locations import SqlAddressLocations
+from order_service.geocoding.locator import AddressLocator, GeocodePlacedOrders
+from order_service.geocoding.nominatim import NominatimGeocoder
 from order_service.metrics import Metrics
 from order_service.schema import require_schema_at_head
 from order_service.settings import Settings, get_settings
@@ -132,6 +136,21 @@ def _check_schema(engine: Engine) -> None:
                     str(error.orig).strip().splitlines()[0] if error.orig else error)
 
 
+def _address_locator(engine: Engine, settings: Settings) -> AddressLocator | None:
+    """The geocoding thread behind the order page's map (not started), if there is a map."""
+    if not settings.map_tile_url or not settings.geocoder_url:
+        return None
+    geocoder = NominatimGeocoder(settings.geocoder_url,
+                                 timeout_seconds=settings.geocoder_timeout_seconds)
+    return AddressLocator(geocoder, SqlAddressLocations(engine), utc_now,
+                          timeout_seconds=settings.geocoder_timeout_seconds)
+
+
+def _observer(metrics: Metrics, locator: AddressLocator | None) -> ShopObserver:
+    """Who hears what the shop did: the metrics, and the geocoding of new addresses."""
+    return metrics if locator is None else EveryObserver(metrics, GeocodePlacedOrders(locator))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database engine is made when it starts, not at import."""
     settings = settings or get_settings()
@@ -140,13 +159,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                              timeouts=settings.timeouts())
+        locator = _address_locator(engine, settings)
         try:
             _check_schema(engine)
             storage = SqlStorage(
                 engine, utc_now,
                 idempotency_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
             )
-            app.state.shop = Shop(storage, settings.shop_terms(), utc_now, observer=metrics)
+            app.state.address_locator = locator
+            app.state.shop = Shop(storage, settings.shop_terms(), utc_now,
+                                  observer=_observer(metrics, locator))
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             app.state.api_keys = SqlApiKeys(engine, utc_now)
             app.state.key_cache = key_cache = CachedApiKeys(app.state.api_keys)
@@ -173,9 +195,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     background.start_soon(expire_pending_orders_forever, app.state.shop,
                                           settings.payment_hold(), settings.expiry_sweep_seconds,
                                           metrics.record_sweep)
+                if locator is not None:
+                    locator.start()
                 yield
                 background.cancel_scope.cancel()
         finally:
+            if locator is not None:
+                locator.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -218,5 +244,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (export, orders, products, shipping_methods, payments, events, reports,
                    health):
         app.include_router(module.router)
-    install_admin(app)
+    install_admin(app, settings)
     return app

@@ -47,6 +47,28 @@ class NobodyWatching:
 NOBODY_WATCHING = NobodyWatching()
 
 
+class EveryObserver:
+    """Several observers told alike, in the order given."""
+
+    def __init__(self, *observers: ShopObserver) -> None:
+        self._observers = observers
+
+    def committed(self, events: Sequence[DomainEvent]) -> None:
+        """Tell each that a command committed these events."""
+        for observer in self._observers:
+            observer.committed(events)
+
+    def refused(self, refusal: OrderServiceError) -> None:
+        """Tell each that a command was refused."""
+        for observer in self._observers:
+            observer.refused(refusal)
+
+    def replayed(self) -> None:
+        """Tell each that a command was answered from its recording."""
+        for observer in self._observers:
+            observer.replayed()
+
+
 class _RecordingEvents:
     def __init__(self, events: EventStore, appended: list[DomainEvent]) -> None:
         self._events = events

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -100,4 +101,23 @@ event_relay = Table(
     Column("holder", String(100)),
     # A counter, typed like a position so that it never overflows.
     Column("beat", Position, nullable=False),
+)
+
+# Where each shipping address is, as a geocoder found it (geocoding/), so that it is asked
+# once per address and never while a page waits. Failures are kept too, with when to try
+# again, so a geocoder that is down is not asked on every page view.
+address_locations = Table(
+    "address_locations",
+    metadata,
+    # SHA-256 of the address's street, town and country (geocoding.places.AddressQuery).
+    Column("address_key", String(64), primary_key=True),
+    # pending, found, not_found or failed (geocoding.places.LookupState); the point is
+    # there exactly when found.
+    Column("state", String(20), nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("attempts", Integer, nullable=False),
+    Column("looked_up_at", UtcDateTime, nullable=False),
+    # When the geocoder may be asked again; NULL once found.
+    Column("retry_at", UtcDateTime),
 )

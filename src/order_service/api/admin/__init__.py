@@ -8,13 +8,14 @@ document: it is for people with a browser, signed in with a merchant key.
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Response
-from fastapi.staticfiles import StaticFiles
 
 from order_service.api.admin import catalogue, orders, sales, sign_in
 from order_service.api.admin.errors import AdminRoute, PageNotFound
-from order_service.api.admin.pages import STATIC
+from order_service.api.admin.pages import STATIC, BackOffice
 from order_service.api.admin.sessions import SignedInDep
+from order_service.api.docs import DocsAssets
 from order_service.api.rate_limit import KeyRateLimiter
+from order_service.settings import Settings
 
 fallback = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
 
@@ -25,10 +26,12 @@ def no_such_page(_session: SignedInDep) -> Response:
     raise PageNotFound
 
 
-def install_admin(app: FastAPI) -> None:
+def install_admin(app: FastAPI, settings: Settings) -> None:
     """Serve the back office's pages and their stylesheet from `app`."""
     app.state.admin_sign_in_limiter = KeyRateLimiter(sign_in.SIGN_INS_PER_MINUTE)
+    app.state.back_office = BackOffice.of(settings)
     # Before the routes: the fallback would otherwise answer for the stylesheet too.
-    app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
+    # Revalidated rather than fetched again on every page: Leaflet alone is 150 kB.
+    app.mount("/admin/static", DocsAssets(directory=STATIC), name="admin-static")
     for router in (sign_in.router, orders.router, catalogue.router, sales.router, fallback):
         app.include_router(router)

@@ -1,10 +1,11 @@
-"""How the back office writes money, times, statuses and addresses for people."""
+"""How the back office writes money, times, statuses and map links for people."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
 
 from order_service.domain.values import Address, OrderStatus
 
@@ -37,12 +38,24 @@ def money(amount: int, currency: str) -> str:
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
-def moment(value: datetime | None) -> str:
-    """A time as the back office shows it, in UTC: 26 Nov 2026, 15:12 UTC."""
+def moment(value: datetime | None, zone: ZoneInfo) -> str:
+    """A time in the shop's zone, the zone shown: 26 Nov 2026, 16:12 CET."""
     if value is None:
         return ""
-    utc = value.astimezone(UTC)
-    return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
+    local = value.astimezone(zone)
+    return f"{local.day} {local:%b %Y, %H:%M} {zone_label(local)}"
+
+
+def zone_label(local: datetime) -> str:
+    """The zone of a local time as people write it: CET, CEST, UTC, or UTC-03 where
+    the zone has no letters of its own."""
+    name = local.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = local.utcoffset() or timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours:02d}" + (f":{rest:02d}" if rest else "")
 
 
 def status_label(status: str) -> str:
@@ -66,13 +79,6 @@ def reason(text: str | None) -> str:
 def percent(rate: str) -> str:
     """A tax rate fraction as a percentage: '0.21' -> '21 %' (exact, no floats)."""
     return f"{(Decimal(rate) * 100).normalize():f} %"
-
-
-def address_lines(address: Address) -> list[str]:
-    """An address as the lines of an envelope."""
-    town = " ".join(part for part in (address.postal_code, address.city) if part)
-    return [line for line in (address.name, address.line1, address.line2, town,
-                              address.region, address.country) if line]
 
 
 def map_link(address: Address) -> str:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
@@ -16,7 +15,8 @@ from order_service.api.admin.errors import AdminRoute, BadInput, PageNotFound
 from order_service.api.admin.flash import Flash
 from order_service.api.admin.history import timeline
 from order_service.api.admin.order_actions import ACTIONS, Action, Change, Outcome
-from order_service.api.admin.pages import render
+from order_service.api.admin.order_map import order_map
+from order_service.api.admin.pages import back_office, render
 from order_service.api.admin.sessions import (
     CheckedFormDep,
     SignedInDep,
@@ -37,7 +37,6 @@ router = APIRouter(prefix="/admin/orders", route_class=AdminRoute, include_in_sc
 
 PAGE_SIZE = 25
 CURSOR_KIND = "admin-orders-before"
-ORDER_NUMBER = re.compile(r"#?\s*(\d{1,18})")
 OrderIdPath = Annotated[str, Path()]
 
 
@@ -48,49 +47,24 @@ def _action(slug: str) -> Action:
     return action
 
 
-@dataclass(frozen=True)
-class Listing:
-    """What the orders page shows: a page of orders, the tab counts, the next page."""
-
-    orders: list[OrderView]
-    counts: dict[OrderStatus, int]
-    next_before: int | None = None
-
-
 @router.get("")
 def orders_page(request: Request, *, session: SignedInDep, shop: ShopDep,
                 status: str | None = None, q: str = "", cursor: str | None = None) -> Response:
-    """Orders newest first, by status tab, found by number or customer email."""
+    """Orders newest first, by status tab, found by number or customer email or name."""
     chosen = _status(status)
     q = q.strip()[:320]
     codec: CursorCodec = request.app.state.cursors
     before = None if cursor is None else codec.decode(CURSOR_KIND, cursor)
-    number = ORDER_NUMBER.fullmatch(q)
-    listing = (_numbered(shop, int(number.group(1)), chosen) if number
-               else _listed(shop, q, chosen, before))
-    next_cursor = (None if listing.next_before is None
-                   else codec.encode(CURSOR_KIND, listing.next_before))
-    return render(request, "orders.html", session, orders=listing.orders,
-                  counts=listing.counts, total_count=sum(listing.counts.values()),
-                  chosen=chosen, q=q, first_page=before is None, next_cursor=next_cursor,
-                  statuses=list(OrderStatus))
-
-
-def _numbered(shop: Shop, number: int, chosen: OrderStatus | None) -> Listing:
-    found = queries.order_by_number(shop.storage, number)
-    counts = {status: int(found is not None and found.status == status)
-              for status in OrderStatus}
-    shown = [found] if found is not None and chosen in (None, found.status) else []
-    return Listing(shown, counts)
-
-
-def _listed(shop: Shop, email: str, chosen: OrderStatus | None,
-            before: int | None) -> Listing:
-    where = OrderFilter(email_contains=email or None)
+    where = OrderFilter(search=q or None)
     page = queries.list_orders(shop.storage, _narrowed(where, chosen), limit=PAGE_SIZE,
                                before_number=before)
-    return Listing(list(page.orders), queries.count_by_status(shop.storage, where),
-                   page.next_before)
+    counts = queries.count_by_status(shop.storage, where)
+    next_cursor = (None if page.next_before is None
+                   else codec.encode(CURSOR_KIND, page.next_before))
+    return render(request, "orders.html", session, orders=page.orders, counts=counts,
+                  total_count=sum(counts.values()), chosen=chosen, q=q,
+                  first_page=before is None, next_cursor=next_cursor,
+                  statuses=list(OrderStatus))
 
 
 def _narrowed(where: OrderFilter, status: OrderStatus | None) -> OrderFilter:
@@ -112,8 +86,10 @@ def order_page(request: Request, order_id: OrderIdPath, session: SignedInDep,
     """Everything about one order, its history, and the changes it allows."""
     order = queries.get_order(shop.storage, order_id_from_path(order_id))
     history = queries.order_history(shop.storage, order.id)
+    shipping_map = order_map(request, back_office(request).map_tiles, order.shipping_address)
     return render(request, "order.html", session, order=order, history=timeline(history),
-                  actions=order_actions.legal_actions(order, shop.clock()))
+                  actions=order_actions.legal_actions(order, shop.clock()),
+                  shipping_map=shipping_map)
 
 
 @router.get("/{order_id}/{slug}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
 from order_service.api.admin.errors import AdminRoute, BadInput
-from order_service.api.admin.pages import render
+from order_service.api.admin.pages import back_office, render
 from order_service.api.admin.sessions import SignedInDep
 from order_service.api.deps import ShopDep
 from order_service.api.export_params import require_ordered_period
@@ -26,11 +27,12 @@ def sales_page(request: Request, session: SignedInDep, shop: ShopDep,
                placed_to: Annotated[str, Query(alias="to")] = "") -> Response:
     """Orders and money per status, and what was collected, is pending or was cancelled.
 
-    The days are whole UTC days, both included: the report covers [from, to + 1 day).
+    The days are whole days in the shop's time zone, both included: the report covers
+    [from 00:00, the day after to 00:00), however long DST makes those days.
     """
-    start = _day(placed_from, "from")
-    end = _day(placed_to, "to")
-    end_exclusive = None if end is None else end + timedelta(days=1)
+    zone = back_office(request).zone
+    start = _day(placed_from, "from", zone)
+    end_exclusive = _day(placed_to, "to", zone, days_later=1)
     require_ordered_period(start, end_exclusive, "from", "to")
     require(session.principal, Permission.READ_REPORTS)
     where = OrderFilter(placed_from=start, placed_to=end_exclusive)
@@ -39,10 +41,13 @@ def sales_page(request: Request, session: SignedInDep, shop: ShopDep,
                   placed_from=placed_from.strip(), placed_to=placed_to.strip())
 
 
-def _day(raw: str, name: str) -> datetime | None:
+def _day(raw: str, name: str, zone: ZoneInfo, days_later: int = 0) -> datetime | None:
+    """The midnight that starts the day (`days_later` days after it) in `zone`, in UTC."""
     if not raw.strip():
         return None
     try:
-        return datetime.combine(date.fromisoformat(raw.strip()), time(), UTC)
-    except ValueError:
+        day = date.fromisoformat(raw.strip()) + timedelta(days=days_later)
+        return datetime.combine(day, time(), zone).astimezone(UTC)
+    except (ValueError, OverflowError):
+        # OverflowError: a day at the very end of the calendar (9999-12-31, 0001-01-01).
         raise BadInput(f"{name} must be a date like 2026-11-30, not {raw[:40]!r}") from None

@@ -1,0 +1,139 @@
+"""The back office speaks the shop's locale: its time zone, and each country's addresses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+
+from order_service.api.admin.formatting import moment
+from order_service.settings import Settings
+from tests.api_keys import app_client
+from tests.e2e.back_office import get, sign_in
+from tests.e2e.builders import address, create_product, create_shipping_method, line, place_order
+
+COMMAND = Path(sys.executable).with_name("order-service")
+Json = dict[str, Any]
+
+
+@contextmanager
+def _admin(database_url: str, merchant_key: str, time_zone: str) -> Iterator[TestClient]:
+    """The back office of a shop in `time_zone`, signed in."""
+    settings = Settings(database_url=database_url, geocoder_url=None, time_zone=time_zone)
+    with app_client(settings, merchant_key) as client:
+        sign_in(client, merchant_key)
+        yield client
+
+
+@pytest.fixture
+def new_york(database_url_for_test: str, merchant_key: str) -> Iterator[TestClient]:
+    """The back office of a shop in New York, signed in."""
+    with _admin(database_url_for_test, merchant_key, "America/New_York") as client:
+        yield client
+
+
+def _order(client: TestClient, **fields: Any) -> Json:
+    sku = create_product(client)["sku"]
+    return place_order(client, [line(sku)], create_shipping_method(client)["code"], **fields)
+
+
+def test_an_unknown_time_zone_stops_the_command_with_one_line_naming_the_variable(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "ORDER_SERVICE_TIME_ZONE": "Europe/Atlantis"}
+    result = subprocess.run([str(COMMAND), "migrate"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "order-service: invalid setting ORDER_SERVICE_TIME_ZONE: 'Europe/Atlantis' is not an "
+        "IANA time zone name (e.g. UTC, Europe/Madrid, America/New_York)"]
+
+
+def test_every_time_on_the_order_pages_is_in_the_shops_zone_and_names_it(
+    new_york: TestClient,
+) -> None:
+    order = _order(new_york)
+    placed_at = datetime.fromisoformat(order["placed_at"].replace("Z", "+00:00"))
+    local = moment(placed_at, ZoneInfo("America/New_York"))
+    assert local.endswith((" EST", " EDT"))
+
+    listed = get(new_york, f"/admin/orders?q={order['number']}")
+    shown = get(new_york, f"/admin/orders/{order['id']}")
+
+    assert local in listed.html
+    assert shown.html.count(local) >= 3  # the heading, the facts and the history
+    assert "UTC" not in " ".join(shown.texts("timeline-when") + shown.texts("facts"))
+
+
+@pytest.mark.parametrize("time_zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_the_sales_days_are_whole_days_in_the_shops_zone(
+    database_url_for_test: str, merchant_key: str, time_zone: str,
+) -> None:
+    # UTC+14 and UTC-11: at any hour, the shop's date differs from the UTC date in one
+    # of them, so a report by UTC days would count the order on the wrong day there.
+    with _admin(database_url_for_test, merchant_key, time_zone) as admin:
+        _order(admin)
+        today = datetime.now(UTC).astimezone(ZoneInfo(time_zone)).date()
+
+        def counted(day: object) -> str:
+            page = get(admin, f"/admin/sales?from={day}&to={day}")
+            return page.texts("figures-pending_payment")[0].split()[2]
+
+        assert counted(today) == "1"
+        assert counted(today - timedelta(days=1)) == "0"
+        assert counted(today + timedelta(days=1)) == "0"
+        assert f"days in {time_zone}" in get(admin, "/admin/sales").html
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("shipping_address", "lines"), [
+    (address(name="Ana García", line1="Calle Mayor 1", line2="3º B", city="Madrid",
+             region="Madrid", postal_code="28013", country="ES"),
+     ["Ana García", "Calle Mayor 1", "3º B", "28013 Madrid", "Spain"]),
+    (address(name="John Smith", line1="350 Fifth Avenue", line2="Floor 34", city="New York",
+             region="NY", postal_code="10118", country="US"),
+     ["John Smith", "350 Fifth Avenue", "Floor 34", "New York, NY 10118", "United States"]),
+    (address(name="Jane Doe", line1="221B Baker Street", line2=None, city="London",
+             region=None, postal_code="NW1 6XE", country="GB"),
+     ["Jane Doe", "221B Baker Street", "LONDON", "NW1 6XE", "United Kingdom"]),
+    (address(name="Lena Fischer", line1="Torstraße 109", line2="3. OG links", city="Berlin",
+             region="Berlin", postal_code="10119", country="DE"),
+     ["Lena Fischer", "Torstraße 109", "3. OG links", "10119 Berlin", "Germany"]),
+    (address(name="Emma Dubois", line1="12 Rue Mercière", line2="Appartement 4", city="Lyon",
+             region=None, postal_code="69002", country="FR"),
+     ["Emma Dubois", "Appartement 4", "12 Rue Mercière", "69002 LYON", "France"]),
+], ids=["ES", "US", "GB", "DE", "FR"])
+def test_the_order_page_lays_out_the_address_as_its_countrys_post_does(
+    new_york: TestClient, shipping_address: Json, lines: list[str],
+) -> None:
+    order = _order(new_york, shipping_address=shipping_address)
+
+    page = get(new_york, f"/admin/orders/{order['id']}")
+
+    shipping = page.html.split('id="shipping-heading"')[1].split("</address>")[0]
+    shown = shipping.split("<address>")[1].split("<br>")
+    assert shown == lines
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_totals_name_the_shipping_method_once_without_nested_brackets(
+    new_york: TestClient,
+) -> None:
+    order = _order(new_york)  # shipped "Standard (3-5 days)"
+
+    page = get(new_york, f"/admin/orders/{order['id']}")
+
+    totals = " ".join(page.texts("totals"))
+    assert "Shipping · Standard (3-5 days)" in totals
+    assert totals.count("Standard (3-5 days)") == 1
+    assert "))" not in totals
