@@ -221,3 +221,21 @@ def test_a_follower_polling_while_eight_writers_append_sees_every_event_exactly_
     assert set(seen) == set(stored)
     assert len(stored) == written + len(skus) + 1
     assert len(events_after(client)) == len(stored)
+
+
+def test_an_orders_history_shows_an_event_of_a_type_this_version_does_not_know_as_stored(
+    server: Server,
+) -> None:
+    client = server.client
+    order = _an_order_paid(client)
+    engine = make_engine(server.database_url, pool_size=1)
+    try:
+        store_newer_event(engine, f"order-{order['id']}", data=NEWER_DATA)
+    finally:
+        engine.dispose()
+
+    history = client.get(f"/v1/orders/{order['id']}/events")
+
+    assert history.status_code == 200, history.text
+    assert [(event["type"], event["data"]) for event in history.json()][2] == (
+        NEWER_TYPE, NEWER_DATA)

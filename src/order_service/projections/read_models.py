@@ -23,7 +23,7 @@ from order_service.application.views import (
 )
 from order_service.domain.events import order_stream
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
-from order_service.eventstore.codec import as_followed, upcast
+from order_service.eventstore.codec import as_followed
 from order_service.eventstore.sql_types import fold_case
 from order_service.eventstore.tables import events
 from order_service.projections.documents import order_document, order_documents
@@ -49,7 +49,8 @@ class SqlReadModels:
         return order_document(self._connection, order_id)
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
-        """An order's events, oldest first, payloads at their current schema."""
+        """An order's events, oldest first, payloads at their current schema (an event
+        a newer version of the service wrote is shown as stored)."""
         rows = self._connection.execute(
             select(events.c.position, events.c.version, events.c.type, events.c.schema_version,
                    events.c.recorded_at, events.c.data)
@@ -62,7 +63,7 @@ class SqlReadModels:
                 version=row.version,
                 type=row.type,
                 recorded_at=row.recorded_at,
-                data=upcast(row.type, row.schema_version, row.data),
+                data=as_followed(row.type, row.schema_version, row.data)[1],
             )
             for row in rows
         ]
