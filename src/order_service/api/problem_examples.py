@@ -77,8 +77,9 @@ KEY_IN_FLIGHT = problem(
 KEY_REUSED = problem(
     "idempotency-key-reused", "The same Idempotency-Key with another body",
     ProblemKind(422, "idempotency-key-reused", "Idempotency-Key already used"),
-    "The Idempotency-Key '3f9a0c1d' was already used for a different request; use a new key "
-    "for a new request.")
+    "The Idempotency-Key '9b2f6c1e-3f0a-4c1e-8d7a-5e4b3c2a1f00' was already used for a "
+    "different request; use a new key for a new request.",
+    idempotency_key="9b2f6c1e-3f0a-4c1e-8d7a-5e4b3c2a1f00")
 BAD_CURSOR = problem(
     "bad-cursor", "A cursor that was edited or belongs to another filter",
     ProblemKind(400, "bad-cursor", "Bad cursor"),

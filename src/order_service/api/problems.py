@@ -127,6 +127,8 @@ def _extensions(error: Exception) -> dict[str, Any]:
                     "expected_version": error.expected}
         case errors.UnknownProducts():
             return {"skus": list(error.skus)}
+        case IdempotencyKeyReused():
+            return {"idempotency_key": error.key}
         case _:
             return {}
 
@@ -349,7 +351,8 @@ def _sentence(text: str) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the app can raise answer as problem+json."""
     app.add_exception_handler(errors.OrderServiceError, _domain_error)
-    for application_error in (ConcurrencyConflict, IdempotencyKeyReused, StorageUnavailable):
+    # IdempotencyKeyReused is answered by api/idempotency.py, which knows the key as sent.
+    for application_error in (ConcurrencyConflict, StorageUnavailable):
         app.add_exception_handler(application_error, _domain_error)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
     app.add_exception_handler(BadSignature, _bad_signature)
