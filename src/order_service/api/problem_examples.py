@@ -108,6 +108,10 @@ PRODUCT_NOT_FOUND = problem(
     "product-not-found", "No product has this SKU",
     ProblemKind(404, "product-not-found", "Product not found"),
     "No product has SKU 'SANDAL-43'.")
+SHIPPING_METHOD_NOT_FOUND = problem(
+    "shipping-method-not-found", "No shipping method has this code",
+    ProblemKind(404, "shipping-method-not-found", "Shipping method not found"),
+    "No shipping method has code 'overnight'.")
 INVALID_QUANTITY = problem(
     "invalid-quantity", "Nothing to add", INVALID,
     "quantity should be greater than or equal to 1.",

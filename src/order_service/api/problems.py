@@ -60,6 +60,8 @@ class ProblemKind:
 DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
     (errors.OrderNotFound, ProblemKind(404, "order-not-found", "Order not found")),
     (errors.ProductNotFound, ProblemKind(404, "product-not-found", "Product not found")),
+    (errors.ShippingMethodNotFound, ProblemKind(404, "shipping-method-not-found",
+                                                "Shipping method not found")),
     (errors.OutOfStock, ProblemKind(409, "out-of-stock", "Out of stock")),
     (errors.IllegalTransition, ProblemKind(409, "illegal-transition",
                                            "Order cannot make this change")),

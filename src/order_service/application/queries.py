@@ -19,7 +19,7 @@ from order_service.application.views import (
     SalesReport,
     ShippingMethodView,
 )
-from order_service.domain.errors import OrderNotFound, ProductNotFound
+from order_service.domain.errors import OrderNotFound, ProductNotFound, ShippingMethodNotFound
 from order_service.domain.values import OrderStatus
 
 T = TypeVar("T")
@@ -144,6 +144,15 @@ def list_products(storage: Storage) -> list[ProductView]:
     """The whole catalogue."""
     with storage.reading() as read_models:
         return read_models.products()
+
+
+def get_shipping_method(storage: Storage, code: str) -> ShippingMethodView:
+    """One shipping method, or ShippingMethodNotFound."""
+    with storage.reading() as read_models:
+        method = read_models.shipping_method(code)
+    if method is None:
+        raise ShippingMethodNotFound(code)
+    return method
 
 
 def list_shipping_methods(storage: Storage) -> list[ShippingMethodView]:
