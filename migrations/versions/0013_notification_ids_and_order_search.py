@@ -42,7 +42,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("notification_id", name="pk_payment_notification_ids"),
     )
     op.execute(BACKFILL[op.get_bind().dialect.name])
+    # A storefront lists one customer's orders by email, in any case.
+    op.create_index("ix_orders_customer_email", "orders", [sa.text("lower(customer_email)")])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_customer_email", table_name="orders")
     op.drop_table("payment_notification_ids")

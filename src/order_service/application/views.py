@@ -156,6 +156,22 @@ class OrderFilter:
     updated_since: datetime | None = None
     # Part of the customer's email, in any case: how a merchant finds someone's orders.
     email_contains: str | None = None
+    # What a merchant types in a search box: an order number (exact), or part of the
+    # customer's email or name, in any case.
+    search: str | None = None
+    # The customer's whole email, in any case: one customer's order history.
+    customer_email: str | None = None
+    # The API key that placed the orders (a storefront lists only its own).
+    placed_by: str | None = None
+
+    @property
+    def searched_number(self) -> int | None:
+        """The order number `search` names, if it is one (`1042` or `#1042`)."""
+        digits = (self.search or "").strip().removeprefix("#")
+        # Longer than 18 digits is no receipt number (and would overflow a BIGINT).
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            return int(digits)
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 
+from order_service.eventstore.sql_types import FOLD_CASE
+
 # Set per connection by the unit of work; SQLite then takes the write lock at BEGIN
 # instead of upgrading a read lock mid-transaction, which is what deadlocks writers.
 WRITE_OPTION = "order_service_write"
@@ -111,6 +113,10 @@ def _ping_connections_that_sat_idle(engine: Engine) -> None:
             raise DisconnectionError(str(error)) from error
 
 
+def _fold_case(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
@@ -124,6 +130,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # SQLite's lower() folds ASCII letters only ("GARCÍA" stays "garcÍa"); searches
+        # by name fold case by Unicode's rules, as PostgreSQL's lower() does.
+        dbapi_connection.create_function(FOLD_CASE, 1, _fold_case, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:

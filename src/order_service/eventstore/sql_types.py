@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -40,3 +43,25 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# The SQL function that lower-cases text by Unicode's rules on SQLite (registered on each
+# connection by eventstore/engine.py): SQLite's own lower() folds ASCII letters only.
+FOLD_CASE = "fold_case"
+
+
+class fold_case(GenericFunction[str]):  # noqa: N801 (SQL functions are lower-case)
+    """Text in lower case, by Unicode's rules on both databases (`lower` on PostgreSQL)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(fold_case)
+def _lower(element: fold_case, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(fold_case, "sqlite")
+def _folded(element: fold_case, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{FOLD_CASE}({compiler.process(element.clauses, **kw)})"

@@ -33,6 +33,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, TextClause, Uuid, bindparam, text
 
 from order_service.application.views import OrderDocument, OrderFilter
+from order_service.eventstore.sql_types import FOLD_CASE
 
 if TYPE_CHECKING:
     from psycopg import Cursor
@@ -274,6 +275,20 @@ def _pg_conditions(after: int, up_to: int | None, where: OrderFilter
     if where.email_contains:
         conditions.append("lower(customer_email) LIKE %s ESCAPE '!'")
         params.append(_containing(where.email_contains))
+    if where.search:
+        found = ["lower(customer_email) LIKE %s ESCAPE '!'",
+                 "lower(customer_name) LIKE %s ESCAPE '!'"]
+        params += [_containing(where.search.strip())] * 2
+        if where.searched_number is not None:
+            found.append("number = %s")
+            params.append(where.searched_number)
+        conditions.append(f"({' OR '.join(found)})")
+    if where.customer_email:
+        conditions.append("lower(customer_email) = %s")
+        params.append(where.customer_email.lower())
+    if where.placed_by is not None:
+        conditions.append("placed_by = %s")
+        params.append(where.placed_by)
     return conditions, params
 
 
@@ -348,6 +363,20 @@ def _sqlite_conditions(after: int, up_to: int | None, where: OrderFilter
     if where.email_contains:
         conditions.append("lower(customer_email) LIKE :email ESCAPE '!'")
         params["email"] = _containing(where.email_contains)
+    if where.search:
+        found = [f"{FOLD_CASE}(customer_email) LIKE :search ESCAPE '!'",
+                 f"{FOLD_CASE}(customer_name) LIKE :search ESCAPE '!'"]
+        params["search"] = _containing(where.search.strip())
+        if where.searched_number is not None:
+            found.append("number = :searched_number")
+            params["searched_number"] = where.searched_number
+        conditions.append(f"({' OR '.join(found)})")
+    if where.customer_email:
+        conditions.append("lower(customer_email) = :customer_email")
+        params["customer_email"] = where.customer_email.lower()
+    if where.placed_by is not None:
+        conditions.append("placed_by = :placed_by")
+        params["placed_by"] = where.placed_by
     return conditions, params
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, or_, select
 
 from order_service.application.views import (
     Amounts,
@@ -24,6 +24,7 @@ from order_service.application.views import (
 from order_service.domain.events import order_stream
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
 from order_service.eventstore.codec import upcast
+from order_service.eventstore.sql_types import fold_case
 from order_service.eventstore.tables import events
 from order_service.projections.documents import order_document, order_documents
 from order_service.projections.tables import orders, products, shipping_methods
@@ -196,7 +197,23 @@ def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
     if where.email_contains:
         conditions.append(func.lower(orders.c.customer_email).contains(
             where.email_contains.lower(), autoescape=True))
+    if where.search:
+        conditions.append(_searched(where.search, where.searched_number))
+    if where.customer_email:
+        conditions.append(func.lower(orders.c.customer_email) == where.customer_email.lower())
+    if where.placed_by is not None:
+        conditions.append(orders.c.placed_by == where.placed_by)
     return conditions
+
+
+def _searched(text: str, number: int | None) -> ColumnElement[bool]:
+    """Orders whose number is `number`, or whose customer's email or name holds `text`."""
+    fragment = text.strip().lower()
+    found = [fold_case(column).contains(fragment, autoescape=True)
+             for column in (orders.c.customer_email, orders.c.customer_name)]
+    if number is not None:
+        found.append(orders.c.number == number)
+    return or_(*found)
 
 
 def order_view(row: Mapping[Any, Any]) -> OrderView:
