@@ -17,6 +17,7 @@ from order_service.application.ports import Clock, CommandContext
 from order_service.eventstore.engine import WRITE_OPTION, statement_at_a_time
 from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.idempotency import SqlIdempotencyKeys
+from order_service.eventstore.notification_ids import SqlNotificationIds
 from order_service.eventstore.store import Projector, SqlEventStore
 from order_service.eventstore.two_step import SqlTwoStepCommands
 from order_service.projections.orders import project_orders
@@ -44,6 +45,7 @@ class SqlTransaction:
     read_models: SqlReadModels
     idempotency_keys: SqlIdempotencyKeys
     pending_orders: SqlPendingOrders
+    notification_ids: SqlNotificationIds
 
 
 class SqlStorage:
@@ -101,4 +103,5 @@ class SqlStorage:
             read_models=SqlReadModels(connection),
             idempotency_keys=SqlIdempotencyKeys(connection, self._clock, self._idempotency_ttl),
             pending_orders=SqlPendingOrders(connection),
+            notification_ids=SqlNotificationIds(connection, self._clock),
         )

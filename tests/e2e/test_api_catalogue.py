@@ -6,12 +6,14 @@ from datetime import datetime
 
 from fastapi.testclient import TestClient
 
+from tests.api_keys import bearer
 from tests.e2e.builders import (
     create_product,
     create_shipping_method,
     get_json,
     product_body,
     shipping_method_body,
+    unique_code,
     unique_sku,
 )
 from tests.e2e.expectations import assert_problem
@@ -171,3 +173,34 @@ def test_adding_a_shipping_method_whose_code_exists_is_refused_with_409(
     problem = assert_problem(response, 409)
     assert first["code"] in problem["detail"]
     assert get_json(client, "/v1/shipping-methods") == [first]
+
+
+def test_a_shipping_method_reads_back_by_its_code(client: TestClient) -> None:
+    added = create_shipping_method(client, price=1290)
+
+    assert get_json(client, f"/v1/shipping-methods/{added['code']}") == added
+
+
+def test_a_storefront_may_read_a_shipping_method(client: TestClient, storefront_key: str
+                                                 ) -> None:
+    added = create_shipping_method(client)
+
+    assert get_json(client, f"/v1/shipping-methods/{added['code']}",
+                    headers=bearer(storefront_key)) == added
+
+
+def test_an_unknown_shipping_method_code_is_a_404_problem(client: TestClient) -> None:
+    code = unique_code()
+
+    problem = assert_problem(client.get(f"/v1/shipping-methods/{code}"), 404)
+
+    assert problem["type"] == "urn:order-service:problem:shipping-method-not-found"
+    assert code in problem["detail"]
+
+
+def test_a_path_that_cannot_be_a_shipping_method_code_is_a_404_not_a_form_error(
+    client: TestClient,
+) -> None:
+    problem = assert_problem(client.get("/v1/shipping-methods/Not%20A%20Code"), 404)
+
+    assert problem["type"] == "urn:order-service:problem:shipping-method-not-found"

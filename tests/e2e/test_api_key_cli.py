@@ -114,14 +114,14 @@ def test_create_prints_the_key_alone_on_standard_output(database_url_for_test: s
     assert lines[0] not in result.stderr
 
 
-@pytest.mark.parametrize(("role", "orders_list"), [("merchant", 200), ("storefront", 403)])
+@pytest.mark.parametrize(("role", "export"), [("merchant", 200), ("storefront", 403)])
 def test_a_created_key_authenticates_with_its_role(
-    app: TestClient, database_url_for_test: str, role: str, orders_list: int,
+    app: TestClient, database_url_for_test: str, role: str, export: int,
 ) -> None:
     key = create(database_url_for_test, role, unique_name(role))
 
     assert status_with(app, key, "/v1/products") == 200
-    assert status_with(app, key, "/v1/orders") == orders_list
+    assert status_with(app, key, "/v1/orders/export") == export
 
 
 def test_an_active_name_cannot_be_created_twice(database_url_for_test: str) -> None:

@@ -2,7 +2,7 @@
 
 Every /v1 route needs `Authorization: Bearer <key>`, except the payment gateway's
 notifications, which are signed instead. A merchant key may do everything; a storefront
-key exactly five things. The walk below enumerates the app's own routes (hidden ones
+key exactly seven things. The walk below enumerates the app's own routes (hidden ones
 included, however routers are nested), so a route added without stating its permission
 fails here: its request is answered without a key, and it is missing from ACCESS.
 """
@@ -79,12 +79,14 @@ ACCESS: dict[Route, tuple[Access, int]] = {
     ("GET", "/v1/products"): (Access.STOREFRONT, 200),
     ("GET", "/v1/products/{sku}"): (Access.STOREFRONT, 200),
     ("GET", "/v1/shipping-methods"): (Access.STOREFRONT, 200),
+    ("GET", "/v1/shipping-methods/{code}"): (Access.STOREFRONT, 200),
     ("POST", "/v1/orders"): (Access.STOREFRONT, 201),
     ("GET", "/v1/orders/{order_id}"): (Access.STOREFRONT, 200),
+    # A storefront's list holds only the orders it placed.
+    ("GET", "/v1/orders"): (Access.STOREFRONT, 200),
     ("POST", "/v1/products"): (Access.MERCHANT, 201),
     ("POST", "/v1/products/{sku}/restock"): (Access.MERCHANT, 200),
     ("POST", "/v1/shipping-methods"): (Access.MERCHANT, 201),
-    ("GET", "/v1/orders"): (Access.MERCHANT, 200),
     ("GET", "/v1/orders/export"): (Access.MERCHANT, 200),
     ("GET", "/v1/orders/{order_id}/events"): (Access.MERCHANT, 200),
     ("POST", "/v1/orders/{order_id}/pay"): (Access.MERCHANT, 200),
@@ -223,6 +225,8 @@ class Shop:
             ("GET", "/v1/products"): lambda: Call("GET", "/v1/products"),
             ("GET", "/v1/products/{sku}"): lambda: Call("GET", f"/v1/products/{self.sku}"),
             ("GET", "/v1/shipping-methods"): lambda: Call("GET", "/v1/shipping-methods"),
+            ("GET", "/v1/shipping-methods/{code}"): lambda: Call(
+                "GET", f"/v1/shipping-methods/{self.method}"),
             ("POST", "/v1/orders"): lambda: Call(
                 "POST", "/v1/orders", order_body([line(self.sku)], self.method)),
             ("GET", orders): lambda: Call("GET", f"/v1/orders/{self.order()['id']}"),
@@ -412,7 +416,7 @@ def test_a_merchant_key_may_use_every_route(shop: Shop, merchant_key: str) -> No
     assert answers == {route: status for route, (_, status) in ACCESS.items()}
 
 
-def test_a_storefront_key_may_use_exactly_its_five_operations(
+def test_a_storefront_key_may_use_exactly_its_seven_operations(
     shop: Shop, storefront_key: str,
 ) -> None:
     allowed_routes = {
@@ -421,7 +425,7 @@ def test_a_storefront_key_may_use_exactly_its_five_operations(
     }
 
     assert allowed_routes == STOREFRONT_OPERATIONS | {("POST", "/v1/payment-notifications")}
-    assert len(STOREFRONT_OPERATIONS) == 5
+    assert len(STOREFRONT_OPERATIONS) == 7
 
 
 def test_a_storefront_key_gets_403_naming_the_merchant_role_on_every_merchant_route(

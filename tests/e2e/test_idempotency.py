@@ -182,6 +182,27 @@ def test_a_key_sent_again_with_another_body_is_refused_422_and_changes_nothing(
     assert available(client, sku) == 9
 
 
+def test_a_key_reused_with_another_body_is_quoted_as_the_caller_sent_it(
+    server: Server,
+) -> None:
+    client = server.client
+    sku = create_product(client, stock=10)["sku"]
+    sent = f"order-{uuid.uuid4()}"
+    body = {"quantity": 1}
+    assert client.post(f"/v1/products/{sku}/restock", json=body,
+                       headers={IDEMPOTENCY_KEY: sent}).status_code == 200
+
+    other = client.post(f"/v1/products/{sku}/restock", json={"quantity": 2},
+                        headers={IDEMPOTENCY_KEY: sent})
+
+    problem = assert_problem(other, 422)
+    assert problem["detail"] == (f"The Idempotency-Key {sent!r} was already used for a "
+                                 "different request; use a new key for a new request.")
+    assert problem["idempotency_key"] == sent
+    # Nothing of the stored form (a SHA-256 of the API key and the key) leaks out.
+    assert not any(len(word) == 64 for word in other.text.replace("'", " ").split())
+
+
 def test_a_key_sent_again_to_another_route_is_refused_422(server: Server) -> None:
     client = server.client
     sku = create_product(client, stock=10)["sku"]

@@ -133,6 +133,27 @@ def test_a_notification_that_does_not_match_is_recorded_and_leaves_the_order_pen
     assert _history(shop, order) == ["OrderPlaced", "PaymentNotified"]
 
 
+def test_an_id_that_paid_one_order_sent_signed_for_another_is_recorded_there_and_pays_nothing(
+    shop: TestClient,
+) -> None:
+    paid, other = _order(shop), _order(shop)
+    notification_id = f"evt_{uuid.uuid4().hex[:12]}"
+    assert _notify(shop, _body(paid, notification_id=notification_id)).json()["applied"]
+
+    response = _notify(shop, _body(other, notification_id=notification_id))
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["applied"], response.json()["reason"]) == (
+        False, "duplicate_notification_id")
+    seen = get_json(shop, f"/v1/orders/{other['id']}")
+    assert (seen["status"], seen["paid_at"], seen["payment_reference"]) == (
+        "pending_payment", None, None)
+    (recorded,) = seen["payment_notifications"]
+    assert (recorded["notification_id"], recorded["applied"], recorded["reason"]) == (
+        notification_id, False, "duplicate_notification_id")
+    assert _history(shop, other) == ["OrderPlaced", "PaymentNotified"]
+
+
 def test_a_notification_for_a_cancelled_order_is_recorded_not_applied(shop: TestClient) -> None:
     order = _order(shop)
     shop.post(f"/v1/orders/{order['id']}/cancel")

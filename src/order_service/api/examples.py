@@ -101,6 +101,8 @@ NEW_EXPRESS = Sample("express", "Another, with the currency named", {
     "code": "express", "name": "Express (next day)", "price": 1290, "currency": "EUR"})
 SHIPPING_METHOD_ADDED = Sample("added", "The shipping method as stored",
                                {**STANDARD, "currency": "EUR"})
+SHIPPING_METHOD_FOUND = Sample("express", "One shipping method", {
+    "code": "express", "name": "Express (next day)", "price": 1290, "currency": "EUR"})
 SHIPPING_METHODS = Sample("offered", "What the storefront can offer", [
     {**STANDARD, "currency": "EUR"},
     {"code": "express", "name": "Express (next day)", "price": 1290, "currency": "EUR"}])

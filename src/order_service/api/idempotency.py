@@ -21,7 +21,12 @@ from order_service.api.deps import caused_by, request_id
 from order_service.api.problems import error_response, problem_response
 from order_service.api.responses import json_response
 from order_service.application.access import Principal
-from order_service.application.ports import AlreadyHandled, CommandContext, IdempotentRequest
+from order_service.application.ports import (
+    AlreadyHandled,
+    CommandContext,
+    IdempotencyKeyReused,
+    IdempotentRequest,
+)
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -150,5 +155,13 @@ def install_idempotency_handlers(app: FastAPI) -> None:
                                 errors=[{"parameter": IDEMPOTENCY_KEY_HEADER, "in": "header",
                                          "detail": "must be 1 to 255 visible ASCII characters"}])
 
+    def reused(request: Request, error: Exception) -> Response:
+        # The store knows the key only scoped to its API key and hashed (see _scoped);
+        # the caller must read back the key it sent.
+        sent = request.headers.get(IDEMPOTENCY_KEY_HEADER, "")
+        return error_response(IdempotencyKeyReused(sent) if isinstance(
+            error, IdempotencyKeyReused) else error)
+
     app.add_exception_handler(AlreadyHandled, repeat)
     app.add_exception_handler(BadIdempotencyKey, bad_key)
+    app.add_exception_handler(IdempotencyKeyReused, reused)

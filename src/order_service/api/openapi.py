@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from order_service.api import problem_examples as problems
-from order_service.api.examples import Sample, examples, restore_nulls
+from order_service.api.examples import ORDER_ID, Sample, examples, restore_nulls
 from order_service.api.problems import PROBLEM_JSON, Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -83,6 +83,38 @@ IDEMPOTENCY_KEY = {
     "example": "9b2f6c1e-3f0a-4c1e-8d7a-5e4b3c2a1f00",
 }
 
+# The response headers clients act on, declared on the answers that send them.
+HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {"description": "The order's version, quoted; send it back as `If-Match`",
+             "schema": {"type": "string", "pattern": '^"[0-9]+"$'}, "example": '"3"'},
+    "Location": {"description": "Where what was made can be read (GET)",
+                 "schema": {"type": "string"}, "example": "/v1/orders/" + ORDER_ID},
+    "Link": {"description": 'The next page, as `<url>; rel="next"`; none on the last page',
+             "schema": {"type": "string"},
+             "example": '</v1/orders/export?cursor=eyJr...>; rel="next"'},
+    "Retry-After": {"description": "Seconds to wait before trying again",
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"}, "example": "2"},
+    "Idempotent-Replayed": {
+        "description": "`true` when this answer repeats the first one sent with the same "
+        "Idempotency-Key (nothing was done again)",
+        "schema": {"type": "string", "enum": ["true"]}},
+}
+# Which answers always carry which headers, by operation id and status.
+ANSWER_HEADERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("placeOrder", "201"): ("Location", "ETag"),
+    ("addProduct", "201"): ("Location",),
+    ("addShippingMethod", "201"): ("Location",),
+    ("getOrder", "200"): ("ETag",),
+    **{(operation, status): ("ETag",) for operation in ("payOrder", "shipOrder", "cancelOrder")
+       for status in ("200", "412")},
+}
+# Headers some answers carry: Link only when there is a next page. (Retry-After comes with
+# every 429 but only with the 503s of a failing database; Idempotent-Replayed only with a
+# repeat: see _declare_headers.)
+SOMETIMES = {("exportOrders", "200"): ("Link",)}
+# The refusals a command's Idempotency-Key remembers and repeats (the shop's own rules).
+REPEATED_REFUSALS = ("404", "409", "412", "422")
+
 
 def install_openapi(app: FastAPI, payment_methods: Sequence[str]) -> None:
     """Generate the app's OpenAPI document once, with every error declared."""
@@ -118,9 +150,12 @@ def _complete(document: dict[str, Any]) -> None:
         schemas.pop(name, None)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
+            _plain_optionals(operation)
             if path.startswith("/v1"):
                 _declare_errors(method, operation)
+                _declare_headers(method, operation)
             _answer_problems(operation)
+            _text_first(operation)
 
 
 def _declare_errors(method: str, operation: dict[str, Any]) -> None:
@@ -148,6 +183,63 @@ def _declare_errors(method: str, operation: dict[str, Any]) -> None:
         named = response.setdefault("content", {}).setdefault(PROBLEM_JSON, {})
         for name, sample in examples(*samples).items():
             named.setdefault("examples", {}).setdefault(name, sample)
+
+
+def _plain_optionals(operation: dict[str, Any]) -> None:
+    # FastAPI declares an optional body or parameter as `anyOf [X, null]`. For a body,
+    # generated clients then have no way to send none at all (openapi-python-client sends
+    # its "unset" marker and fails); a parameter cannot be sent as null anyway. Not
+    # required says the same thing plainly, and clients get plain types (`str`, an enum).
+    body = operation.get("requestBody")
+    if body is not None and not body.get("required"):
+        for media in body.get("content", {}).values():
+            _drop_null(media)
+        body["required"] = False
+    for parameter in operation.get("parameters", []):
+        if not parameter.get("required"):
+            _drop_null(parameter)
+
+
+def _drop_null(holder: dict[str, Any]) -> None:
+    schema = holder.get("schema", {})
+    choices = schema.get("anyOf", [])
+    kept = [choice for choice in choices if choice != {"type": "null"}]
+    if len(choices) == 2 and len(kept) == 1:
+        described = {key: value for key, value in schema.items() if key != "anyOf"}
+        holder["schema"] = kept[0] if "$ref" in kept[0] else {**described, **kept[0]}
+
+
+def _declare_headers(method: str, operation: dict[str, Any]) -> None:
+    name = operation["operationId"]
+    keyed = method == "post" and operation.get("security") != []
+    for status, response in operation.get("responses", {}).items():
+        declared = response.setdefault("headers", {})
+        for header in ANSWER_HEADERS.get((name, status), ()):
+            declared[header] = {**HEADERS[header], "required": True}
+        sometimes = list(SOMETIMES.get((name, status), ()))
+        if keyed and (status.startswith("2") or status in REPEATED_REFUSALS):
+            sometimes.append("Idempotent-Replayed")
+        for header in sometimes:
+            declared[header] = {**HEADERS[header], "required": False}
+        if not declared:
+            del response["headers"]
+    for status, required in (("429", True), ("503", False)):
+        response = operation["responses"].get(status)
+        if response is not None:
+            response.setdefault("headers", {})["Retry-After"] = {**HEADERS["Retry-After"],
+                                                                 "required": required}
+
+
+def _text_first(operation: dict[str, Any]) -> None:
+    # A generated client (openapi-python-client, for one) reads every answer by the first
+    # media type it knows: with JSON first, a CSV or NDJSON page fails to decode. With a
+    # text one first, every format reads, as text that the caller parses by format.
+    for response in operation.get("responses", {}).values():
+        content = response.get("content", {})
+        texts = [media for media in content if media.startswith("text/")]
+        if len(content) > 1 and texts:
+            response["content"] = {media: content[media]
+                                   for media in sorted(content, key=lambda m: m not in texts)}
 
 
 def _either(descriptions: list[str]) -> str:

@@ -77,8 +77,9 @@ KEY_IN_FLIGHT = problem(
 KEY_REUSED = problem(
     "idempotency-key-reused", "The same Idempotency-Key with another body",
     ProblemKind(422, "idempotency-key-reused", "Idempotency-Key already used"),
-    "The Idempotency-Key '3f9a0c1d' was already used for a different request; use a new key "
-    "for a new request.")
+    "The Idempotency-Key '9b2f6c1e-3f0a-4c1e-8d7a-5e4b3c2a1f00' was already used for a "
+    "different request; use a new key for a new request.",
+    idempotency_key="9b2f6c1e-3f0a-4c1e-8d7a-5e4b3c2a1f00")
 BAD_CURSOR = problem(
     "bad-cursor", "A cursor that was edited or belongs to another filter",
     ProblemKind(400, "bad-cursor", "Bad cursor"),
@@ -107,6 +108,10 @@ PRODUCT_NOT_FOUND = problem(
     "product-not-found", "No product has this SKU",
     ProblemKind(404, "product-not-found", "Product not found"),
     "No product has SKU 'SANDAL-43'.")
+SHIPPING_METHOD_NOT_FOUND = problem(
+    "shipping-method-not-found", "No shipping method has this code",
+    ProblemKind(404, "shipping-method-not-found", "Shipping method not found"),
+    "No shipping method has code 'overnight'.")
 INVALID_QUANTITY = problem(
     "invalid-quantity", "Nothing to add", INVALID,
     "quantity should be greater than or equal to 1.",

@@ -60,6 +60,8 @@ class ProblemKind:
 DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
     (errors.OrderNotFound, ProblemKind(404, "order-not-found", "Order not found")),
     (errors.ProductNotFound, ProblemKind(404, "product-not-found", "Product not found")),
+    (errors.ShippingMethodNotFound, ProblemKind(404, "shipping-method-not-found",
+                                                "Shipping method not found")),
     (errors.OutOfStock, ProblemKind(409, "out-of-stock", "Out of stock")),
     (errors.IllegalTransition, ProblemKind(409, "illegal-transition",
                                            "Order cannot make this change")),
@@ -127,6 +129,8 @@ def _extensions(error: Exception) -> dict[str, Any]:
                     "expected_version": error.expected}
         case errors.UnknownProducts():
             return {"skus": list(error.skus)}
+        case IdempotencyKeyReused():
+            return {"idempotency_key": error.key}
         case _:
             return {}
 
@@ -349,7 +353,8 @@ def _sentence(text: str) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the app can raise answer as problem+json."""
     app.add_exception_handler(errors.OrderServiceError, _domain_error)
-    for application_error in (ConcurrencyConflict, IdempotencyKeyReused, StorageUnavailable):
+    # IdempotencyKeyReused is answered by api/idempotency.py, which knows the key as sent.
+    for application_error in (ConcurrencyConflict, StorageUnavailable):
         app.add_exception_handler(application_error, _domain_error)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
     app.add_exception_handler(BadSignature, _bad_signature)

@@ -134,7 +134,10 @@ class Shop:
         def decide(tx: Transaction) -> NotificationOutcome:
             stream = order_stream(command.order_id)
             order = Order.from_history(command.order_id, tx.events.load(stream))
-            new_events = order.take_payment_notification(command.notification, now=self.clock())
+            taken_for = tx.notification_ids.take(command.notification.notification_id,
+                                                 command.order_id)
+            new_events = order.take_payment_notification(command.notification, now=self.clock(),
+                                                         taken_for=taken_for)
             tx.events.append(stream, new_events, expected_version=order.version)
             return _notification_outcome(_order_view(tx, command.order_id),
                                          command.notification.notification_id)

@@ -230,6 +230,16 @@ class IdempotencyKeys(Protocol):
         ...
 
 
+class NotificationIds(Protocol):
+    """The payment gateway's notification ids, each taken for the first order it named."""
+
+    def take(self, notification_id: str, order_id: UUID) -> UUID:
+        """Take `notification_id` for `order_id` unless an order took it before; the
+        order that holds it now. While another transaction holds the id, this waits for
+        it to finish."""
+        ...
+
+
 class Transaction(Protocol):
     """One atomic unit of work: all it appends and projects commits, or nothing does."""
 
@@ -247,6 +257,9 @@ class Transaction(Protocol):
 
     @property
     def pending_orders(self) -> PendingOrders: ...
+
+    @property
+    def notification_ids(self) -> NotificationIds: ...
 
 
 # -- commands in two steps: read what the decision needs, then write its outcome at once --

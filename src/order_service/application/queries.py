@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TypeVar
 from uuid import UUID
@@ -19,7 +19,7 @@ from order_service.application.views import (
     SalesReport,
     ShippingMethodView,
 )
-from order_service.domain.errors import OrderNotFound, ProductNotFound
+from order_service.domain.errors import OrderNotFound, ProductNotFound, ShippingMethodNotFound
 from order_service.domain.values import OrderStatus
 
 T = TypeVar("T")
@@ -60,18 +60,21 @@ class OrderDocumentPage:
 
 def list_order_documents(
     storage: Storage,
+    where: OrderFilter,
     *,
-    statuses: Collection[OrderStatus],
+    viewer: Principal,
     limit: int,
     before_number: int | None,
 ) -> OrderDocumentPage:
-    """The page `list_orders` gives, with the documents built by the database.
+    """The page `list_orders` gives, with the documents built by the database; a
+    storefront's page holds only the orders it placed.
 
     The page's receipt numbers are found first; its documents are then those of the
     orders numbered in that span that still match. An order whose status changes in
     between drops out of (or into) a status-filtered page, as it would an instant later.
     """
-    where = OrderFilter(statuses=frozenset(statuses))
+    if not viewer.sees_every_order():
+        where = replace(where, placed_by=viewer.key_id)
     with storage.reading() as read_models:
         documents, next_before = _newest_first(
             read_models, read_models.order_documents_between, where, limit, before_number)
@@ -144,6 +147,15 @@ def list_products(storage: Storage) -> list[ProductView]:
     """The whole catalogue."""
     with storage.reading() as read_models:
         return read_models.products()
+
+
+def get_shipping_method(storage: Storage, code: str) -> ShippingMethodView:
+    """One shipping method, or ShippingMethodNotFound."""
+    with storage.reading() as read_models:
+        method = read_models.shipping_method(code)
+    if method is None:
+        raise ShippingMethodNotFound(code)
+    return method
 
 
 def list_shipping_methods(storage: Storage) -> list[ShippingMethodView]:

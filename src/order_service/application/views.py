@@ -162,6 +162,10 @@ class OrderFilter:
     # What a merchant types in a search box: an order number (exact), or part of the
     # customer's email or name, in any case.
     search: str | None = None
+    # The customer's whole email, in any case: one customer's order history.
+    customer_email: str | None = None
+    # The API key that placed the orders (a storefront lists only its own).
+    placed_by: str | None = None
 
     @property
     def searched_number(self) -> int | None:

@@ -38,6 +38,14 @@ class ProductNotFound(NotFound):
         self.sku = sku
 
 
+class ShippingMethodNotFound(NotFound):
+    """No shipping method has this code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no shipping method has code {code!r}")
+        self.code = code
+
+
 class UnknownProducts(OrderServiceError):
     """An order names SKUs the catalogue does not have."""
 

@@ -119,17 +119,22 @@ class Order:
         return IllegalTransition(self.order_id, self.status, action, why)
 
     def take_payment_notification(
-        self, notification: PaymentNotification, *, now: datetime
+        self, notification: PaymentNotification, *, now: datetime,
+        taken_for: UUID | None = None,
     ) -> list[DomainEvent]:
         """Pay the order if a gateway says it was paid in full; otherwise only record it.
 
         A notification seen before changes nothing (gateways retry). One that does not
         match the order (amount, currency), arrives for a cancelled or already paid
-        order, or reports a failure is recorded in the history for the merchant.
+        order, or reports a failure is recorded in the history for the merchant. So is
+        one whose id the shop first took for another order (`taken_for`): a gateway's
+        notification id is unique across the store, so the same id for a second order is
+        a replay or a forgery, never a second payment.
         """
         if self.notification(notification.notification_id) is not None:
             return []
-        reason = self._why_not_applied(notification)
+        reason = ("duplicate_notification_id" if taken_for not in (None, self.order_id)
+                  else self._why_not_applied(notification))
         recorded = notification.recorded(self.order_id, applied=reason is None, reason=reason,
                                           now=now)
         if reason is not None:

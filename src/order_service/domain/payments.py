@@ -11,6 +11,7 @@ from order_service.domain.events import PaymentNotified
 # Why a notification was recorded but did not pay the order.
 NOT_APPLIED_REASONS = (
     "payment_failed", "order_cancelled", "already_paid", "currency_mismatch", "amount_mismatch",
+    "duplicate_notification_id",
 )
 
 

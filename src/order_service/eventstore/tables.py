@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 
 from order_service.eventstore.sql_types import JsonDocument, Position, UtcDateTime
@@ -120,4 +121,15 @@ address_locations = Table(
     Column("looked_up_at", UtcDateTime, nullable=False),
     # When the geocoder may be asked again; NULL once found.
     Column("retry_at", UtcDateTime),
+)
+
+# Each payment-gateway notification id, with the order it was first taken for: an id is
+# unique across the store, so its primary key is what stops two orders taking one id,
+# however the two commands interleave. Written in the command's own transaction.
+payment_notification_ids = Table(
+    "payment_notification_ids",
+    metadata,
+    Column("notification_id", String(200), primary_key=True),
+    Column("order_id", Uuid, nullable=False),
+    Column("taken_at", UtcDateTime, nullable=False),
 )

@@ -283,6 +283,12 @@ def _pg_conditions(after: int, up_to: int | None, where: OrderFilter
             found.append("number = %s")
             params.append(where.searched_number)
         conditions.append(f"({' OR '.join(found)})")
+    if where.customer_email:
+        conditions.append("lower(customer_email) = %s")
+        params.append(where.customer_email.lower())
+    if where.placed_by is not None:
+        conditions.append("placed_by = %s")
+        params.append(where.placed_by)
     return conditions, params
 
 
@@ -365,6 +371,12 @@ def _sqlite_conditions(after: int, up_to: int | None, where: OrderFilter
             found.append("number = :searched_number")
             params["searched_number"] = where.searched_number
         conditions.append(f"({' OR '.join(found)})")
+    if where.customer_email:
+        conditions.append("lower(customer_email) = :customer_email")
+        params["customer_email"] = where.customer_email.lower()
+    if where.placed_by is not None:
+        conditions.append("placed_by = :placed_by")
+        params["placed_by"] = where.placed_by
     return conditions, params
 
 

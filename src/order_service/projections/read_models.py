@@ -199,6 +199,10 @@ def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
             where.email_contains.lower(), autoescape=True))
     if where.search:
         conditions.append(_searched(where.search, where.searched_number))
+    if where.customer_email:
+        conditions.append(func.lower(orders.c.customer_email) == where.customer_email.lower())
+    if where.placed_by is not None:
+        conditions.append(orders.c.placed_by == where.placed_by)
     return conditions
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    func,
 )
 
 from order_service.eventstore.sql_types import JsonDocument, UtcDateTime
@@ -120,5 +121,8 @@ order_numbers = define_order_numbers(metadata)
 Index("ix_orders_status_number", orders.c.status, orders.c.number)
 # The payment-hold sweeper reads the oldest unpaid orders first from this index.
 Index("ix_orders_status_placed_at", orders.c.status, orders.c.placed_at)
+
+# A storefront lists one customer's orders by email, in any case.
+Index("ix_orders_customer_email", func.lower(orders.c.customer_email))
 
 READ_MODEL_TABLES = (products, shipping_methods, orders, order_numbers)

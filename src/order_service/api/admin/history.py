@@ -19,6 +19,8 @@ NOT_APPLIED = {
     "already_paid": "the order was already paid; this may be a double payment to refund",
     "currency_mismatch": "the currency is not the order's",
     "amount_mismatch": "the amount is not the order's total",
+    "duplicate_notification_id": "the gateway sent this notification id for another order "
+    "first; a notification pays one order only",
 }
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.problems import problem_response
+from order_service.api.schemas.health import HealthOut
 from order_service.schema import database_is_reachable
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -15,17 +16,18 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 @router.get("/live", summary="Liveness",
             responses={200: ex.answer("The process answers", ex.HEALTHY)})
-async def live() -> dict[str, str]:
+async def live() -> HealthOut:
     """The process is up and answering."""
-    return {"status": "ok"}
+    return HealthOut()
 
 
+# response_model=None: the 503 is a problem, not a HealthOut; the 200 is declared instead.
 @router.get("/ready", summary="Readiness", response_model=None,
-            responses={200: ex.answer("Ready for traffic", ex.HEALTHY),
+            responses={200: {"model": HealthOut, **ex.answer("Ready for traffic", ex.HEALTHY)},
                        503: ex.refusal("The database cannot be reached", px.NOT_READY)})
-def ready(request: Request) -> dict[str, str] | JSONResponse:
+def ready(request: Request) -> HealthOut | JSONResponse:
     """The service can reach its database and take traffic."""
     if database_is_reachable(request.app.state.shop.storage.engine):
-        return {"status": "ok"}
+        return HealthOut()
     return problem_response(503, "not-ready", "Service Unavailable",
                             "The database cannot be reached.")

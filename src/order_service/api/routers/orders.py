@@ -25,7 +25,7 @@ from order_service.api.schemas.orders import (
 from order_service.application import queries
 from order_service.application.access import Permission, Principal
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
-from order_service.application.views import OrderView
+from order_service.application.views import OrderFilter, OrderView
 from order_service.domain.values import OrderStatus
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -113,20 +113,33 @@ def place_order(
 
 
 @router.get("", summary="List orders", response_model=OrderPageOut,
-            dependencies=[Depends(allowed(Permission.READ_ALL_ORDERS))],
             responses={200: ex.answer("A page of orders, newest first", ex.ORDER_PAGE,
                                       ex.LAST_PAGE)})
 def list_orders(
+    *,
     storage: StorageDep,
     cursors: CursorsDep,
+    viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
     order_status: Annotated[list[OrderStatus] | None, Query(
         alias="status", description="Only orders in this status (repeat for several)")] = None,
+    q: Annotated[str | None, Query(max_length=320, description=(
+        "Find orders by number (exact: `1042` or `#1042`), or by part of the customer's "
+        "email or name, in any case"), examples=["garcía"])] = None,
+    customer_email: Annotated[str | None, Query(max_length=320, description=(
+        "Only this customer's orders: the whole email, in any case"),
+        examples=["ana@example.com"])] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> Response:
-    """Orders newest first, optionally only those in some statuses, a page at a time."""
+    """Orders newest first, a page at a time, optionally only those in some statuses,
+    found by `q`, or of one customer (`customer_email`). A merchant key lists every
+    order; a storefront key lists the orders it placed (so a shop can show a customer
+    their order history)."""
+    where = OrderFilter(statuses=frozenset(order_status or ()),
+                        search=(q or "").strip() or None,
+                        customer_email=(customer_email or "").strip() or None)
     page = queries.list_order_documents(
-        storage, statuses=order_status or [], limit=limit,
+        storage, where, viewer=viewer, limit=limit,
         before_number=None if cursor is None else cursors.decode(ORDERS_CURSOR, cursor),
     )
     next_cursor = None if page.next_before is None else cursors.encode(

@@ -53,7 +53,9 @@ def take_payment_notification(
     amount or currency, a cancelled or already paid order, a failure) is only recorded in
     the order's history, where the merchant sees it. The gateway signs the raw body with
     the shared secret (Stripe-style `Signature: t=...,v1=...`); retries with the same
-    notification `id` change nothing and get the same answer."""
+    notification `id` change nothing and get the same answer. A notification `id` is
+    unique across the store: sent for another order than the first, it is only recorded
+    there (`duplicate_notification_id`)."""
     context = CommandContext(correlation_id=request_id(request),
                              caused_by="payment-gateway: POST /v1/payment-notifications")
     outcome = shop.take_payment_notification(body.to_command(), context)

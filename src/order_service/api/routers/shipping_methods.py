@@ -12,10 +12,12 @@ from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.schemas.catalogue import ShippingMethodIn, ShippingMethodOut
+from order_service.api.schemas.fields import is_code
 from order_service.application import queries
 from order_service.application.access import Permission
 from order_service.application.commands import AddShippingMethod
 from order_service.application.views import ShippingMethodView
+from order_service.domain.errors import ShippingMethodNotFound
 
 router = APIRouter(prefix="/v1/shipping-methods", tags=["catalogue"])
 
@@ -53,3 +55,17 @@ def _added(method: ShippingMethodView) -> Answer:
 def list_shipping_methods(storage: StorageDep) -> list[ShippingMethodOut]:
     """Every shipping method the storefront can offer, with its price."""
     return [ShippingMethodOut.from_view(m) for m in queries.list_shipping_methods(storage)]
+
+
+@router.get("/{code}", summary="Get a shipping method",
+            dependencies=[Depends(allowed(Permission.READ_CATALOGUE))],
+            responses={200: ex.answer("The shipping method", ex.SHIPPING_METHOD_FOUND),
+                       404: ex.refusal("No shipping method has this code",
+                                       px.SHIPPING_METHOD_NOT_FOUND)})
+def get_shipping_method(code: str, storage: StorageDep) -> ShippingMethodOut:
+    """One shipping method by its code, with its price: where `Location` points after
+    one is added."""
+    # A path segment that cannot be a code names no method: a 404, not a form error.
+    if not is_code(code):
+        raise ShippingMethodNotFound(code[:64])
+    return ShippingMethodOut.from_view(queries.get_shipping_method(storage, code))

@@ -81,6 +81,11 @@ def is_sku(value: str) -> bool:
     return _SKU.fullmatch(value) is not None
 
 
+def is_code(value: str) -> bool:
+    """Whether `value` could be a shipping-method code at all."""
+    return _CODE.fullmatch(value) is not None
+
+
 Name = Annotated[str, _text(200), Printable, PRINTABLE_TEXT]
 AddressLine = Annotated[str, _text(200), Printable, PRINTABLE_TEXT]
 PostalCode = Annotated[str, _text(20), Printable, PRINTABLE_TEXT]

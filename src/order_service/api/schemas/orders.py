@@ -170,7 +170,8 @@ class LineOut(BaseModel):
 class PaymentNotificationOut(BaseModel):
     """What a payment gateway said about the order; `applied` false means the merchant
     should look (see `reason`): amount_mismatch, currency_mismatch, order_cancelled,
-    already_paid (a second payment: maybe refund it) or payment_failed."""
+    already_paid (a second payment: maybe refund it), payment_failed or
+    duplicate_notification_id (the gateway sent this id for another order first)."""
 
     notification_id: str
     succeeded: bool

@@ -53,7 +53,8 @@ class NotificationOutcomeOut(BaseModel):
     applied: bool
     reason: str | None = Field(description="Why it was only recorded: amount_mismatch, "
                                "currency_mismatch, order_cancelled, already_paid, "
-                               "payment_failed")
+                               "payment_failed, duplicate_notification_id (the id was "
+                               "first sent for another order)")
 
     @classmethod
     def from_outcome(cls, outcome: NotificationOutcome) -> NotificationOutcomeOut:
