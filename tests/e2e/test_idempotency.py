@@ -117,6 +117,24 @@ def test_repeating_a_command_with_its_key_replays_the_answer_and_stores_nothing_
     assert events_after(client, end) == []
 
 
+def test_paying_a_paid_order_with_a_new_key_changes_nothing_and_is_replayed_alike(
+    server: Server,
+) -> None:
+    client = server.client
+    order = _paid_order(client)
+    end = feed_end(client)
+    key = _key()
+
+    again = client.post(f"/v1/orders/{order['id']}/pay", headers=key)
+    repeat = client.post(f"/v1/orders/{order['id']}/pay", headers=key)
+
+    assert again.status_code == 200, again.text
+    assert (again.json()["status"], again.json()["version"]) == ("paid", 2)
+    assert repeat.headers[REPLAYED] == "true"
+    assert repeat.json() == again.json()
+    assert events_after(client, end) == []
+
+
 def test_the_same_body_in_another_key_order_and_spacing_is_the_same_request(
     server: Server,
 ) -> None:

@@ -264,10 +264,11 @@ class SqlTwoStepCommands:
                             connection.execute(_REMEMBER, {
                                 "claimed": plan.remembered[0],  # type: ignore[index]
                                 "answer": _numbered(recording, number)})
-                    connection.execute(insert(events), [
-                        {**event, "data": {**event["data"], "number": number}}
-                        if event["type"] == OrderPlaced.TYPE else event
-                        for event in plan.events])
+                    if plan.events:  # a keyed no-op keeps only its answer
+                        connection.execute(insert(events), [
+                            {**event, "data": {**event["data"], "number": number}}
+                            if event["type"] == OrderPlaced.TYPE else event
+                            for event in plan.events])
         except IntegrityError as error:
             if is_unique_violation(error) or _is_check_violation(error):
                 raise _conflict(plan) from error
