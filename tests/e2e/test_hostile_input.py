@@ -9,9 +9,13 @@ database before and after.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +36,7 @@ from tests.e2e.expectations import assert_problem, field_errors
 SECRET = "whsec_hostile_input_1"
 NOTIFICATIONS = "/v1/payment-notifications"
 HTML = "text/html"
+COMMAND = Path(sys.executable).with_name("order-service")
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +202,26 @@ def test_the_back_office_sales_up_to_the_last_day_changes_nothing(
 
     assert page.status_code == 200, page.text
     assert stored(store) == before
+
+
+@pytest.mark.parametrize("option", ["--placed-from", "--placed-to", "--updated-since"])
+def test_the_cli_export_refuses_a_time_outside_the_calendar_in_utc_naming_the_option(
+    tmp_path: Path, option: str,
+) -> None:
+    out = tmp_path / "orders.csv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
+
+    result = subprocess.run(
+        [str(COMMAND), "export", "--format", "csv", "--out", str(out), option,
+         "0001-01-01T00:00:00+14:00"], cwd=tmp_path, capture_output=True, text=True,
+        env={**env, "ORDER_SERVICE_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}"},
+        timeout=60, check=False)
+
+    assert result.returncode == 2
+    assert f"{option}: '0001-01-01T00:00:00+14:00' must fall between the years 1 and 9999" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- NUL characters -----------------------------------------------------------------------
