@@ -1,7 +1,8 @@
 """Alembic environment: one set of migrations for SQLite and PostgreSQL.
 
 The URL comes from the caller (`order-service migrate`, tests) through
-`config.attributes["database_url"]`, else from ORDER_SERVICE_DATABASE_URL.
+`config.attributes["database_url"]`, else from ORDER_SERVICE_MIGRATION_DATABASE_URL (the
+owner role's), else from ORDER_SERVICE_DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ MIGRATION_LOCK_KEY = 0x6D696772  # "migr"
 
 
 def run_migrations_online() -> None:
-    url = context.config.attributes.get("database_url") or get_settings().database_url
+    url = context.config.attributes.get("database_url") or get_settings().migration_url()
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as connection:

@@ -9,11 +9,13 @@ Every line is one JSON object (`time`, `level`, `logger`, `message`, and the req
 when it was written while serving a request); each answered request gets one access
 line from `order_service.access` with its method, route template, path, status,
 duration and client. `ORDER_SERVICE_LOG_FORMAT=text` gives uvicorn's usual lines instead,
-for a human at a terminal.
+for a human at a terminal; there, control characters in what a line quotes (a request
+path with %0A, an ESC sequence) are written as escapes, so no line can be forged.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -58,6 +60,27 @@ def redact(text: str) -> str:
     return text
 
 
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: each could end a
+# line early (a forged line after it) or drive the reader's terminal (ESC sequences).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    character = match.group()
+    code = ord(character)
+    return _NAMED_ESCAPES.get(character) or (f"\\x{code:02x}" if code < 0x100
+                                              else f"\\u{code:04x}")
+
+
+def escape_controls(text: str) -> str:
+    """`text` on one line, with control characters written as escapes (\\n, \\x1b)."""
+    # The first test spares almost every line the regular expression.
+    if text.isascii() and text.isprintable():
+        return text
+    return _CONTROL_CHARACTERS.sub(_escape, text)
+
+
 def _withheld(exc_info: Any) -> str:
     kind = exc_info[0].__name__ if exc_info and exc_info[0] else "error"
     return f"({kind}; stack trace withheld from the log)"
@@ -65,13 +88,28 @@ def _withheld(exc_info: Any) -> str:
 
 class _Redacting(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return redact(super().format(_escaped(record)))
 
     def formatException(self, ei: Any) -> str:  # noqa: N802  (logging's own name)
         return _withheld(ei)
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802  (logging's own name)
         return "(stack withheld from the log)"
+
+
+def _escaped(record: logging.LogRecord) -> logging.LogRecord:
+    # Text lines are not quoted the way JSON lines are: a request path (or anything else a
+    # client chose) holding %0A would start a line of its own, an ESC would reach the
+    # terminal. So the message and the access fields are escaped; the format around them
+    # is the code's own. uvicorn's color_message is dropped: its colours are escapes too.
+    safe = copy.copy(record)
+    safe.msg, safe.args = escape_controls(record.getMessage()), None
+    safe.__dict__.pop("color_message", None)
+    for name in ACCESS_FIELDS:
+        value = safe.__dict__.get(name)
+        if isinstance(value, str):
+            safe.__dict__[name] = escape_controls(value)
+    return safe
 
 
 class RedactingFormatter(_Redacting, DefaultFormatter):

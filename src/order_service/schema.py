@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 
 def migrations_directory() -> Path:
@@ -34,9 +34,18 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+# PostgreSQL's SQLSTATE for "permission denied" (insufficient_privilege).
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
 def upgrade_to_head(database_url: str) -> None:
     """Apply every migration the database does not have yet."""
-    command.upgrade(alembic_config(database_url), "head")
+    try:
+        command.upgrade(alembic_config(database_url), "head")
+    except ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise MigrationNotPermitted(str(error.orig).strip().splitlines()[0]) from error
 
 
 def head_revision() -> str:
@@ -74,3 +83,14 @@ def database_is_reachable(engine: Engine) -> bool:
 
 class SchemaOutOfDate(RuntimeError):
     """The database needs migrating before the service can use it."""
+
+
+class MigrationNotPermitted(RuntimeError):
+    """The role migrating may not change the schema (a service role, not the owner)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the database refused to change the schema ({reason}): migrate as the role "
+            "that owns the tables, set in ORDER_SERVICE_MIGRATION_DATABASE_URL (see README, "
+            "Least privilege)"
+        )

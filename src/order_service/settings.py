@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; sqlite:///FILE (default, in the working directory) "
         "or postgresql://user@host:port/db",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL `migrate` (and `serve`, before it starts) changes the "
+        "schema with: the role that owns the tables, so that the service's own role need "
+        "not (see README, Least privilege); unset = ORDER_SERVICE_DATABASE_URL",
+    )
     currency: str = Field(default="EUR", description="ISO 4217 code every price is in")
     tax_rate: Decimal = Field(
         default=Decimal("0.21"), ge=0, lt=1, max_digits=6, decimal_places=4,
@@ -196,7 +202,7 @@ class Settings(BaseSettings):
         return url.geturl().rstrip("/")
 
     @field_validator("nats_url", "metrics_token", "map_tile_url", "geocoder_url",
-                     mode="before")
+                     "migration_database_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # docker-compose and shells often pass an empty variable for "not set".
@@ -229,6 +235,10 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("name at least one payment method, e.g. card,bank_transfer")
         return value
+
+    def migration_url(self) -> str:
+        """The URL migrations run with: the owner role's if set, else the service's own."""
+        return self.migration_database_url or self.database_url
 
     def timeouts(self) -> Timeouts:
         """How long database calls may take before a request fails fast."""

@@ -155,6 +155,34 @@ def test_the_same_body_in_another_key_order_and_spacing_is_the_same_request(
     assert events_after(client, end) == []
 
 
+ORDER_ID_SPELLINGS: dict[str, Callable[[str], str]] = {
+    "upper-case": str.upper,
+    "without-dashes": lambda order_id: order_id.replace("-", ""),
+    "in-braces": lambda order_id: "{" + order_id + "}",
+}
+
+
+@pytest.mark.parametrize("spelling", list(ORDER_ID_SPELLINGS))
+def test_a_retry_that_spells_the_order_id_another_way_is_the_same_request(
+    server: Server, spelling: str,
+) -> None:
+    client = server.client
+    order_id = _pending_order(client)["id"]
+    key = _key()
+    body = {"payment_reference": "TR-88213"}
+    first = client.post(f"/v1/orders/{order_id}/pay", json=body, headers=key)
+    assert first.status_code == 200, first.text
+    end = feed_end(client)
+
+    respelled = ORDER_ID_SPELLINGS[spelling](order_id)
+    repeat = client.post(f"/v1/orders/{respelled}/pay", json=body, headers=key)
+
+    assert repeat.status_code == 200, repeat.text
+    assert repeat.headers[REPLAYED] == "true"
+    assert repeat.json() == first.json()
+    assert events_after(client, end) == []
+
+
 @POSTGRES_ONLY
 def test_many_copies_of_one_keyed_order_sent_at_once_to_two_workers_place_one_order(
     start_server: StartServer,
@@ -233,6 +261,22 @@ def test_a_key_sent_again_to_another_route_is_refused_422(server: Server) -> Non
 
     problem = assert_problem(other, 422)
     assert problem["type"] == "urn:order-service:problem:idempotency-key-reused"
+
+
+def test_a_key_sent_again_to_pay_another_order_is_refused_422_and_changes_nothing(
+    server: Server,
+) -> None:
+    client = server.client
+    paid, other = _pending_order(client)["id"], _pending_order(client)["id"]
+    key = _key()
+    assert client.post(f"/v1/orders/{paid}/pay", headers=key).status_code == 200
+    end = feed_end(client)
+
+    response = client.post(f"/v1/orders/{other.upper()}/pay", headers=key)
+
+    problem = assert_problem(response, 422)
+    assert problem["type"] == "urn:order-service:problem:idempotency-key-reused"
+    assert events_after(client, end) == []
 
 
 # -- refusals are remembered ------------------------------------------------------------

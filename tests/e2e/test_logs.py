@@ -173,3 +173,26 @@ def test_a_real_server_writes_json_lines_only_and_one_access_line_per_request(
     assert not [entry for entry in lines if entry["logger"] == "uvicorn.access"]
     assert any("Application startup complete." in entry["message"] for entry in lines)
     assert "os_live_notakey123" not in server.output()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the log does not depend on the database
+def test_a_real_server_writing_text_escapes_control_characters_so_no_line_can_be_forged(
+    start_server: StartServer,
+) -> None:
+    server = start_server(settings={"log_format": "text"})
+    # A line break and a fake ERROR line, a terminal colour, a carriage return, NUL, NEL.
+    path = ("/v1/orders/x%0AERROR:%20%20%20%20order_service.errors:%20forged"
+            "%1B[31m%0Dred%00%C2%85end")
+
+    response = server.client.get(path)
+    server.stop()
+
+    assert response.status_code == 404
+    output = server.output()
+    assert "\x1b" not in output
+    assert "\r" not in output
+    assert not [text for text in output.splitlines() if text.startswith("ERROR:")]
+    [access] = [text for text in output.splitlines() if "forged" in text]
+    assert ("/v1/orders/x\\nERROR:    order_service.errors: forged\\x1b[31m\\rred\\x00"
+            "\\x85end") in access
+    assert access.startswith("INFO:")

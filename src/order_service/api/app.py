@@ -29,6 +29,7 @@ from order_service.api.middleware import (
     RequestLogMiddleware,
     RequestTimeoutMiddleware,
 )
+from order_service.api.nul_characters import refuse_nul_characters
 from order_service.api.openapi import install_openapi
 from order_service.api.problems import install_problem_handlers
 from order_service.api.query_params import reject_unknown_query_parameters
@@ -212,7 +213,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Served by install_docs with local assets instead of FastAPI's CDN ones.
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(reject_unknown_query_parameters)],
+        dependencies=[Depends(refuse_nul_characters),
+                      Depends(reject_unknown_query_parameters)],
     )
     install_openapi(app, settings.payment_methods)
     install_docs(app)

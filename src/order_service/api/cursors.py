@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 
 SIGNATURE_BYTES = 12
 
@@ -57,7 +58,16 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _unb64(text: str) -> bytes:
-    if not text or not text.isascii():
+    # Strict: only the alphabet, no padding, and exactly the text _b64 gives for the bytes.
+    # The decoder alone would take a cursor with '=' or junk appended, or a last character
+    # whose unused bits differ, as the same cursor: any altered cursor is refused instead.
+    if not _BASE64URL.fullmatch(text):
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("not the canonical base64url of its bytes")
+    return raw

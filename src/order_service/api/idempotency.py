@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel
@@ -115,10 +116,34 @@ async def command_request(request: Request, principal: PrincipalDep) -> CommandR
         caused_by=caused_by(request, principal),
         # Keys are the client's own: two API keys may both send "1" without colliding.
         key=None if key is None else _scoped(principal, key),
-        fingerprint=_fingerprint(request.method, request.url.path, body),
+        fingerprint=_fingerprint(request.method, canonical_path(request), body),
         record_refusal=_record_refusal,
         api_key_id=principal.key_id,
     )
+
+
+def canonical_path(request: Request) -> str:
+    """The path as the route reads it: ids in their one spelling (lower-case UUIDs).
+
+    An order id may be sent upper-case, without dashes or in braces, and still names the
+    same order; a retry that spells it another way is the same request, not a reuse of
+    its Idempotency-Key for another one.
+    """
+    template = getattr(request.scope.get("route"), "path_format", None)
+    if not isinstance(template, str):
+        return request.url.path
+    return template.format_map({name: _canonical(name, str(value))
+                                for name, value in request.path_params.items()})
+
+
+def _canonical(name: str, value: str) -> str:
+    # Only ids (named *_id, as every id is): a SKU of 32 hex digits is no UUID.
+    if not name.endswith("_id"):
+        return value
+    try:
+        return str(UUID(value))
+    except ValueError:
+        return value
 
 
 def _scoped(principal: Principal, key: str) -> str:

@@ -18,6 +18,7 @@ from starlette.routing import compile_path
 from order_service.api.auth import Unauthenticated
 from order_service.api.cursors import BadCursor
 from order_service.api.export_params import NotAcceptable, ReversedPeriod, UnknownStatusFilter
+from order_service.api.nul_characters import NulInPath
 from order_service.api.rate_limit import RateLimited
 from order_service.api.signatures import BadSignature, GatewayNotConfigured
 from order_service.application.access import Forbidden
@@ -194,8 +195,8 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
     items = []
     for p in problems:
         location = p.get("loc", ())
-        items.append({**_pointer(location), "detail": _field_message(p)})
-    summary = "; ".join(_where(p.get("loc", ())) + " " + _field_message(p) for p in problems)
+        items.append({**_pointer(location), "detail": field_message(p)})
+    summary = "; ".join(_where(p.get("loc", ())) + " " + field_message(p) for p in problems)
     return problem_response(422, "validation", "Invalid request", summary + ".", errors=items)
 
 
@@ -222,7 +223,8 @@ FIELD_MESSAGES = {
 }
 
 
-def _field_message(problem: dict[str, Any]) -> str:
+def field_message(problem: dict[str, Any]) -> str:
+    """What is wrong with one field or parameter, in words that follow its name."""
     known = FIELD_MESSAGES.get(str(problem.get("type")))
     if known:
         return known
@@ -284,6 +286,10 @@ def _bad_cursor(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(400, "bad-cursor", "Bad cursor", _sentence(str(error)),
                             errors=[{"parameter": "cursor", "in": "query",
                                      "detail": "is not a cursor this service handed out"}])
+
+
+def _nul_in_path(_request: Request, error: Exception) -> JSONResponse:
+    return problem_response(404, "not-found", "Not Found", _sentence(str(error)))
 
 
 def _not_acceptable(_request: Request, error: Exception) -> JSONResponse:
@@ -363,6 +369,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(BadCursor, _bad_cursor)
     app.add_exception_handler(NotAcceptable, _not_acceptable)
+    app.add_exception_handler(NulInPath, _nul_in_path)
     app.add_exception_handler(UnknownStatusFilter, _unknown_status)
     app.add_exception_handler(ReversedPeriod, _reversed_period)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 
 SIGNATURE_HEADER = "Signature"
 DEFAULT_TOLERANCE_SECONDS = 300
+# A v1 value is a hex SHA-256 digest; anything else (other characters, non-ASCII bytes)
+# could never match, and compare_digest refuses non-ASCII text with a TypeError.
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class BadSignature(Exception):
@@ -62,10 +66,11 @@ def _parse(header: str) -> tuple[int, list[str]]:
         name, _, value = part.strip().partition("=")
         if name == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
-        elif name == "v1" and value:
+        elif name == "v1" and _HEX_DIGEST.fullmatch(value.strip().lower()):
             signatures.append(value.strip().lower())
     if timestamp is None or not signatures:
-        raise BadSignature(f"the {SIGNATURE_HEADER} header must look like t=<unix>,v1=<hex>")
+        raise BadSignature(f"the {SIGNATURE_HEADER} header must look like t=<unix>,v1=<hex>, "
+                           "the hex being the 64 digits of an HMAC-SHA256")
     return timestamp, signatures
 
 

@@ -1,4 +1,4 @@
-"""The order-service command: serve, migrate, api-key, export, rebuild, purge."""
+"""The order-service command: serve, migrate, grants, api-key, export, rebuild, purge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from order_service import __version__
-from order_service.cli import expiry, exporting, keys, maintenance, relaying, serve
+from order_service.cli import expiry, exporting, grants, keys, maintenance, relaying, serve
 from order_service.cli.errors import EXPLAINED, explain, fail
 
 
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"order-service {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, keys, exporting, maintenance, expiry, relaying):
+    for group in (serve, grants, keys, exporting, maintenance, expiry, relaying):
         group.add_commands(commands)
     return parser
 

@@ -9,11 +9,11 @@ from sqlalchemy.exc import OperationalError
 
 from order_service.application.access import KeyNameTaken, UnknownKeyName
 from order_service.eventstore.engine import UnsupportedDatabase
-from order_service.schema import SchemaOutOfDate
+from order_service.schema import MigrationNotPermitted, SchemaOutOfDate
 
 # Errors a user can fix: reported in one line with the fix, exit status 2.
-EXPLAINED = (ValidationError, UnsupportedDatabase, SchemaOutOfDate, OSError, OperationalError,
-             KeyNameTaken, UnknownKeyName)
+EXPLAINED = (ValidationError, UnsupportedDatabase, SchemaOutOfDate, MigrationNotPermitted,
+             OSError, OperationalError, KeyNameTaken, UnknownKeyName)
 
 
 def explain(error: Exception) -> str:

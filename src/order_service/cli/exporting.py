@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from tqdm import tqdm
 
 from order_service import export
+from order_service.api.timestamps import in_utc
 from order_service.application import queries
 from order_service.application.views import OrderFilter
 from order_service.domain.values import OrderStatus
@@ -58,7 +59,11 @@ def _moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO 8601 time, e.g. 2026-11-01 or 2026-11-01T09:30:00+01:00"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    # The API's conversion, so both refuse the same times at the ends of the calendar.
+    try:
+        return in_utc(moment)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} {error}") from None
 
 
 def _export(args: argparse.Namespace) -> int:

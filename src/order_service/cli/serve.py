@@ -51,7 +51,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    url = get_settings().database_url
+    url = get_settings().migration_url()
     print(f"migrating {database_url(url).render_as_string(hide_password=True)} ...",
           file=sys.stderr)
     upgrade_to_head(url)
@@ -72,9 +72,9 @@ def _serve(args: argparse.Namespace) -> int:
     logging_config = log_config(settings.log_level, settings.log_format)
     # From the first line on, what `serve` says goes through the log (JSON by default).
     logging.config.dictConfig(logging_config)
-    url = database_url(settings.database_url).render_as_string(hide_password=True)
+    url = database_url(settings.migration_url()).render_as_string(hide_password=True)
     log.info("migrating %s ...", url)
-    upgrade_to_head(settings.database_url)
+    upgrade_to_head(settings.migration_url())
     log.info("database schema is up to date")
     first_key = ensure_a_first_key(settings)
     if first_key is not None:

@@ -359,7 +359,9 @@ def _sqlite_conditions(after: int, up_to: int | None, where: OrderFilter
             ("updated_at", ">=", "updated_since", where.updated_since)):
         if moment is not None:
             conditions.append(f"{column} {operator} :{name}")
-            params[name] = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+            # isoformat, not strftime: %Y leaves years before 1000 unpadded ("999-..."),
+            # which sorts after "2026-..." and silently empties the answer.
+            params[name] = moment.replace(tzinfo=None).isoformat(" ", "microseconds")
     if where.email_contains:
         conditions.append("lower(customer_email) LIKE :email ESCAPE '!'")
         params["email"] = _containing(where.email_contains)

@@ -20,7 +20,8 @@ from order_service.api.admin.pages import render
 from order_service.api.admin.sessions import CsrfRefused, NotSignedIn
 from order_service.api.cursors import BadCursor
 from order_service.api.export_params import ReversedPeriod
-from order_service.api.problems import RETRY_AFTER_SECONDS
+from order_service.api.nul_characters import NulInPath
+from order_service.api.problems import RETRY_AFTER_SECONDS, field_message
 from order_service.api.rate_limit import RateLimited
 from order_service.application.access import Forbidden
 from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
@@ -58,12 +59,20 @@ def _told(error: Exception) -> str:
     return _sentence(str(error))
 
 
+def _invalid(error: Exception) -> str:
+    general = "The form or address was incomplete or not valid"
+    if not isinstance(error, RequestValidationError):
+        return general + "."
+    named = "; ".join(f"{problem['loc'][-1]} {field_message(problem)}"
+                      for problem in error.errors() if problem.get("loc"))
+    return _sentence(f"{general}: {named}" if named else general)
+
+
 # What each error a page can raise looks like: status, title and the message shown.
 PAGES: tuple[tuple[tuple[type[Exception], ...], int, str, Callable[[Exception], str]], ...] = (
     ((CsrfRefused, Forbidden), 403, "Refused", str),
-    ((NotFound, PageNotFound), 404, "Not found", _told),
-    ((RequestValidationError,), 400, "Bad request",
-     lambda _: "The form or address was incomplete or not valid."),
+    ((NotFound, PageNotFound, NulInPath), 404, "Not found", _told),
+    ((RequestValidationError,), 400, "Bad request", _invalid),
     ((BadInput, BadCursor, ReversedPeriod), 400, "Bad request", _told),
     ((RateLimited,), 429, "Too many attempts", _told),
     ((StorageUnavailable, ConcurrencyConflict), 503, "Try again in a moment",

@@ -46,8 +46,14 @@ def _day(raw: str, name: str, zone: ZoneInfo, days_later: int = 0) -> datetime |
     if not raw.strip():
         return None
     try:
-        day = date.fromisoformat(raw.strip()) + timedelta(days=days_later)
-        return datetime.combine(day, time(), zone).astimezone(UTC)
-    except (ValueError, OverflowError):
-        # OverflowError: a day at the very end of the calendar (9999-12-31, 0001-01-01).
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
         raise BadInput(f"{name} must be a date like 2026-11-30, not {raw[:40]!r}") from None
+    try:
+        return datetime.combine(day + timedelta(days=days_later), time(), zone).astimezone(UTC)
+    except OverflowError:
+        # A day at an end of the calendar (to=9999-12-31, or 0001-01-01 east of UTC) whose
+        # midnight falls outside it in UTC: the nearest moment there is bounds the period
+        # just as well, since no order can be placed beyond it.
+        return datetime.min.replace(tzinfo=UTC) if day.year == 1 else \
+            datetime.max.replace(tzinfo=UTC)
