@@ -314,14 +314,14 @@ class TwoStepCommands(Protocol):
 
     def read_for_placement(self, skus: Collection[str], shipping_code: str,
                            request: IdempotentRequest | None) -> PlacementInputs:
-        """Products, shipping method and any earlier answer to the key, in one snapshot.
+        """Products, shipping method and any earlier answer to the key, in one round trip.
 
         Raises IdempotencyKeyReused if the key was used for another request.
         """
         ...
 
     def read_order(self, order_id: UUID, request: IdempotentRequest | None) -> OrderInputs:
-        """An order's history, its view and any earlier answer to the key, in one snapshot."""
+        """An order's history, its view and any earlier answer to the key, in one round trip."""
         ...
 
     def write(self, outcome: Outcome, context: CommandContext, current: OrderView | None

@@ -100,7 +100,7 @@ class SqlTwoStepCommands:
 
     def read_for_placement(self, skus: Collection[str], shipping_code: str,
                            request: IdempotentRequest | None) -> PlacementInputs:
-        """Products, shipping method and any earlier answer to the key, in one snapshot."""
+        """Products, shipping method and any earlier answer to the key, in one round trip."""
         if self._postgres:
             with self._raw() as raw:
                 with _pipeline(raw):
@@ -131,7 +131,7 @@ class SqlTwoStepCommands:
         )
 
     def read_order(self, order_id: UUID, request: IdempotentRequest | None) -> OrderInputs:
-        """An order's history, its view and any earlier answer to the key, in one snapshot."""
+        """An order's history, its view and any earlier answer to the key."""
         stream = order_stream(order_id)
         if self._postgres:
             with self._raw() as raw:
@@ -148,6 +148,9 @@ class SqlTwoStepCommands:
                 found = connection.execute(_ORDER, {"order_id": order_id}).first()
                 row = None if found is None else dict(found._mapping)
                 key_row = self._key_row(connection, request)
+        if row is not None and row["version"] != len(history):
+            # Read a moment apart, and the order changed in between: read again.
+            raise ConcurrencyConflict(stream, len(history))
         return OrderInputs(
             history=[decode(r["type"], r["schema_version"], r["data"]) for r in history],
             view=None if row is None else order_view(_utc(row)),
@@ -335,8 +338,9 @@ class SqlTwoStepCommands:
 
     @contextmanager
     def _raw(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection's psycopg connection, idle (no transaction) when returned."""
+        """A pooled connection's psycopg connection in autocommit: no BEGIN to wait for."""
         with translated_failures(), self._engine.connect() as connection:
+            statement_at_a_time(connection)
             raw: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
             try:
                 yield raw
@@ -347,14 +351,15 @@ class SqlTwoStepCommands:
 
 @contextmanager
 def _pipeline(raw: psycopg.Connection[Any], plan: _Plan | None = None) -> Iterator[None]:
-    """One transaction sent as one pipeline: every statement at once, then COMMIT."""
+    """Reads sent as one pipeline: every statement at once, one wait for all answers.
+
+    Each runs in its own snapshot (autocommit): nothing read is trusted anyway, since the
+    write checks the stock and the order's version itself.
+    """
     try:
         with raw.pipeline():
             yield
-            raw.commit()
     except psycopg.Error as error:
-        if not raw.closed:
-            raw.rollback()
         raise _translated(error, plan) from error
 
 
