@@ -57,7 +57,6 @@ def seed_pool(url: str, skus: list[str], count: int, status: str, rng: random.Ra
               ) -> list[str]:
     """`count` orders in `status`, each of 1-3 lines, with their stock taken and their
     OrderPlaced (and OrderPaid) events; their ids in a random order."""
-    template = {"customer": CUSTOMER, "shipping_address": ADDRESS, "billing_address": ADDRESS}
     rows = []
     for _ in range(count):
         chosen = rng.sample(skus, rng.randint(1, 3))
@@ -77,7 +76,7 @@ def seed_pool(url: str, skus: list[str], count: int, status: str, rng: random.Ra
                 total, placed_by)
             SELECT id, %(status)s, %(customer)s, lines, %(address)s, %(address)s, 'card',
                    'standard', 3000, 495, 734, 4229, 'bench'
-            FROM pool""", {"status": status, "customer": json.dumps(template["customer"]),
+            FROM pool""", {"status": status, "customer": json.dumps(CUSTOMER),
                            "address": json.dumps(ADDRESS)})
         cursor.execute("""
             UPDATE stock SET available = available - sold.quantity
