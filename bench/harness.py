@@ -403,8 +403,11 @@ def pgbench(url: str, script: Path, seconds: float, variables: dict[str, object]
     processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     if done.returncode != 0 or tps is None or processed is None or not latencies:
-        raise RuntimeError(f"pgbench {script.name} failed ({done.returncode}):\n{done.stdout}\n"
-                           f"{done.stderr[-3000:]}")
+        # Sixteen clients repeat the same error: the first few distinct ones say it all.
+        errors = dict.fromkeys(found.group(1).strip() for found in
+                               re.finditer(r"ERROR:(.*)", done.stderr))
+        raise RuntimeError(f"pgbench {script.name} failed ({done.returncode}): "
+                           + " / ".join(list(errors)[:3]) + f"\n{done.stdout[-2000:]}")
     return PgbenchRun(tps=float(tps.group(1)), transactions=int(processed.group(1)),
                       failed=int(failed.group(1)) if failed else 0,
                       p50=quantile(latencies, 0.50), p95=quantile(latencies, 0.95),
@@ -877,7 +880,7 @@ class Bench:
             if name not in self.failed_scripts:
                 self.failed_scripts.add(name)
                 self.results.note(f"pgbench of the service's {name} SQL failed, so its "
-                                  f"figures are missing: {str(error)[-800:]}")
+                                  f"figures are missing: {str(error).splitlines()[0][:800]}")
             return None
 
     def report_round_trips(self, commands: list[sqlcheck.Command]) -> None:
