@@ -187,6 +187,14 @@ def log(message: str) -> None:
 
 # Tools --------------------------------------------------------------------------------
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the machine was meanwhile."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def ensure_tools() -> None:
     """wrk and pgbench, installed with apt-get if missing and possible."""
     wanted = {"wrk": "wrk", "pgbench": "postgresql-contrib"}
@@ -530,6 +538,7 @@ class Bench:
     databases: list[seed.BenchDatabase] = field(default_factory=list)
     servers: list[Server] = field(default_factory=list)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    load_at_start: str = field(default_factory=load_average)
     seeded_last_position: int = 0
     scripts: dict[str, tuple[Path, dict[str, str]]] = field(default_factory=dict)
     failed_scripts: set[str] = field(default_factory=set)
@@ -1249,7 +1258,8 @@ def render(bench: Bench, elapsed: float) -> str:
         f"-M prepared -c{PGBENCH_CLIENTS} -j{PGBENCH_THREADS}; `order-service serve "
         "--workers 2` with default settings and the plain app (bench/plain_app.py) served "
         "the same way, under the same wrk scripts; every POST with a fresh Idempotency-Key",
-        f"- load average when the run ended: {load_average()}",
+        f"- load average (1, 5, 15 min) when the run began: {bench.load_at_start}; when it "
+        f"ended: {load_average()}",
         "",
         "| figure | value | yardstick (same run) | ratio | target | met |",
         "|---|---|---|---|---|---|",
@@ -1263,12 +1273,23 @@ def render(bench: Bench, elapsed: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages: how busy the machine was meanwhile."""
+BUSY_LOAD_PER_CORE = 1.0
+
+
+def busy_machine_note(load: str) -> str | None:
+    """A warning when other work had the CPU before the run began."""
     try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
+        one_minute = float(load.split(maxsplit=1)[0])
+    except (ValueError, IndexError):
+        return None
+    cores = os.cpu_count() or 1
+    if one_minute <= BUSY_LOAD_PER_CORE * cores:
+        return None
+    return (f"the machine was busy before this run began (load average {one_minute:.1f} on "
+            f"{cores} cores): other work competed for the CPU throughout, so neither the "
+            "figures nor the ratios between the service and the plain app (which use the "
+            "CPU differently: worker threads against one event loop per worker) stand for a "
+            "quiet machine; do not quote this run")
 
 
 def _version(tool: str) -> str:
@@ -1319,7 +1340,11 @@ def main() -> int:
         sys.exit(f"bench: cannot reach PostgreSQL at {args.admin_url}: {error}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     bench = Bench(profile, args.admin_url, workdir)
-    log(f"{profile.name} run {bench.run_id}; work directory {workdir}")
+    log(f"{profile.name} run {bench.run_id}; work directory {workdir}; load average "
+        f"{bench.load_at_start}")
+    busy = busy_machine_note(bench.load_at_start)
+    if busy:
+        bench.results.note(busy)
     try:
         with interrupts_as_exit():
             service, ceiling, plain, rebuilt = bench.set_up()
