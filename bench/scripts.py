@@ -240,15 +240,21 @@ def _substitutions(known: Known, order: str) -> dict[str, str]:
 
 def _containing(value: str, substitutions: dict[str, str], constants: dict[str, str]) -> str:
     """A constant, with the request's own values inside it replaced (a JSON document
-    naming the order, a stream id ...)."""
+    naming the order or its SKUs, a stream id, an array of SKUs ...). Needles are
+    constants too, so that the script's text is the same from one capture to the next."""
     expression = f":{_constant(value, constants)}::TEXT"
     for needle, replacement in substitutions.items():
-        quoted = f'"{needle}"' if needle.isdigit() else needle
-        if len(needle) >= 6 and quoted in value:
-            made = (f"'\"' || {replacement} || '\"'" if needle.isdigit() else replacement)
-            # The needle is a constant too, so that the script's text is the same from
-            # one capture to the next.
-            expression = f"replace({expression}, :{_constant(quoted, constants)}::TEXT, {made})"
+        if len(needle) < 6:
+            continue
+        if needle.isdigit():  # a SKU: wherever it stands as a whole number
+            pattern, function, flags = f"(?<![0-9]){needle}(?![0-9])", "regexp_replace", ", 'g'"
+            found = re.search(pattern, value) is not None
+        else:
+            pattern, function, flags = needle, "replace", ""
+            found = needle in value
+        if found:
+            expression = (f"{function}({expression}, :{_constant(pattern, constants)}::TEXT, "
+                          f"{replacement}{flags})")
     return expression
 
 

@@ -23,9 +23,9 @@ UPDATE orders SET status=(:k5::TEXT)::VARCHAR, cancelled_at=(now())::TIMESTAMP W
 SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
 FROM orders 
 WHERE orders.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-UPDATE idempotency_keys SET recording=(replace(:k8::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
-SELECT pg_advisory_xact_lock((:k9::TEXT)::bigint);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k2::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k7::TEXT)::INTEGER, (:k10::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (replace(replace(:k11::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, '"' || :s1::TEXT || '"'))::JSONB, (:k13::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+UPDATE idempotency_keys SET recording=(regexp_replace(replace(:k8::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k9::TEXT, :s1::TEXT, 'g'))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
+SELECT pg_advisory_xact_lock((:k10::TEXT)::bigint);
+INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k2::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k7::TEXT)::INTEGER, (:k11::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (regexp_replace(replace(:k12::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k9::TEXT, :s1::TEXT, 'g'))::JSONB, (:k13::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
 \elif :lines = 2
 -- cancel an order of 2 line(s): 11 round trips, [1] BEGIN [9] COMMIT
@@ -43,9 +43,9 @@ UPDATE orders SET status=(:k5::TEXT)::VARCHAR, cancelled_at=(now())::TIMESTAMP W
 SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
 FROM orders 
 WHERE orders.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-UPDATE idempotency_keys SET recording=(replace(:k16::TEXT, :k15::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
-SELECT pg_advisory_xact_lock((:k9::TEXT)::bigint);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k14::TEXT, :k15::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k7::TEXT)::INTEGER, (:k10::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (replace(replace(replace(:k17::TEXT, :k15::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, '"' || :s1::TEXT || '"'), :k18::TEXT, '"' || :s2::TEXT || '"'))::JSONB, (:k19::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+UPDATE idempotency_keys SET recording=(regexp_replace(regexp_replace(replace(:k16::TEXT, :k15::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k9::TEXT, :s1::TEXT, 'g'), :k17::TEXT, :s2::TEXT, 'g'))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
+SELECT pg_advisory_xact_lock((:k10::TEXT)::bigint);
+INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k14::TEXT, :k15::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k7::TEXT)::INTEGER, (:k11::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (regexp_replace(regexp_replace(replace(:k18::TEXT, :k15::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k9::TEXT, :s1::TEXT, 'g'), :k17::TEXT, :s2::TEXT, 'g'))::JSONB, (:k19::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
 \else
 -- cancel an order of 3 line(s): 11 round trips, [1] BEGIN [10] COMMIT
@@ -64,8 +64,8 @@ UPDATE orders SET status=(:k5::TEXT)::VARCHAR, cancelled_at=(now())::TIMESTAMP W
 SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
 FROM orders 
 WHERE orders.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-UPDATE idempotency_keys SET recording=(replace(:k22::TEXT, :k21::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
-SELECT pg_advisory_xact_lock((:k9::TEXT)::bigint);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k20::TEXT, :k21::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k7::TEXT)::INTEGER, (:k10::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (replace(replace(replace(replace(:k23::TEXT, :k21::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, '"' || :s1::TEXT || '"'), :k18::TEXT, '"' || :s2::TEXT || '"'), :k24::TEXT, '"' || :s3::TEXT || '"'))::JSONB, (:k25::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+UPDATE idempotency_keys SET recording=(regexp_replace(regexp_replace(regexp_replace(replace(:k22::TEXT, :k21::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k9::TEXT, :s1::TEXT, 'g'), :k17::TEXT, :s2::TEXT, 'g'), :k23::TEXT, :s3::TEXT, 'g'))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
+SELECT pg_advisory_xact_lock((:k10::TEXT)::bigint);
+INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k20::TEXT, :k21::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k7::TEXT)::INTEGER, (:k11::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (regexp_replace(regexp_replace(regexp_replace(replace(:k24::TEXT, :k21::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k9::TEXT, :s1::TEXT, 'g'), :k17::TEXT, :s2::TEXT, 'g'), :k23::TEXT, :s3::TEXT, 'g'))::JSONB, (:k25::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
 \endif

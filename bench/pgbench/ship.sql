@@ -17,7 +17,7 @@ UPDATE orders SET status=(:k4::TEXT)::VARCHAR, shipped_at=(now())::TIMESTAMP WIT
 SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
 FROM orders 
 WHERE orders.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-UPDATE idempotency_keys SET recording=(replace(:k8::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
-SELECT pg_advisory_xact_lock((:k9::TEXT)::bigint);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k2::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k6::TEXT)::INTEGER, (:k10::TEXT)::VARCHAR, (:k11::TEXT)::INTEGER, (replace(:k12::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::JSONB, (:k13::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+UPDATE idempotency_keys SET recording=(regexp_replace(replace(:k8::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k9::TEXT, :s1::TEXT, 'g'))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
+SELECT pg_advisory_xact_lock((:k10::TEXT)::bigint);
+INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k2::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k6::TEXT)::INTEGER, (:k11::TEXT)::VARCHAR, (:k12::TEXT)::INTEGER, (replace(:k13::TEXT, :k3::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::JSONB, (:k14::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
