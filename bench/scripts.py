@@ -7,16 +7,19 @@ Each statement keeps its text as the database received it; only its parameters c
   or a JSON document) comes from `:oid` (a fresh random number per placement) or from
   `:n` (the number of a seeded order, whose id is UUID(int=n), for pay, ship, cancel and
   GET); the Idempotency-Key from `:oid`; each SKU of the order from `:s1`..`:s3`
-  (random distinct SKUs, in order, as the load picks them);
+  (random distinct SKUs, in order, as the load picks them), also inside documents;
+- a value that differed between the last two repetitions of the request and that
+  nothing above explains (a hash of the Idempotency-Key, a random id, the time) is made
+  afresh per transaction in the same shape (hex digits, a UUID, now());
 - a value an earlier statement of the same request returned (an order number taken
   with RETURNING, say) is read back with `\\gset` and passed on, as the service does;
 - everything else is a constant, passed with -D (pgbench would read a JSON literal's
   `:` as a variable), and cast to the type the server infers for that parameter.
 
 The kept statements are those the service sends for the request, minus the driver's
-housekeeping: the pool's `;` pre-ping and `DEALLOCATE ALL` after a rollback. A value
-the service derives from a per-request one by hashing it cannot be recognised and stays
-constant; pgbench then reports the unique violation it causes, and the harness says so.
+housekeeping: the pool's `;` pre-ping and `DEALLOCATE ALL` after a rollback. Should a
+value that must vary still end up constant, pgbench reports the unique violation it
+causes and the harness notes it beside a missing figure.
 """
 
 from __future__ import annotations
