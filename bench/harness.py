@@ -641,10 +641,11 @@ class Bench:
             path.write_text(script.text)
             self.scripts[name] = (path, script.variables)
         log(sqlcheck.report(commands, print_all=False))
-        for command in commands:
-            if not command.steady:
-                self.results.note(f"{command.name}: the service sent different statements "
-                                  "for two repetitions of the request; its script has the last")
+        occasional = sorted({text for command in commands for text in command.occasional})
+        if occasional:
+            self.results.note("sent by the service now and then rather than per request "
+                              "(left out of the scripts and the round trips): "
+                              + "; ".join(f"`{text[:160]}`" for text in occasional))
         for name, changes in sqlcheck.differences(
                 {n: scripts.Script(p.read_text()) for n, (p, _) in self.scripts.items()}
         ).items():

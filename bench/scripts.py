@@ -93,8 +93,11 @@ def kept(statements: list[Statement]) -> list[Statement]:
 
 
 def normalise(text: str) -> str:
-    """A statement's text with its whitespace collapsed."""
-    return " ".join(text.split()).rstrip(";").strip()
+    """A statement's text with its whitespace collapsed; a BEGIN naming PostgreSQL's
+    default isolation level as a plain BEGIN (drivers send either, connection by
+    connection)."""
+    text = " ".join(text.split()).rstrip(";").strip()
+    return "BEGIN" if text.upper() == "BEGIN ISOLATION LEVEL READ COMMITTED" else text
 
 
 def statements_of(text: str) -> list[str]:
@@ -176,7 +179,7 @@ def _statements(command: Command, order: str, types: dict[str, list[str]],
                 expression = _containing(value, substitutions, constants)
             return f"({expression}){cast}"
 
-        texts.append(PLACEHOLDER.sub(parameter, statement.text.strip().rstrip(";")))
+        texts.append(PLACEHOLDER.sub(parameter, colons_escaped(statement.text.strip().rstrip(";"))))
         # \gset names a variable after each column, so only plain names will do.
         if len(statement.rows) == 1 and all(IDENTIFIER.fullmatch(c) for c in statement.columns):
             for column, value in zip(statement.columns, statement.rows[0], strict=False):
@@ -188,13 +191,51 @@ def _statements(command: Command, order: str, types: dict[str, list[str]],
             for index, text in enumerate(texts)]
 
 
+def colons_escaped(text: str) -> str:
+    """`text` with each `:` inside a string literal written as an escape (E'..\\072..'):
+    pgbench reads `:name` anywhere in a statement as a variable, literals included (a
+    format such as 'HH24:MI:SS'), and has no way to escape it."""
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "-" and text.startswith("--", index):
+            end = text.find("\n", index)
+            end = len(text) if end < 0 else end
+            out.append(text[index:end])
+            index = end
+        elif char == '"':
+            end = text.find('"', index + 1)
+            end = len(text) - 1 if end < 0 else end
+            out.append(text[index:end + 1])
+            index = end + 1
+        elif char == "'":
+            end = index + 1
+            while end < len(text) and not (text[end] == "'" and text[end + 1:end + 2] != "'"):
+                end += 2 if text[end] == "'" else 1
+            literal = text[index + 1:end]
+            before = text[max(0, index - 2):index]
+            escaped = before[-1:] in ("E", "e") and not (before[:1].isalnum() or before[:1] == "_")
+            if ":" in literal:
+                body = literal if escaped else literal.replace("\\", "\\\\")
+                # E'...' after a word (DATE'...') needs a space to stay one token apart.
+                prefix = "'" if escaped else (" E'" if before[-1:].isalnum() else "E'")
+                out.append(prefix + body.replace(":", "\\072") + "'")
+            else:
+                out.append(f"'{literal}'")
+            index = end + 1
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
 def _varying(statements: list[Statement], previous: list[Statement]) -> set[tuple[int, int]]:
     """(statement, parameter) positions whose value differed from the previous
     repetition of the request: values made afresh for each request."""
-    if [s.text for s in statements] != [s.text for s in previous]:
-        return set()
     return {(index, position)
-            for index, (now, before) in enumerate(zip(statements, previous, strict=True))
+            for index, (now, before) in enumerate(zip(statements, previous, strict=False))
+            if normalise(now.text) == normalise(before.text)
             for position, (a, b) in enumerate(zip(now.params, before.params, strict=False))
             if a != b}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -47,17 +48,27 @@ class Statement:
 
 @dataclass
 class Recording:
-    """What was sent while recording: statements in order, and how many times a client
-    sent after having heard from the server (`round_trips`, which also counts sends
-    that execute nothing, such as psycopg preparing a statement it has run 5 times)."""
+    """What was sent while recording: statements in order, and the round trips (each
+    time a connection's client sent after an answer had reached it), with the kinds of
+    message each round trip carried."""
 
     statements: list[Statement] = field(default_factory=list)
     round_trips: int = 0
+    trips: dict[tuple[int, int], set[str]] = field(default_factory=dict)
 
-    def round_trips_executing(self, statements: list[Statement] | None = None) -> int:
-        """Round trips that executed at least one of `statements` (default: all)."""
-        chosen = self.statements if statements is None else statements
-        return len({(s.connection, s.round_trip) for s in chosen})
+    def waits(self, kept: list[Statement]) -> int:
+        """Round trips the client waited for, but for the driver's one-offs: a trip
+        that only prepares a statement (psycopg does, once per connection, after 5
+        runs), and one whose only statements are not in `kept` (a pool's pre-ping).
+        A trip that only syncs (the end of a psycopg pipeline) counts: it is a wait."""
+        executed = {(s.connection, s.round_trip) for s in kept}
+        count = 0
+        for trip, kinds in self.trips.items():
+            if kinds & {"E", "Q"}:
+                count += trip in executed
+            else:
+                count += "P" not in kinds
+        return count
 
 
 class _Connection:
@@ -70,6 +81,7 @@ class _Connection:
         self.portals: dict[str, Statement] = {}
         self.expected: deque[tuple[str, Statement | None]] = deque()
         self.server_spoke_last = True
+        self.trip = 0  # the round trip (of the recording) its client is in
         self.lock = threading.Lock()
 
 
@@ -81,20 +93,30 @@ class Proxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
         self.recording: Recording | None = None
+        self.hold_seconds = 0.0
         self._lock = threading.Lock()
         self._count = 0
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, name="wire-accept", daemon=True).start()
 
     @contextmanager
-    def record(self) -> Iterator[Recording]:
-        """Record everything sent meanwhile, on every connection."""
+    def record(self, hold_seconds: float = 0.0) -> Iterator[Recording]:
+        """Record everything sent meanwhile, on every connection.
+
+        With `hold_seconds`, every answer of the server reaches the client that much
+        later. A client that keeps sending meanwhile (a pipeline) was not waiting, so only
+        a send that follows a delivered answer counts as a round trip: without the hold,
+        a client busy in Python between two sends of one pipeline would seem to have
+        waited for the answer that happened to arrive in between.
+        """
         recording = Recording()
         self.recording = recording
+        self.hold_seconds = hold_seconds
         try:
             yield recording
         finally:
             self.recording = None
+            self.hold_seconds = 0.0
 
     def close(self) -> None:
         self.listener.close()
@@ -157,6 +179,7 @@ class Proxy:
                     recording = self.recording
                     if state.server_spoke_last and recording is not None:
                         recording.round_trips += 1
+                        state.trip = recording.round_trips
                     state.server_spoke_last = False
                     buffer += chunk
                     buffer = _messages(buffer, lambda kind, body: self._from_client(
@@ -173,10 +196,13 @@ class Proxy:
         try:
             while chunk := server.recv(65536):
                 with state.lock:
-                    state.server_spoke_last = True
                     buffer += chunk
                     buffer = _messages(buffer, lambda kind, body: _from_server(
                         state, kind, body))
+                if self.hold_seconds:
+                    time.sleep(self.hold_seconds)
+                with state.lock:
+                    state.server_spoke_last = True
                 client.sendall(chunk)
         except OSError:
             pass
@@ -186,6 +212,9 @@ class Proxy:
     # The frontend's messages ----------------------------------------------------------
 
     def _from_client(self, state: _Connection, kind: bytes, body: bytes) -> None:
+        if self.recording is not None:
+            self.recording.trips.setdefault((state.number, state.trip), set()).add(
+                kind.decode())
         if kind == b"P":
             name, offset = _cstring(body, 0)
             text, offset = _cstring(body, offset)
@@ -205,12 +234,12 @@ class Proxy:
         elif kind == b"E":
             statement = state.portals.get(_cstring(body, 0)[0])
             if statement is not None and self.recording is not None:
-                statement.round_trip = self.recording.round_trips
+                statement.round_trip = state.trip
                 self.recording.statements.append(statement)
             state.expected.append(("E", statement))
         elif kind == b"Q":
             statement = Statement(state.number, _cstring(body, 0)[0], [], [],
-                                  self.recording.round_trips if self.recording else 0)
+                                  state.trip)
             if self.recording is not None:
                 self.recording.statements.append(statement)
             state.expected.append(("Q", statement))

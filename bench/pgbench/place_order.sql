@@ -7,75 +7,92 @@
 \set s2 random(:s1 + 1, :sku_last - 1)
 \set s3 random(:s2 + 1, :sku_last)
 \if :lines = 1
--- place an order of 1 line(s): 13 round trips, [1] BEGIN [10] COMMIT
-SELECT api_keys.id, api_keys.name, api_keys.role 
-FROM api_keys 
-WHERE api_keys.key_hash = (:k1::TEXT)::VARCHAR AND api_keys.revoked_at IS NULL \gset r0_
+-- place an order of 1 line(s): 6 round trips, BEGIN [3] COMMIT BEGIN [8] COMMIT
 BEGIN ISOLATION LEVEL READ COMMITTED;
-INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (:k2::TEXT)::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE) ON CONFLICT (key) DO NOTHING RETURNING idempotency_keys.key \gset r2_
 SELECT products.sku, products.name, products.price, products.currency, products.available 
 FROM products 
-WHERE products.sku IN ((:s1::TEXT)::VARCHAR) ORDER BY products.sku FOR UPDATE \gset r3_
-SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency, shipping_methods.added_at 
+WHERE products.sku = any((regexp_replace(:k1::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::text[]) \gset r1_
+SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency 
 FROM shipping_methods 
-WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r4_
-UPDATE order_numbers SET last_number=(order_numbers.last_number + (:k4::TEXT)::BIGINT) WHERE order_numbers.id = (:k4::TEXT)::INTEGER RETURNING order_numbers.last_number \gset r5_
+WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r2_
+SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
+FROM idempotency_keys 
+WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+DELETE FROM idempotency_keys WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR AND idempotency_keys.created_at < (now())::TIMESTAMP WITH TIME ZONE;
+INSERT INTO idempotency_keys (key, fingerprint, recording, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (:k4::TEXT)::VARCHAR, NULL::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE);
 UPDATE products SET available=(products.available + (:k5::TEXT)::BIGINT), updated_at=(now())::TIMESTAMP WITH TIME ZONE WHERE products.sku = (:s1::TEXT)::VARCHAR;
-INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) VALUES ((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID, (:r5_last_number)::BIGINT, (:k6::TEXT)::VARCHAR, (:k7::TEXT)::VARCHAR, (:k8::TEXT)::VARCHAR, (:k9::TEXT)::VARCHAR, (:k10::TEXT)::VARCHAR, (regexp_replace(:k11::TEXT, :k12::TEXT, :s1::TEXT, 'g'))::JSONB, (:k13::TEXT)::JSONB, (:k13::TEXT)::JSONB, (:k14::TEXT)::VARCHAR, (:r4_code)::VARCHAR, (:r4_name)::VARCHAR, (:r3_price)::BIGINT, (:k15::TEXT)::BIGINT, (:k16::TEXT)::VARCHAR, (:k17::TEXT)::BIGINT, (:k18::TEXT)::BIGINT, (now())::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, (now())::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, (:k4::TEXT)::INTEGER, (:r0_id)::VARCHAR, (:k19::TEXT)::JSONB);
-SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
-FROM orders 
-WHERE orders.id = (lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-UPDATE idempotency_keys SET recording=(regexp_replace(replace(:k20::TEXT, :k21::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, :s1::TEXT, 'g'))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
-SELECT pg_advisory_xact_lock((:k22::TEXT)::bigint);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k23::TEXT, :k21::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k4::TEXT)::INTEGER, (:k24::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (regexp_replace(replace(:k25::TEXT, :k21::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, :s1::TEXT, 'g'))::JSONB, (:k26::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+UPDATE order_numbers SET last_number=(order_numbers.last_number + 1) WHERE order_numbers.id = 1 RETURNING order_numbers.last_number;
+INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) VALUES ((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID, (SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1), (:k6::TEXT)::VARCHAR, (:k7::TEXT)::VARCHAR, (:k8::TEXT)::VARCHAR, (:k9::TEXT)::VARCHAR, (:k10::TEXT)::VARCHAR, (regexp_replace(:k11::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::JSONB, (:k12::TEXT)::JSONB, (:k12::TEXT)::JSONB, (:k13::TEXT)::VARCHAR, (:r2_code)::VARCHAR, (:r2_name)::VARCHAR, (:r1_price)::BIGINT, (:k14::TEXT)::BIGINT, (:k15::TEXT)::VARCHAR, (:k16::TEXT)::BIGINT, (:k17::TEXT)::BIGINT, (now())::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, (now())::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, (:k18::TEXT)::INTEGER, (:k19::TEXT)::VARCHAR, (:k20::TEXT)::JSONB);
+UPDATE idempotency_keys SET recording=((replace(:k21::TEXT, :k22::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR || CAST((SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1) AS TEXT) || (regexp_replace(:k23::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::VARCHAR) WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+SELECT pg_advisory_xact_lock((:k24::TEXT)::bigint) AS pg_advisory_xact_lock_1;
+INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k25::TEXT, :k22::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k18::TEXT)::INTEGER, (:k26::TEXT)::VARCHAR, (:k18::TEXT)::INTEGER, jsonb_set((regexp_replace(replace(:k27::TEXT, :k22::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k2::TEXT, :s1::TEXT, 'g'))::jsonb, '{number}', to_jsonb((SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1))), (:k28::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
 \elif :lines = 2
--- place an order of 2 line(s): 13 round trips, [1] BEGIN [11] COMMIT
-SELECT api_keys.id, api_keys.name, api_keys.role 
-FROM api_keys 
-WHERE api_keys.key_hash = (:k1::TEXT)::VARCHAR AND api_keys.revoked_at IS NULL \gset r0_
+-- place an order of 2 line(s): 6 round trips, BEGIN [3] COMMIT BEGIN [9] COMMIT
 BEGIN ISOLATION LEVEL READ COMMITTED;
-INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (:k27::TEXT)::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE) ON CONFLICT (key) DO NOTHING RETURNING idempotency_keys.key \gset r2_
 SELECT products.sku, products.name, products.price, products.currency, products.available 
 FROM products 
-WHERE products.sku IN ((:s1::TEXT)::VARCHAR, (:s2::TEXT)::VARCHAR) ORDER BY products.sku FOR UPDATE;
-SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency, shipping_methods.added_at 
+WHERE products.sku = any((regexp_replace(regexp_replace(:k29::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::text[]);
+SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency 
 FROM shipping_methods 
-WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r4_
-UPDATE order_numbers SET last_number=(order_numbers.last_number + (:k4::TEXT)::BIGINT) WHERE order_numbers.id = (:k4::TEXT)::INTEGER RETURNING order_numbers.last_number \gset r5_
+WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r2_
+SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
+FROM idempotency_keys 
+WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+DELETE FROM idempotency_keys WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR AND idempotency_keys.created_at < (now())::TIMESTAMP WITH TIME ZONE;
+INSERT INTO idempotency_keys (key, fingerprint, recording, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (:k31::TEXT)::VARCHAR, NULL::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE);
 UPDATE products SET available=(products.available + (:k5::TEXT)::BIGINT), updated_at=(now())::TIMESTAMP WITH TIME ZONE WHERE products.sku = (:s1::TEXT)::VARCHAR;
 UPDATE products SET available=(products.available + (:k5::TEXT)::BIGINT), updated_at=(now())::TIMESTAMP WITH TIME ZONE WHERE products.sku = (:s2::TEXT)::VARCHAR;
-INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) VALUES ((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID, (:r5_last_number)::BIGINT, (:k6::TEXT)::VARCHAR, (:k7::TEXT)::VARCHAR, (:k8::TEXT)::VARCHAR, (:k9::TEXT)::VARCHAR, (:k10::TEXT)::VARCHAR, (regexp_replace(regexp_replace(:k28::TEXT, :k12::TEXT, :s1::TEXT, 'g'), :k29::TEXT, :s2::TEXT, 'g'))::JSONB, (:k13::TEXT)::JSONB, (:k13::TEXT)::JSONB, (:k14::TEXT)::VARCHAR, (:r4_code)::VARCHAR, (:r4_name)::VARCHAR, (:k30::TEXT)::BIGINT, (:k15::TEXT)::BIGINT, (:k16::TEXT)::VARCHAR, (:k31::TEXT)::BIGINT, (:k32::TEXT)::BIGINT, (now())::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, (now())::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, (:k4::TEXT)::INTEGER, (:r0_id)::VARCHAR, (:k19::TEXT)::JSONB);
-SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
-FROM orders 
-WHERE orders.id = (lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-UPDATE idempotency_keys SET recording=(regexp_replace(regexp_replace(replace(:k33::TEXT, :k34::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, :s1::TEXT, 'g'), :k29::TEXT, :s2::TEXT, 'g'))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
-SELECT pg_advisory_xact_lock((:k22::TEXT)::bigint);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k35::TEXT, :k34::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k4::TEXT)::INTEGER, (:k24::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (regexp_replace(regexp_replace(replace(:k36::TEXT, :k34::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, :s1::TEXT, 'g'), :k29::TEXT, :s2::TEXT, 'g'))::JSONB, (:k37::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+UPDATE order_numbers SET last_number=(order_numbers.last_number + 1) WHERE order_numbers.id = 1 RETURNING order_numbers.last_number;
+INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) VALUES ((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID, (SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1), (:k6::TEXT)::VARCHAR, (:k7::TEXT)::VARCHAR, (:k8::TEXT)::VARCHAR, (:k9::TEXT)::VARCHAR, (:k10::TEXT)::VARCHAR, (regexp_replace(regexp_replace(:k32::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::JSONB, (:k12::TEXT)::JSONB, (:k12::TEXT)::JSONB, (:k13::TEXT)::VARCHAR, (:r2_code)::VARCHAR, (:r2_name)::VARCHAR, (:k33::TEXT)::BIGINT, (:k14::TEXT)::BIGINT, (:k15::TEXT)::VARCHAR, (:k34::TEXT)::BIGINT, (:k35::TEXT)::BIGINT, (now())::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, (now())::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, (:k18::TEXT)::INTEGER, (:k19::TEXT)::VARCHAR, (:k20::TEXT)::JSONB);
+UPDATE idempotency_keys SET recording=((replace(:k36::TEXT, :k37::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR || CAST((SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1) AS TEXT) || (regexp_replace(regexp_replace(:k38::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::VARCHAR) WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+SELECT pg_advisory_xact_lock((:k24::TEXT)::bigint) AS pg_advisory_xact_lock_1;
+INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k39::TEXT, :k37::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k18::TEXT)::INTEGER, (:k26::TEXT)::VARCHAR, (:k18::TEXT)::INTEGER, jsonb_set((regexp_replace(regexp_replace(replace(:k40::TEXT, :k37::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::jsonb, '{number}', to_jsonb((SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1))), (:k41::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
 \else
--- place an order of 3 line(s): 13 round trips, [1] BEGIN [12] COMMIT
-SELECT api_keys.id, api_keys.name, api_keys.role 
-FROM api_keys 
-WHERE api_keys.key_hash = (:k1::TEXT)::VARCHAR AND api_keys.revoked_at IS NULL \gset r0_
+-- place an order of 3 line(s): 5 round trips, BEGIN [3] COMMIT [10] COMMIT
 BEGIN ISOLATION LEVEL READ COMMITTED;
-INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (:k38::TEXT)::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE) ON CONFLICT (key) DO NOTHING RETURNING idempotency_keys.key \gset r2_
 SELECT products.sku, products.name, products.price, products.currency, products.available 
 FROM products 
-WHERE products.sku IN ((:s1::TEXT)::VARCHAR, (:s2::TEXT)::VARCHAR, (:s3::TEXT)::VARCHAR) ORDER BY products.sku FOR UPDATE;
-SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency, shipping_methods.added_at 
+WHERE products.sku = any((regexp_replace(regexp_replace(regexp_replace(:k42::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k43::TEXT, :s3::TEXT, 'g'))::text[]);
+SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency 
 FROM shipping_methods 
-WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r4_
-UPDATE order_numbers SET last_number=(order_numbers.last_number + (:k4::TEXT)::BIGINT) WHERE order_numbers.id = (:k4::TEXT)::INTEGER RETURNING order_numbers.last_number \gset r5_
+WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r2_
+SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
+FROM idempotency_keys 
+WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+COMMIT;
+DELETE FROM idempotency_keys WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR AND idempotency_keys.created_at < (now())::TIMESTAMP WITH TIME ZONE;
+INSERT INTO idempotency_keys (key, fingerprint, recording, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (:k44::TEXT)::VARCHAR, NULL::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE);
 UPDATE products SET available=(products.available + (:k5::TEXT)::BIGINT), updated_at=(now())::TIMESTAMP WITH TIME ZONE WHERE products.sku = (:s1::TEXT)::VARCHAR;
 UPDATE products SET available=(products.available + (:k5::TEXT)::BIGINT), updated_at=(now())::TIMESTAMP WITH TIME ZONE WHERE products.sku = (:s2::TEXT)::VARCHAR;
 UPDATE products SET available=(products.available + (:k5::TEXT)::BIGINT), updated_at=(now())::TIMESTAMP WITH TIME ZONE WHERE products.sku = (:s3::TEXT)::VARCHAR;
-INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) VALUES ((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID, (:r5_last_number)::BIGINT, (:k6::TEXT)::VARCHAR, (:k7::TEXT)::VARCHAR, (:k8::TEXT)::VARCHAR, (:k9::TEXT)::VARCHAR, (:k10::TEXT)::VARCHAR, (regexp_replace(regexp_replace(regexp_replace(:k39::TEXT, :k12::TEXT, :s1::TEXT, 'g'), :k29::TEXT, :s2::TEXT, 'g'), :k40::TEXT, :s3::TEXT, 'g'))::JSONB, (:k13::TEXT)::JSONB, (:k13::TEXT)::JSONB, (:k14::TEXT)::VARCHAR, (:r4_code)::VARCHAR, (:r4_name)::VARCHAR, (:k41::TEXT)::BIGINT, (:k15::TEXT)::BIGINT, (:k16::TEXT)::VARCHAR, (:k42::TEXT)::BIGINT, (:k43::TEXT)::BIGINT, (now())::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, (now())::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, (:k4::TEXT)::INTEGER, (:r0_id)::VARCHAR, (:k19::TEXT)::JSONB);
-SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
-FROM orders 
-WHERE orders.id = (lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-UPDATE idempotency_keys SET recording=(regexp_replace(regexp_replace(regexp_replace(replace(:k44::TEXT, :k45::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, :s1::TEXT, 'g'), :k29::TEXT, :s2::TEXT, 'g'), :k40::TEXT, :s3::TEXT, 'g'))::VARCHAR WHERE idempotency_keys.key = (:r2_key)::VARCHAR;
-SELECT pg_advisory_xact_lock((:k22::TEXT)::bigint);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k46::TEXT, :k45::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k4::TEXT)::INTEGER, (:k24::TEXT)::VARCHAR, (:k4::TEXT)::INTEGER, (regexp_replace(regexp_replace(regexp_replace(replace(:k47::TEXT, :k45::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k12::TEXT, :s1::TEXT, 'g'), :k29::TEXT, :s2::TEXT, 'g'), :k40::TEXT, :s3::TEXT, 'g'))::JSONB, (:k48::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+UPDATE order_numbers SET last_number=(order_numbers.last_number + 1) WHERE order_numbers.id = 1 RETURNING order_numbers.last_number;
+INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) VALUES ((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::UUID, (SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1), (:k6::TEXT)::VARCHAR, (:k7::TEXT)::VARCHAR, (:k8::TEXT)::VARCHAR, (:k9::TEXT)::VARCHAR, (:k10::TEXT)::VARCHAR, (regexp_replace(regexp_replace(regexp_replace(:k45::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k43::TEXT, :s3::TEXT, 'g'))::JSONB, (:k12::TEXT)::JSONB, (:k12::TEXT)::JSONB, (:k13::TEXT)::VARCHAR, (:r2_code)::VARCHAR, (:r2_name)::VARCHAR, (:k46::TEXT)::BIGINT, (:k14::TEXT)::BIGINT, (:k15::TEXT)::VARCHAR, (:k47::TEXT)::BIGINT, (:k48::TEXT)::BIGINT, (now())::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, (now())::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, (:k18::TEXT)::INTEGER, (:k19::TEXT)::VARCHAR, (:k20::TEXT)::JSONB);
+UPDATE idempotency_keys SET recording=((replace(:k49::TEXT, :k50::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR || CAST((SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1) AS TEXT) || (regexp_replace(regexp_replace(regexp_replace(:k51::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k43::TEXT, :s3::TEXT, 'g'))::VARCHAR) WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+SELECT pg_advisory_xact_lock((:k24::TEXT)::bigint) AS pg_advisory_xact_lock_1;
+INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k52::TEXT, :k50::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k18::TEXT)::INTEGER, (:k26::TEXT)::VARCHAR, (:k18::TEXT)::INTEGER, jsonb_set((regexp_replace(regexp_replace(regexp_replace(replace(:k53::TEXT, :k50::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k43::TEXT, :s3::TEXT, 'g'))::jsonb, '{number}', to_jsonb((SELECT order_numbers.last_number 
+FROM order_numbers 
+WHERE order_numbers.id = 1))), (:k54::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
 \endif
