@@ -22,7 +22,9 @@ import difflib
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +134,9 @@ class _Session:
                 known = send(repeat)
             recordings.append((recording, known))
         last, known = recordings[-1]
-        statements = scripts.kept(last.statements)
-        for before, _ in recordings[:-1]:
-            statements, previous, _ = _common(statements, scripts.kept(before.statements))
+        steady = _steady([scripts.kept(r.statements) for r, _ in recordings])
+        statements = _only(scripts.kept(last.statements), steady)
+        previous = _only(scripts.kept(recordings[-2][0].statements), steady)
         occasional = [s for s in scripts.kept(last.statements) if s not in statements]
         return Command(name, script, lines, statements, previous, last.waits(statements),
                        [" ".join(s.text.split()) for s in occasional], known)
@@ -160,18 +162,25 @@ class _Session:
         return scripts.Known(placed.order_id, None, [])
 
 
-def _common(last: list[wire.Statement], before: list[wire.Statement]
-            ) -> tuple[list[wire.Statement], list[wire.Statement], list[wire.Statement]]:
-    """The statements both repetitions sent, in order (each side's), and those only the
-    last one sent."""
-    matcher = difflib.SequenceMatcher(a=[scripts.normalise(s.text) for s in before],
-                                      b=[scripts.normalise(s.text) for s in last],
-                                      autojunk=False)
-    blocks = [b for b in matcher.get_matching_blocks() if b.size]
-    kept = {b.b + k for b in blocks for k in range(b.size)}
-    return ([last[b.b + k] for b in blocks for k in range(b.size)],
-            [before[b.a + k] for b in blocks for k in range(b.size)],
-            [s for i, s in enumerate(last) if i not in kept])
+def _steady(repetitions: list[list[wire.Statement]]) -> Counter[str]:
+    """How many times every repetition sent each statement (the least of their counts).
+    Counted, not aligned: a check made on another connection now and then (a key
+    cache's look at revocations, say) lands anywhere among the request's statements."""
+    counts = [Counter(scripts.normalise(s.text) for s in statements)
+              for statements in repetitions]
+    return reduce(lambda a, b: a & b, counts)
+
+
+def _only(statements: list[wire.Statement], steady: Counter[str]) -> list[wire.Statement]:
+    """`statements` in their order, each text as many times as `steady` allows."""
+    left = Counter(steady)
+    chosen = []
+    for statement in statements:
+        text = scripts.normalise(statement.text)
+        if left[text] > 0:
+            left[text] -= 1
+            chosen.append(statement)
+    return chosen
 
 
 def _new_key(database_url: str) -> str:

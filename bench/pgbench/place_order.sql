@@ -66,7 +66,7 @@ FROM order_numbers
 WHERE order_numbers.id = 1))), (:k41::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
 COMMIT;
 \else
--- place an order of 3 line(s): 5 round trips, BEGIN [3] COMMIT [10] COMMIT
+-- place an order of 3 line(s): 6 round trips, BEGIN [3] COMMIT BEGIN [10] COMMIT
 BEGIN ISOLATION LEVEL READ COMMITTED;
 SELECT products.sku, products.name, products.price, products.currency, products.available 
 FROM products 
@@ -78,6 +78,7 @@ SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_key
 FROM idempotency_keys 
 WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
 COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
 DELETE FROM idempotency_keys WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR AND idempotency_keys.created_at < (now())::TIMESTAMP WITH TIME ZONE;
 INSERT INTO idempotency_keys (key, fingerprint, recording, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (:k44::TEXT)::VARCHAR, NULL::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE);
 UPDATE products SET available=(products.available + (:k5::TEXT)::BIGINT), updated_at=(now())::TIMESTAMP WITH TIME ZONE WHERE products.sku = (:s1::TEXT)::VARCHAR;
