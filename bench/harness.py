@@ -594,9 +594,8 @@ class Bench:
             "database")
         skus = [sku for sku, _, _ in catalogue]
         for action, status in plan:
-            plain_runs[action] = [plain_store.seed_pool(plain.url, skus, p.plain_pool,
-                                                        "paid" if status == "paid"
-                                                        else status, rng)
+            plain_runs[action] = [plain_store.seed_pool(plain.url, skus, p.plain_pool, status,
+                                                        rng)
                                   for _ in range(p.transition_pairs)]
         per_run = PGBENCH_CLIENTS * p.pgbench_per_client
         total = 3 * p.transition_pairs * per_run + p.pgbench_reads
@@ -699,7 +698,9 @@ class Bench:
         app.stop()
         yardstick.stop()
         for server in (app, yardstick):
-            errors = server.log.read_text(errors="replace").count("ERROR")
+            # JSON lines say "level": "error"; text lines say ERROR.
+            errors = sum('"level": "error"' in line or "ERROR" in line for line in
+                         server.log.read_text(errors="replace").splitlines())
             if errors:
                 self.results.note(f"{server.name} logged {errors} ERROR lines under load "
                                   f"(see {server.log.name} with --keep)")

@@ -5,7 +5,9 @@ driver or layer the service uses (SQLAlchemy, psycopg directly, prepared stateme
 pipeline mode, a server-side function), the proxy sees each statement as the server
 receives it: its text (with $1 placeholders), its parameters, the rows it returns and
 their column names. It also counts round trips: each time a connection's client sends
-after having heard from the server is one (a pipelined batch counts once).
+after an answer from the server has reached it is one (a pipelined batch counts once);
+`record(hold_seconds=...)` delays every answer so that a client busy in Python between
+two sends of a pipeline is not mistaken for one waiting.
 
 Only what a client needs for the bench is decoded; the bytes are forwarded untouched.
 TLS is declined (the client then talks in the clear, as on a local socket).
