@@ -52,7 +52,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -317,6 +317,17 @@ class Server:
                 found.append(int(entry.name))
         return sorted(found)
 
+    def worker_cpu_seconds(self) -> float:
+        """User + system CPU time of the workers so far."""
+        ticks = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def worker_peak_rss(self) -> list[int]:
         """VmHWM of each worker, in bytes."""
         peaks = []
@@ -353,10 +364,15 @@ class WrkRun:
     p99: float
     used: int
     exhausted: int
+    cpu_seconds: float = 0.0  # user + system time of the server's workers meanwhile
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu_seconds / self.requests if self.requests else 0.0
 
 
 def wrk(url: str, script: str, seconds: float, *args: str) -> WrkRun:
@@ -522,11 +538,13 @@ class Side:
         """wrk against this server, its database sampled meanwhile (if it has a sampler)."""
         if self.sampler is not None:
             self.sampler.sampling(True)
+        cpu = self.server.worker_cpu_seconds()
         try:
-            return wrk(self.server.url, script, seconds, self.token, *args)
+            run = wrk(self.server.url, script, seconds, self.token, *args)
         finally:
             if self.sampler is not None:
                 self.sampler.sampling(False)
+        return replace(run, cpu_seconds=self.server.worker_cpu_seconds() - cpu)
 
 
 @dataclass
@@ -869,6 +887,7 @@ class Bench:
             "runs)", latencies(runs), f"plain app: {latencies(plain)}",
             f"p99 {p99 / statistics.median(r.p99 for r in plain):.1f}x",
             f"p99 <= {TARGET_PLACE_P99_MS:g} ms", p99 * 1000 <= TARGET_PLACE_P99_MS))
+        self.report_cpu("place order", runs, plain)
         errors = sum(r.errors for r in runs)
         self.yardstick_errors("place order", plain)
         self.results.add(Row(
@@ -908,6 +927,18 @@ class Bench:
             ", ".join(f"{names.get(script, script)} {' / '.join(map(str, trips))}"
                       for script, trips in by_script.items()),
             "", "", "place, pay, ship, cancel <= 2", worst <= 2))
+
+    def report_cpu(self, label: str, runs: list[WrkRun], plain: list[WrkRun]) -> None:
+        """CPU time of the app's workers per request: a busy machine gives each app a
+        different share of the CPU, but this cost per request it hardly changes."""
+        mine = statistics.median(r.cpu_per_request for r in runs)
+        theirs = statistics.median(r.cpu_per_request for r in plain)
+        if mine and theirs:
+            self.results.add(Row(
+                f"  {label}: CPU time of the 2 workers per request (user + system, median of "
+                "runs; PostgreSQL's not included; ratio: the plain app's / the service's)",
+                f"{mine * 1000:.2f} ms", f"plain app: {theirs * 1000:.2f} ms",
+                f"{theirs / mine:.2f}x"))
 
     def yardstick_errors(self, label: str, plain: list[WrkRun]) -> None:
         """A yardstick that errs measures nothing: say so beside the figures."""
@@ -960,6 +991,7 @@ class Bench:
             "0 errors",
             ratio[0] >= TARGET_TRANSITION_VS_PLAIN and p99 * 1000 <= TARGET_TRANSITION_P99_MS
             and errors == 0))
+        self.report_cpu(action, runs, plain)
 
     def report_read(self, route: str, runs: list[WrkRun], noops: list[WrkRun],
                     target: float, target_p99_ms: float | None) -> None:
@@ -979,6 +1011,7 @@ class Bench:
             percent_text(ratio, len(runs)), f">= {target:.0%}"
             + (f", p99 <= {target_p99_ms:g} ms" if target_p99_ms else "") + ", 0 errors",
             ratio[0] >= target and p99_met and errors == 0))
+        self.report_cpu(f"{route} against the no-op route", runs, noops)
 
     # Consistency ----------------------------------------------------------------------
 

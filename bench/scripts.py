@@ -233,11 +233,23 @@ def colons_escaped(text: str) -> str:
 def _varying(statements: list[Statement], previous: list[Statement]) -> set[tuple[int, int]]:
     """(statement, parameter) positions whose value differed from the previous
     repetition of the request: values made afresh for each request."""
-    return {(index, position)
-            for index, (now, before) in enumerate(zip(statements, previous, strict=False))
-            if normalise(now.text) == normalise(before.text)
-            for position, (a, b) in enumerate(zip(now.params, before.params, strict=False))
-            if a != b}
+    # Paired by text and occurrence, not by place: a statement from another connection
+    # may land anywhere in between.
+    earlier: dict[str, list[Statement]] = {}
+    for statement in previous:
+        earlier.setdefault(normalise(statement.text), []).append(statement)
+    seen: dict[str, int] = {}
+    found = set()
+    for index, now in enumerate(statements):
+        text = normalise(now.text)
+        occurrence = seen.get(text, 0)
+        seen[text] = occurrence + 1
+        if occurrence >= len(earlier.get(text, [])):
+            continue
+        before = earlier[text][occurrence]
+        found |= {(index, position) for position, (a, b) in
+                  enumerate(zip(now.params, before.params, strict=False)) if a != b}
+    return found
 
 
 HEX = re.compile(r"[0-9a-f]+")
