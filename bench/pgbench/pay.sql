@@ -4,7 +4,7 @@
 \set seq :seq + 1
 \set n :base + :client_id * :per_client + :seq
 \set oid random(1, 4611686018427387903)
--- pay: 6 round trips, BEGIN [3] COMMIT BEGIN [5] COMMIT
+-- pay: 4 round trips, BEGIN [3] COMMIT [1]
 BEGIN ISOLATION LEVEL READ COMMITTED;
 SELECT events.type, events.schema_version, events.data 
 FROM events 
@@ -16,10 +16,8 @@ SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_key
 FROM idempotency_keys 
 WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
 COMMIT;
-BEGIN ISOLATION LEVEL READ COMMITTED;
-DELETE FROM idempotency_keys WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR AND idempotency_keys.created_at < (now())::TIMESTAMP WITH TIME ZONE;
-INSERT INTO idempotency_keys (key, fingerprint, recording, created_at) VALUES ((left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (left(encode(sha256(('v2-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR, (regexp_replace(replace(:k3::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k4::TEXT, :s1::TEXT, 'g'))::VARCHAR, (now())::TIMESTAMP WITH TIME ZONE);
-UPDATE orders SET status=(:k5::TEXT)::VARCHAR, paid_at=(now())::TIMESTAMP WITH TIME ZONE, updated_at=(now())::TIMESTAMP WITH TIME ZONE, payment_reference=(:k6::TEXT)::VARCHAR, version=(:k7::TEXT)::INTEGER WHERE orders.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::UUID AND orders.version = (:k8::TEXT)::INTEGER;
-SELECT pg_advisory_xact_lock((:k9::TEXT)::bigint) AS pg_advisory_xact_lock_1;
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES ((replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR, (:k7::TEXT)::INTEGER, (:k10::TEXT)::VARCHAR, (:k8::TEXT)::INTEGER, (replace(:k11::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::JSONB, (:k12::TEXT)::JSONB, (now())::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
-COMMIT;
+WITH changed AS (UPDATE orders SET status = CAST((:k3::TEXT)::character varying AS VARCHAR(20)), paid_at = CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), payment_reference = CAST((:k4::TEXT)::character varying AS VARCHAR(200)), updated_at = CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), version = CAST((:k5::TEXT)::integer AS INTEGER) WHERE id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::uuid AND version = (:k6::TEXT)::integer RETURNING id),
+ready AS (SELECT 1 AS go FROM changed),
+claimed AS (INSERT INTO idempotency_keys (key, fingerprint, created_at, recording) SELECT (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (left(encode(sha256(('v2-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (now())::timestamp with time zone, (regexp_replace(replace(:k7::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k8::TEXT, :s1::TEXT, 'g'))::text FROM ready),
+appended AS (INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) SELECT (replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::character varying, (:k5::TEXT)::integer, (:k9::TEXT)::character varying, (:k6::TEXT)::integer, (replace(:k10::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::jsonb, (:k11::TEXT)::jsonb, (now())::timestamp with time zone FROM ready, LATERAL (SELECT pg_advisory_xact_lock((:k12::TEXT)::bigint)) AS serialised RETURNING 1)
+SELECT count(*) FROM appended;
