@@ -1,271 +1,199 @@
-"""Do the pgbench scripts still say what the service says? Capture and compare.
+"""What the service sends to PostgreSQL, captured, and pgbench scripts made from it.
 
-The pgbench ceilings only mean something if each script issues the statements the
-service issues for the same request, in the same order. This module asks the real
-application (create_app, in this process, on a bench database) for each kind of request
-while recording every statement its engine sends (SQLAlchemy's before_cursor_execute,
-executemany expanded to one statement per parameter set), and compares that with the
-statements the script would send for the same case (a small reader of the script's
-\\if branches). Both sides are normalised the same way: parameters and casts become `?`,
-whitespace is collapsed, and the script's ways of making an id from a pgbench integer
-(`lpad(to_hex(:n::BIGINT), 32, '0')::UUID`, `('order-' || ...)`) count as a parameter.
+The pgbench figures only mean something if each script sends what the service sends
+for the same request. So nothing is copied by hand: this module runs the real app
+(create_app, in this process) on a bench database through a recording proxy (wire.py:
+whatever the driver, prepared or pipelined, the database's view), sends each kind of
+request the bench loads a few times, and turns the last one's statements into a
+pgbench script (scripts.py says how). The harness does this on every run and runs the
+scripts it made; the copies in bench/pgbench/ are for reading and reviewing, and the
+check says when the service no longer sends what they hold.
 
-    .venv/bin/python bench/sqlcheck.py --print     # show what the service sends now
-
-What this cannot see, because it happens below SQLAlchemy's cursor: the driver's
-`;` pre-ping on every pool checkout, psycopg's `DEALLOCATE ALL` after a ROLLBACK, and
-the BEGIN/COMMIT/ROLLBACK themselves (recorded here as markers from the engine's
-events). bench/README.md says what those are and why the scripts leave them out.
+    .venv/bin/python bench/sqlcheck.py            # capture; compare with bench/pgbench/
+    .venv/bin/python bench/sqlcheck.py --print    # ... and list every statement
+    .venv/bin/python bench/sqlcheck.py --write    # regenerate bench/pgbench/*.sql
 """
 
-# ruff: noqa: PLC0415, S311 (the app is imported only when a check runs; made-up data)
+# ruff: noqa: PLC0415, S311, S603 (the app is imported when a capture runs; made-up data; runs order-service)
 from __future__ import annotations
 
 import argparse
-import re
+import difflib
+import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+import scripts
+import wire
+from sqlalchemy.engine import make_url
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = HERE / "pgbench"
-
-_PLACEHOLDER = re.compile(r"%\([^)]*\)s")
-_VARIABLE = re.compile(r"(?<!:):[A-Za-z_]\w*")
-_CAST = re.compile(r"::(TIMESTAMP WITH TIME ZONE|[A-Za-z]+)")
-_MADE_ID = re.compile(
-    r"\(?'order-' \|\| lpad\(to_hex\(\?\), 32, '0'\)\)?|lpad\(to_hex\(\?\), \d+, '0'\)")
-TRANSACTION_MARKERS = ("BEGIN", "COMMIT", "ROLLBACK")
-_NULL = re.compile(r"(?<!IS )\bNULL\b")
-
-
-def normalise(statement: str) -> str:
-    """A statement with its parameters, literal NULLs and casts made alike."""
-    text = _PLACEHOLDER.sub("?", statement)
-    text = _VARIABLE.sub("?", text)
-    text = _CAST.sub("", text)
-    text = " ".join(text.split())
-    text = _MADE_ID.sub("?", text)
-    text = _NULL.sub("?", text)
-    text = text.replace("( ", "(").replace(" )", ")")
-    return text.rstrip(";").strip()
-
-
-# The script side ----------------------------------------------------------------------
-
-def script_statements(path: Path, variables: dict[str, int]) -> list[str]:
-    """The SQL statements a pgbench script sends for `variables` (its \\if branches
-    taken as they would be), meta-commands other than \\if left out."""
-    statements: list[str] = []
-    taking = [True]  # one entry per open \if: whether its current branch is taken
-    done = [False]  # whether some branch of that \if was taken already
-    current: list[str] = []
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("--"):
-            continue
-        if line.startswith("\\"):
-            command, _, rest = line[1:].partition(" ")
-            if command == "if":
-                value = _condition(rest, variables) and all(taking)
-                taking.append(value)
-                done.append(value)
-            elif command == "elif":
-                value = not done[-1] and _condition(rest, variables)
-                taking[-1] = value
-                done[-1] = done[-1] or value
-            elif command == "else":
-                taking[-1] = not done[-1]
-                done[-1] = True
-            elif command == "endif":
-                taking.pop()
-                done.pop()
-            continue
-        if not all(taking):
-            continue
-        current.append(line)
-        if line.endswith(";") or line.endswith("\\gset"):
-            text = " ".join(current).removesuffix("\\gset").strip()
-            if text.rstrip(";").upper() not in TRANSACTION_MARKERS:
-                statements.append(text)
-            current = []
-    assert not current, f"{path.name}: a statement does not end with ;"
-    return statements
-
-
-def _condition(expression: str, variables: dict[str, int]) -> bool:
-    match = re.fullmatch(r":(\w+)\s*(=|>=|<=|<|>)\s*(\d+)", expression.strip())
-    if match is None:
-        raise ValueError(f"the checker reads only ':var op number' conditions: {expression}")
-    name, operator, number = match.groups()
-    value, limit = variables[name], int(number)
-    return {"=": value == limit, ">=": value >= limit, "<=": value <= limit,
-            "<": value < limit, ">": value > limit}[operator]
-
-
-# The service side ---------------------------------------------------------------------
-
-@dataclass
-class Capture:
-    """What the engines sent while recording: statements and transaction markers."""
-
-    recording: bool = False
-    entries: list[str] = field(default_factory=list)
-
-    def statements(self) -> list[str]:
-        return [e for e in self.entries if e not in TRANSACTION_MARKERS]
-
-    def transactions(self) -> str:
-        """The transaction structure: markers, and how many statements between them."""
-        parts: list[str] = []
-        count = 0
-        for entry in self.entries:
-            if entry in TRANSACTION_MARKERS:
-                if count:
-                    parts.append(f"[{count}]")
-                parts.append(entry)
-                count = 0
-            else:
-                count += 1
-        return " ".join(parts)
-
-    @contextmanager
-    def request(self) -> Iterator[Capture]:
-        self.entries.clear()
-        self.recording = True
-        try:
-            yield self
-        finally:
-            self.recording = False
-
-
-@contextmanager
-def capturing() -> Iterator[Capture]:
-    """Record what every engine sends (listeners on the Engine class) meanwhile."""
-    capture = Capture()
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any,
-                   _context: Any, executemany: bool) -> None:
-        if capture.recording:
-            repeat = len(parameters) if executemany else 1
-            capture.entries.extend([statement] * repeat)
-
-    def marker(name: str) -> Callable[..., None]:
-        def record(*_args: Any) -> None:
-            if capture.recording:
-                capture.entries.append(name)
-        return record
-
-    hooks: list[tuple[str, Callable[..., None]]] = [
-        ("before_cursor_execute", on_execute), ("begin", marker("BEGIN")),
-        ("commit", marker("COMMIT")), ("rollback", marker("ROLLBACK")),
-    ]
-    for name, hook in hooks:
-        event.listen(Engine, name, hook)
-    try:
-        yield capture
-    finally:
-        for name, hook in hooks:
-            event.remove(Engine, name, hook)
+COMMITTED = HERE / "pgbench"
+# The last repetition is kept (connections warm, statements prepared), but only the
+# statements every repetition sent: a check the service makes now and then rather than
+# per request (a key cache's look at revocations, say) belongs in neither the script nor
+# the round trips. The earlier repetitions run with no hold, so they take milliseconds,
+# and a check made once a second cannot land in all four.
+REPEATS = 5
+HOLD_SECONDS = 0.05  # each answer delayed so, to tell waiting for it from sending on
+CAPTURE_SKUS = ("100401", "100402", "100403")  # any three SKUs of the catalogue
+CAPTURE_NUMBERS_FROM = 100_000  # order numbers long enough to be recognised in later SQL
 
 
 @dataclass(frozen=True)
-class Case:
-    """One request, the script that stands for it, and the script's branch variables."""
+class Command:
+    """One kind of request: what the database received for its last repetition."""
 
     name: str
     script: str
-    variables: dict[str, int]
+    lines: int  # the \\if branch it fills (0: the script has none)
+    statements: list[wire.Statement]  # sent for both of the last two repetitions
+    previous: list[wire.Statement]  # the same, of the repetition before: what varies
+    round_trips: int  # that the client waited for, those statements' only
+    occasional: list[str]  # sent for the last repetition only (a periodic check, say)
+    known: scripts.Known
+
+    def transactions(self) -> str:
+        """The transaction structure: BEGIN [3] COMMIT [1] ... (statements between)."""
+        parts: list[str] = []
+        count = 0
+        for statement in scripts.kept(self.statements):
+            word = statement.text.strip().rstrip(";").upper()
+            if word in ("BEGIN", "COMMIT", "ROLLBACK") or word.startswith("BEGIN "):
+                if count:
+                    parts.append(f"[{count}]")
+                parts.append(word.split()[0])
+                count = 0
+            else:
+                count += 1
+        if count:
+            parts.append(f"[{count}]")
+        return " ".join(parts)
 
 
-@dataclass
-class Finding:
-    case: Case
-    service: list[str]
-    script: list[str]
-    transactions: str
-
-    @property
-    def matches(self) -> bool:
-        return [normalise(s) for s in self.service] == [normalise(s) for s in self.script]
-
-    def difference(self) -> str:
-        service = [normalise(s) for s in self.service]
-        script = [normalise(s) for s in self.script]
-        for index, (a, b) in enumerate(zip(service, script, strict=False)):
-            if a != b:
-                return f"statement {index + 1}: service `{a}` / script `{b}`"
-        return (f"the service sends {len(service)} statements, the script {len(script)}: "
-                f"{(service[len(script):] or script[len(service):])[0]}")
-
-
-def check(database_url: str, skus: list[str], *, print_all: bool = False) -> list[Finding]:
-    """Send each case's request to the real app on `database_url` and compare."""
+def capture(database_url: str) -> list[Command]:
+    """Each kind of request the bench loads, sent to the real app through the proxy."""
     import warnings
 
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
     from order_service.api.app import create_app
-    from order_service.application.access import Role
-    from order_service.eventstore.api_keys import SqlApiKeys
-    from order_service.eventstore.engine import make_engine
     from order_service.settings import Settings
 
-    engine = make_engine(database_url, pool_size=1)
+    url = make_url(database_url)
+    proxy = wire.Proxy(url.host or "127.0.0.1", url.port or 5432)
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    token = _new_key(database_url)
+    commands: list[Command] = []
     try:
-        token, _ = SqlApiKeys(engine, _now).create(f"sqlcheck-{uuid.uuid4().hex[:8]}",
-                                                   Role.MERCHANT)
+        with TestClient(create_app(Settings(database_url=proxied)),
+                        headers={"Authorization": f"Bearer {token}"}) as client:
+            client.get("/v1/shipping-methods").raise_for_status()
+            session = _Session(client, proxy)
+            for lines in (1, 2, 3):
+                commands.append(session.command(
+                    f"place an order of {lines} line(s)", "place_order", lines,
+                    lambda _, lines=lines: session.place(lines)))
+            paid = [session.place(1) for _ in range(REPEATS)]
+            commands.append(session.command("pay", "pay", 0, lambda i: session.act(
+                paid[i], "pay", {"payment_reference": f"PAY-{i}"})))
+            commands.append(session.command("ship", "ship", 0, lambda i: session.act(
+                paid[i], "ship", {"tracking_number": f"3S{i}"})))
+            for lines in (1, 2, 3):
+                pending = [session.place(lines) for _ in range(REPEATS)]
+                commands.append(session.command(
+                    f"cancel an order of {lines} line(s)", "cancel", lines,
+                    lambda i, pending=pending: session.act(
+                        pending[i], "cancel", {"reason": "customer asked"})))
+            commands.append(session.command("get an order", "get_order", 0, lambda i: (
+                session.get(paid[i]))))
     finally:
-        engine.dispose()
-    headers = {"Authorization": f"Bearer {token}"}
-    findings: list[Finding] = []
-    with capturing() as capture, TestClient(create_app(Settings(database_url=database_url)),
-                                            headers=headers) as client:
-        client.get("/v1/shipping-methods").raise_for_status()  # marks the key used
-        placed: list[str] = []
-        for lines in (1, 2, 3):
-            with capture.request():
-                response = client.post("/v1/orders", json=order_body(skus[:lines]),
-                                       headers={"Idempotency-Key": uuid.uuid4().hex})
-            response.raise_for_status()
-            placed.append(response.json()["id"])
-            findings.append(_finding(Case(f"place an order of {lines} line(s)", "place_order",
-                                          {"lines": lines}), capture))
-        actions = [("pay", placed[0], {"payment_reference": "PAY-1"}, "pay", {}),
-                   ("ship", placed[0], {"tracking_number": "3S1"}, "ship", {}),
-                   ("cancel", placed[2], {"reason": "customer asked"}, "cancel", {"lines": 3})]
-        for action, order_id, body, script, variables in actions:
-            with capture.request():
-                response = client.post(f"/v1/orders/{order_id}/{action}", json=body,
-                                       headers={"Idempotency-Key": uuid.uuid4().hex})
-            response.raise_for_status()
-            findings.append(_finding(Case(action, script, variables), capture))
-        with capture.request():
-            client.get(f"/v1/orders/{placed[1]}").raise_for_status()
-        findings.append(_finding(Case("get an order", "get_order", {}), capture))
-    if print_all:
-        for finding in findings:
-            print(f"== {finding.case.name}: {finding.transactions}")
-            for statement in finding.service:
-                print("   ", " ".join(statement.split()))
-    return findings
+        proxy.close()
+    return commands
 
 
-def _finding(case: Case, capture: Capture) -> Finding:
-    script = script_statements(SCRIPTS / f"{case.script}.sql", case.variables)
-    return Finding(case, capture.statements(), script, capture.transactions())
+class _Session:
+    """The requests of a capture, each returning what the scripts must vary."""
+
+    def __init__(self, client: Any, proxy: wire.Proxy) -> None:
+        self.client = client
+        self.proxy = proxy
+        self.orders: dict[str, list[str]] = {}
+
+    def command(self, name: str, script: str, lines: int, send: Any) -> Command:
+        recordings = []
+        for repeat in range(REPEATS):
+            # The last repetition, the one kept, is also the one whose round trips count.
+            hold = HOLD_SECONDS if repeat == REPEATS - 1 else 0.0
+            with self.proxy.record(hold) as recording:
+                known = send(repeat)
+            recordings.append((recording, known))
+        last, known = recordings[-1]
+        steady = _steady([scripts.kept(r.statements) for r, _ in recordings])
+        statements = _only(scripts.kept(last.statements), steady)
+        previous = _only(scripts.kept(recordings[-2][0].statements), steady)
+        occasional = [s for s in scripts.kept(last.statements) if s not in statements]
+        return Command(name, script, lines, statements, previous, last.waits(statements),
+                       [" ".join(s.text.split()) for s in occasional], known)
+
+    def place(self, lines: int) -> scripts.Known:
+        key = uuid.uuid4().hex
+        response = self.client.post("/v1/orders", json=order_body(list(CAPTURE_SKUS[:lines])),
+                                    headers={"Idempotency-Key": key})
+        response.raise_for_status()
+        order_id = response.json()["id"]
+        self.orders[order_id] = list(CAPTURE_SKUS[:lines])
+        return scripts.Known(order_id, key, self.orders[order_id])
+
+    def act(self, placed: scripts.Known, action: str, body: dict[str, str]) -> scripts.Known:
+        key = uuid.uuid4().hex
+        response = self.client.post(f"/v1/orders/{placed.order_id}/{action}", json=body,
+                                    headers={"Idempotency-Key": key})
+        response.raise_for_status()
+        return scripts.Known(placed.order_id, key, placed.skus)
+
+    def get(self, placed: scripts.Known) -> scripts.Known:
+        self.client.get(f"/v1/orders/{placed.order_id}").raise_for_status()
+        return scripts.Known(placed.order_id, None, [])
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-    return datetime.now(UTC)
+def _steady(repetitions: list[list[wire.Statement]]) -> Counter[str]:
+    """How many times every repetition sent each statement (the least of their counts).
+    Counted, not aligned: a check made on another connection now and then (a key
+    cache's look at revocations, say) lands anywhere among the request's statements."""
+    counts = [Counter(scripts.normalise(s.text) for s in statements)
+              for statements in repetitions]
+    return reduce(lambda a, b: a & b, counts)
+
+
+def _only(statements: list[wire.Statement], steady: Counter[str]) -> list[wire.Statement]:
+    """`statements` in their order, each text as many times as `steady` allows."""
+    left = Counter(steady)
+    chosen = []
+    for statement in statements:
+        text = scripts.normalise(statement.text)
+        if left[text] > 0:
+            left[text] -= 1
+            chosen.append(statement)
+    return chosen
+
+
+def _new_key(database_url: str) -> str:
+    """A merchant key made by `order-service api-key create`, as an operator makes one."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
+    env["ORDER_SERVICE_DATABASE_URL"] = database_url
+    command = Path(sys.executable).with_name("order-service")
+    return subprocess.run([str(command), "api-key", "create", "--role", "merchant", "--name",
+                           f"sqlcheck-{uuid.uuid4().hex[:8]}"], env=env, capture_output=True,
+                          text=True, check=True).stdout.strip()
 
 
 def order_body(skus: list[str]) -> dict[str, Any]:
@@ -279,30 +207,89 @@ def order_body(skus: list[str]) -> dict[str, Any]:
             "payment_method": "card", "shipping_method": "standard"}
 
 
+# Comparing with the committed copies ---------------------------------------------------
+
+def differences(generated: dict[str, scripts.Script], committed: Path = COMMITTED
+                ) -> dict[str, list[str]]:
+    """Per script whose committed copy differs: the statements that changed, in words."""
+    found: dict[str, list[str]] = {}
+    for name, script in generated.items():
+        path = committed / f"{name}.sql"
+        old = scripts.statements_of(path.read_text()) if path.exists() else []
+        new = scripts.statements_of(script.text)
+        if old != new:
+            found[name] = describe_changes(old, new) if old else ["no committed copy"]
+    return found
+
+
+def describe_changes(old: list[str], new: list[str]) -> list[str]:
+    """What changed from `old` to `new`, statement by statement (1-based, as in `new`)."""
+    changes = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            changes += [f"- was statement {a1 + k + 1}: {old[a1 + k]}" for k in range(a2 - a1)]
+        if tag in ("replace", "insert"):
+            changes += [f"+ now statement {b1 + k + 1}: {new[b1 + k]}" for k in range(b2 - b1)]
+    return changes
+
+
+def report(commands: list[Command], *, print_all: bool) -> str:
+    """Per command: round trips, transactions, statements (all of them with print_all)."""
+    lines = []
+    for command in commands:
+        kept = scripts.kept(command.statements)
+        lines.append(f"== {command.name} ({command.script}.sql): {command.round_trips} round "
+                     f"trips, {len(kept)} statements: {command.transactions()}"
+                     + "".join(f"\n   now and then, not counted: {text}"
+                               for text in command.occasional))
+        if print_all:
+            for statement in kept:
+                lines.append(f"   [{statement.round_trip}] " + " ".join(statement.text.split()))
+    return "\n".join(lines)
+
+
 def main() -> int:
     import seed
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--print", action="store_true", help="print the service's statements")
+    parser.add_argument("--print", action="store_true", help="list every statement")
+    parser.add_argument("--write", action="store_true",
+                        help="write the generated scripts to bench/pgbench/")
     parser.add_argument("--admin-url", default=seed.ADMIN_URL)
     args = parser.parse_args()
     import random
 
     import history
+    import psycopg
 
     database = seed.create_database(args.admin_url, prefix="bench_sqlcheck")
     try:
         seed.migrate(database)
-        products = seed.catalogue_products(3, lambda index: str(100001 + index))
+        products = seed.catalogue_products(1000, lambda index: str(100001 + index))
         metadata = history.Metadata(random.Random(1), "sqlcheck", str(uuid.uuid4()))
-        history.seed_catalogue(database.url, products, 1000, metadata)
-        findings = check(database.url, [sku for sku, _, _ in products], print_all=args.print)
+        history.seed_catalogue(database.url, products, 1_000_000, metadata)
+        with psycopg.connect(database.url) as connection:
+            connection.execute("UPDATE order_numbers SET last_number = %s",
+                               (CAPTURE_NUMBERS_FROM,))
+        commands = capture(database.url)
+        generated = scripts.generate(commands, database.url)
     finally:
         seed.drop_database(database, args.admin_url)
-    for finding in findings:
-        verdict = "same statements" if finding.matches else f"DIFFERENT: {finding.difference()}"
-        print(f"{finding.case.name} ({finding.case.script}.sql): {verdict}")
-    return 0 if all(f.matches for f in findings) else 1
+    print(report(commands, print_all=args.print))
+    if args.write:
+        for name, script in generated.items():
+            (COMMITTED / f"{name}.sql").write_text(script.text)
+        print(f"wrote {', '.join(sorted(generated))} to {COMMITTED}")
+        return 0
+    changed = differences(generated)
+    for name, changes in changed.items():
+        print(f"\nbench/pgbench/{name}.sql differs from what the service sends now:")
+        print("\n".join(f"  {change}" for change in changes))
+    if changed:
+        print("\nThe bench runs what the service sends; refresh the copies with "
+              "`.venv/bin/python bench/sqlcheck.py --write`.")
+    return 1 if changed else 0
 
 
 if __name__ == "__main__":

@@ -1,26 +1,23 @@
--- POST /v1/orders/{id}/pay with a body and an Idempotency-Key: the statements
--- order-service sends to pay a pending order, in its order, as one transaction.
--- bench/sqlcheck.py compares this file with what the service sends. Each
--- transaction takes the next order of its client's own slice of pending orders:
--- order number n has the id UUID(int=n) in the pgbench database, so pgbench can
--- name it; -D seq=0 base=... per_client=... choose the slice (bench/harness.py).
+-- POST /v1/orders/{id}/pay: the next order of this client's slice of pending orders (-D base, per_client, seq=0).
+-- Made by bench/sqlcheck.py from the statements the service sent; do not edit:
+-- `.venv/bin/python bench/sqlcheck.py --write` refreshes it. Run by bench/harness.py, which passes the -D constants.
 \set seq :seq + 1
 \set n :base + :client_id * :per_client + :seq
 \set oid random(1, 4611686018427387903)
-BEGIN;
--- the API key (the service looks it up in a short transaction of its own first)
-SELECT api_keys.id, api_keys.name, api_keys.role
-FROM api_keys
-WHERE api_keys.key_hash = :key_hash::VARCHAR AND api_keys.revoked_at IS NULL;
-INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES (lpad(to_hex(:oid::BIGINT), 64, '0')::VARCHAR, :fingerprint::VARCHAR, :now::TIMESTAMP WITH TIME ZONE) ON CONFLICT (key) DO NOTHING RETURNING idempotency_keys.key;
-SELECT events.type, events.schema_version, events.data
-FROM events
-WHERE events.stream_id = ('order-' || lpad(to_hex(:n::BIGINT), 32, '0')::UUID)::VARCHAR ORDER BY events.version;
-UPDATE orders SET status=:paid_status::VARCHAR, paid_at=:now::TIMESTAMP WITH TIME ZONE, updated_at=:now::TIMESTAMP WITH TIME ZONE, payment_reference=:paid_detail::VARCHAR, version=:two::INTEGER WHERE orders.id = lpad(to_hex(:n::BIGINT), 32, '0')::UUID AND orders.version = :one::INTEGER;
-SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications
-FROM orders
-WHERE orders.id = lpad(to_hex(:n::BIGINT), 32, '0')::UUID;
-UPDATE idempotency_keys SET recording=:recording::VARCHAR WHERE idempotency_keys.key = lpad(to_hex(:oid::BIGINT), 64, '0')::VARCHAR;
-SELECT pg_advisory_xact_lock(:append_lock);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES (('order-' || lpad(to_hex(:n::BIGINT), 32, '0')::UUID)::VARCHAR, :two::INTEGER, :paid_type::VARCHAR, :one::INTEGER, :paid_data::JSONB, :metadata::JSONB, :now::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+-- pay: 4 round trips, BEGIN [3] COMMIT [1]
+BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT events.type, events.schema_version, events.data 
+FROM events 
+WHERE events.stream_id = (replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR ORDER BY events.version;
+SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
+FROM orders 
+WHERE orders.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::UUID;
+SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
+FROM idempotency_keys 
+WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
 COMMIT;
+WITH changed AS (UPDATE orders SET status = CAST((:k3::TEXT)::character varying AS VARCHAR(20)), paid_at = CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), payment_reference = CAST((:k4::TEXT)::character varying AS VARCHAR(200)), updated_at = CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), version = CAST((:k5::TEXT)::integer AS INTEGER) WHERE id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::uuid AND version = (:k6::TEXT)::integer RETURNING id),
+ready AS (SELECT 1 AS go FROM changed),
+claimed AS (INSERT INTO idempotency_keys (key, fingerprint, created_at, recording) SELECT (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (left(encode(sha256(('v2-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (now())::timestamp with time zone, (regexp_replace(replace(:k7::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k8::TEXT, :s1::TEXT, 'g'))::text FROM ready),
+appended AS (INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) SELECT (replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::character varying, (:k5::TEXT)::integer, (:k9::TEXT)::character varying, (:k6::TEXT)::integer, (replace(:k10::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::jsonb, (:k11::TEXT)::jsonb, (now())::timestamp with time zone FROM ready, LATERAL (SELECT pg_advisory_xact_lock((:k12::TEXT)::bigint)) AS serialised RETURNING 1)
+SELECT count(*) FROM appended;

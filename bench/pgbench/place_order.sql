@@ -1,51 +1,69 @@
--- POST /v1/orders with an Idempotency-Key: the statements order-service sends for one
--- order of 1 to 3 lines (distinct SKUs, 1-3 of each), in its order, as one transaction.
--- bench/sqlcheck.py compares this file with what the service sends, statement by
--- statement. Run with -M prepared; the -D variables come from bench/harness.py
--- (pgbench_variables). SKUs are the numbers 100001..101000, so an integer names one.
+-- POST /v1/orders: a fresh order of 1-3 lines (distinct SKUs).
+-- Made by bench/sqlcheck.py from the statements the service sent; do not edit:
+-- `.venv/bin/python bench/sqlcheck.py --write` refreshes it. Run by bench/harness.py, which passes the -D constants.
 \set lines random(1, 3)
 \set oid random(1, 4611686018427387903)
 \set s1 random(:sku_first, :sku_last - 2)
 \set s2 random(:s1 + 1, :sku_last - 1)
 \set s3 random(:s2 + 1, :sku_last)
-\set d1 0 - random(1, 3)
-\set d2 0 - random(1, 3)
-\set d3 0 - random(1, 3)
-BEGIN;
--- the API key (the service looks it up in a short transaction of its own first)
-SELECT api_keys.id, api_keys.name, api_keys.role
-FROM api_keys
-WHERE api_keys.key_hash = :key_hash::VARCHAR AND api_keys.revoked_at IS NULL;
-INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES (lpad(to_hex(:oid::BIGINT), 64, '0')::VARCHAR, :fingerprint::VARCHAR, :now::TIMESTAMP WITH TIME ZONE) ON CONFLICT (key) DO NOTHING RETURNING idempotency_keys.key;
 \if :lines = 1
-SELECT products.sku, products.name, products.price, products.currency, products.available
-FROM products
-WHERE products.sku IN (:s1::VARCHAR) ORDER BY products.sku FOR UPDATE;
-\elif :lines = 2
-SELECT products.sku, products.name, products.price, products.currency, products.available
-FROM products
-WHERE products.sku IN (:s1::VARCHAR, :s2::VARCHAR) ORDER BY products.sku FOR UPDATE;
-\else
-SELECT products.sku, products.name, products.price, products.currency, products.available
-FROM products
-WHERE products.sku IN (:s1::VARCHAR, :s2::VARCHAR, :s3::VARCHAR) ORDER BY products.sku FOR UPDATE;
-\endif
-SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency, shipping_methods.added_at
-FROM shipping_methods
-WHERE shipping_methods.code = :shipping_code::VARCHAR;
-UPDATE order_numbers SET last_number=(order_numbers.last_number + :one::BIGINT) WHERE order_numbers.id = :one::INTEGER RETURNING order_numbers.last_number \gset
-UPDATE products SET available=(products.available + :d1::BIGINT), updated_at=:now::TIMESTAMP WITH TIME ZONE WHERE products.sku = :s1::VARCHAR;
-\if :lines >= 2
-UPDATE products SET available=(products.available + :d2::BIGINT), updated_at=:now::TIMESTAMP WITH TIME ZONE WHERE products.sku = :s2::VARCHAR;
-\endif
-\if :lines = 3
-UPDATE products SET available=(products.available + :d3::BIGINT), updated_at=:now::TIMESTAMP WITH TIME ZONE WHERE products.sku = :s3::VARCHAR;
-\endif
-INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) VALUES (lpad(to_hex(:oid::BIGINT), 32, '0')::UUID, :last_number::BIGINT, :pending::VARCHAR, :currency::VARCHAR, :customer_name::VARCHAR, :customer_email::VARCHAR, :customer_phone::VARCHAR, :lines_json::JSONB, :address::JSONB, :address::JSONB, :payment_method::VARCHAR, :shipping_code::VARCHAR, :shipping_name::VARCHAR, :subtotal::BIGINT, :shipping::BIGINT, :tax_rate::VARCHAR, :tax::BIGINT, :total::BIGINT, :now::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, NULL::TIMESTAMP WITH TIME ZONE, :now::TIMESTAMP WITH TIME ZONE, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, :one::INTEGER, :key_id::VARCHAR, :no_notifications::JSONB);
-SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications
-FROM orders
-WHERE orders.id = lpad(to_hex(:oid::BIGINT), 32, '0')::UUID;
-UPDATE idempotency_keys SET recording=:recording::VARCHAR WHERE idempotency_keys.key = lpad(to_hex(:oid::BIGINT), 64, '0')::VARCHAR;
-SELECT pg_advisory_xact_lock(:append_lock);
-INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES (('order-' || lpad(to_hex(:oid::BIGINT), 32, '0')::UUID)::VARCHAR, :one::INTEGER, :placed_type::VARCHAR, :one::INTEGER, :placed_data::JSONB, :metadata::JSONB, :now::TIMESTAMP WITH TIME ZONE) RETURNING events.position;
+-- place an order of 1 line(s): 4 round trips, BEGIN [3] COMMIT [1]
+BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT products.sku, products.name, products.price, products.currency, products.available 
+FROM products 
+WHERE products.sku = any((regexp_replace(:k1::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::text[]) \gset r1_
+SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency 
+FROM shipping_methods 
+WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r2_
+SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
+FROM idempotency_keys 
+WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
 COMMIT;
+WITH held AS MATERIALIZED (SELECT sku FROM products WHERE sku = ANY((regexp_replace(:k1::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::text[]) ORDER BY sku FOR UPDATE),
+stocked AS (UPDATE products SET available = products.available + c.change, updated_at = (now())::timestamp with time zone FROM unnest((regexp_replace(:k1::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::varchar[], (:k4::TEXT)::bigint[]) AS c(sku, change) WHERE products.sku = c.sku AND (SELECT count(*) FROM held) = (:k5::TEXT)::bigint RETURNING products.sku),
+numbered AS (UPDATE order_numbers SET last_number = last_number + 1 WHERE id = 1 AND (SELECT count(*) FROM stocked) = (:k5::TEXT)::bigint RETURNING last_number),
+placed AS (INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) SELECT CAST((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::uuid AS UUID), numbered.last_number, CAST((:k6::TEXT)::character varying AS VARCHAR(20)), CAST((:k7::TEXT)::character varying AS VARCHAR(3)), CAST((:k8::TEXT)::character varying AS VARCHAR(200)), CAST((:k9::TEXT)::character varying AS VARCHAR(320)), CAST((:k10::TEXT)::character varying AS VARCHAR(40)), CAST((regexp_replace(:k11::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::jsonb AS JSONB), CAST((:k12::TEXT)::jsonb AS JSONB), CAST((:k12::TEXT)::jsonb AS JSONB), CAST((:k13::TEXT)::character varying AS VARCHAR(64)), CAST((:r2_code)::character varying AS VARCHAR(64)), CAST((:r2_name)::character varying AS VARCHAR(200)), CAST((:r1_price)::bigint AS BIGINT), CAST((:k14::TEXT)::bigint AS BIGINT), CAST((:k15::TEXT)::character varying AS VARCHAR(16)), CAST((:k16::TEXT)::bigint AS BIGINT), CAST((:k17::TEXT)::bigint AS BIGINT), CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::character varying AS VARCHAR(200)), CAST(NULL::character varying AS VARCHAR(200)), CAST(NULL::character varying AS VARCHAR(500)), CAST((:k5::TEXT)::integer AS INTEGER), CAST((:k18::TEXT)::character varying AS VARCHAR(36)), CAST((:k19::TEXT)::jsonb AS JSONB) FROM numbered),
+claimed AS (INSERT INTO idempotency_keys (key, fingerprint, created_at, recording) SELECT (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (:k20::TEXT)::character varying, (now())::timestamp with time zone, (replace(:k21::TEXT, :k22::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::text || numbered.last_number || (regexp_replace(:k23::TEXT, :k2::TEXT, :s1::TEXT, 'g'))::text FROM numbered),
+appended AS (INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) SELECT (replace(:k24::TEXT, :k22::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::character varying, (:k5::TEXT)::integer, (:k25::TEXT)::character varying, (:k5::TEXT)::integer, jsonb_set((regexp_replace(replace(:k26::TEXT, :k22::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k2::TEXT, :s1::TEXT, 'g'))::jsonb, '{number}', to_jsonb(numbered.last_number)), (:k27::TEXT)::jsonb, (now())::timestamp with time zone FROM numbered, LATERAL (SELECT pg_advisory_xact_lock((:k28::TEXT)::bigint)) AS serialised RETURNING 1)
+SELECT last_number FROM numbered;
+\elif :lines = 2
+-- place an order of 2 line(s): 4 round trips, BEGIN [3] COMMIT [1]
+BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT products.sku, products.name, products.price, products.currency, products.available 
+FROM products 
+WHERE products.sku = any((regexp_replace(regexp_replace(:k29::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::text[]);
+SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency 
+FROM shipping_methods 
+WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r2_
+SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
+FROM idempotency_keys 
+WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+COMMIT;
+WITH held AS MATERIALIZED (SELECT sku FROM products WHERE sku = ANY((regexp_replace(regexp_replace(:k29::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::text[]) ORDER BY sku FOR UPDATE),
+stocked AS (UPDATE products SET available = products.available + c.change, updated_at = (now())::timestamp with time zone FROM unnest((regexp_replace(regexp_replace(:k29::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::varchar[], (:k31::TEXT)::bigint[]) AS c(sku, change) WHERE products.sku = c.sku AND (SELECT count(*) FROM held) = (:k32::TEXT)::bigint RETURNING products.sku),
+numbered AS (UPDATE order_numbers SET last_number = last_number + 1 WHERE id = 1 AND (SELECT count(*) FROM stocked) = (:k32::TEXT)::bigint RETURNING last_number),
+placed AS (INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) SELECT CAST((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::uuid AS UUID), numbered.last_number, CAST((:k6::TEXT)::character varying AS VARCHAR(20)), CAST((:k7::TEXT)::character varying AS VARCHAR(3)), CAST((:k8::TEXT)::character varying AS VARCHAR(200)), CAST((:k9::TEXT)::character varying AS VARCHAR(320)), CAST((:k10::TEXT)::character varying AS VARCHAR(40)), CAST((regexp_replace(regexp_replace(:k33::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::jsonb AS JSONB), CAST((:k12::TEXT)::jsonb AS JSONB), CAST((:k12::TEXT)::jsonb AS JSONB), CAST((:k13::TEXT)::character varying AS VARCHAR(64)), CAST((:r2_code)::character varying AS VARCHAR(64)), CAST((:r2_name)::character varying AS VARCHAR(200)), CAST((:k34::TEXT)::bigint AS BIGINT), CAST((:k14::TEXT)::bigint AS BIGINT), CAST((:k15::TEXT)::character varying AS VARCHAR(16)), CAST((:k35::TEXT)::bigint AS BIGINT), CAST((:k36::TEXT)::bigint AS BIGINT), CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::character varying AS VARCHAR(200)), CAST(NULL::character varying AS VARCHAR(200)), CAST(NULL::character varying AS VARCHAR(500)), CAST((:k5::TEXT)::integer AS INTEGER), CAST((:k18::TEXT)::character varying AS VARCHAR(36)), CAST((:k19::TEXT)::jsonb AS JSONB) FROM numbered),
+claimed AS (INSERT INTO idempotency_keys (key, fingerprint, created_at, recording) SELECT (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (:k37::TEXT)::character varying, (now())::timestamp with time zone, (replace(:k38::TEXT, :k39::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::text || numbered.last_number || (regexp_replace(regexp_replace(:k40::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::text FROM numbered),
+appended AS (INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) SELECT (replace(:k41::TEXT, :k39::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::character varying, (:k5::TEXT)::integer, (:k25::TEXT)::character varying, (:k5::TEXT)::integer, jsonb_set((regexp_replace(regexp_replace(replace(:k42::TEXT, :k39::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'))::jsonb, '{number}', to_jsonb(numbered.last_number)), (:k43::TEXT)::jsonb, (now())::timestamp with time zone FROM numbered, LATERAL (SELECT pg_advisory_xact_lock((:k28::TEXT)::bigint)) AS serialised RETURNING 1)
+SELECT last_number FROM numbered;
+\else
+-- place an order of 3 line(s): 4 round trips, BEGIN [3] COMMIT [1]
+BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT products.sku, products.name, products.price, products.currency, products.available 
+FROM products 
+WHERE products.sku = any((regexp_replace(regexp_replace(regexp_replace(:k44::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k45::TEXT, :s3::TEXT, 'g'))::text[]);
+SELECT shipping_methods.code, shipping_methods.name, shipping_methods.price, shipping_methods.currency 
+FROM shipping_methods 
+WHERE shipping_methods.code = (:k3::TEXT)::VARCHAR \gset r2_
+SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
+FROM idempotency_keys 
+WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
+COMMIT;
+WITH held AS MATERIALIZED (SELECT sku FROM products WHERE sku = ANY((regexp_replace(regexp_replace(regexp_replace(:k44::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k45::TEXT, :s3::TEXT, 'g'))::text[]) ORDER BY sku FOR UPDATE),
+stocked AS (UPDATE products SET available = products.available + c.change, updated_at = (now())::timestamp with time zone FROM unnest((regexp_replace(regexp_replace(regexp_replace(:k44::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k45::TEXT, :s3::TEXT, 'g'))::varchar[], (:k46::TEXT)::bigint[]) AS c(sku, change) WHERE products.sku = c.sku AND (SELECT count(*) FROM held) = (:k47::TEXT)::bigint RETURNING products.sku),
+numbered AS (UPDATE order_numbers SET last_number = last_number + 1 WHERE id = 1 AND (SELECT count(*) FROM stocked) = (:k47::TEXT)::bigint RETURNING last_number),
+placed AS (INSERT INTO orders (id, number, status, currency, customer_name, customer_email, customer_phone, lines, shipping_address, billing_address, payment_method, shipping_method, shipping_method_name, subtotal, shipping, tax_rate, tax, total, placed_at, paid_at, shipped_at, cancelled_at, updated_at, payment_reference, tracking_number, cancel_reason, version, placed_by, payment_notifications) SELECT CAST((lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT)::uuid AS UUID), numbered.last_number, CAST((:k6::TEXT)::character varying AS VARCHAR(20)), CAST((:k7::TEXT)::character varying AS VARCHAR(3)), CAST((:k8::TEXT)::character varying AS VARCHAR(200)), CAST((:k9::TEXT)::character varying AS VARCHAR(320)), CAST((:k10::TEXT)::character varying AS VARCHAR(40)), CAST((regexp_replace(regexp_replace(regexp_replace(:k48::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k45::TEXT, :s3::TEXT, 'g'))::jsonb AS JSONB), CAST((:k12::TEXT)::jsonb AS JSONB), CAST((:k12::TEXT)::jsonb AS JSONB), CAST((:k13::TEXT)::character varying AS VARCHAR(64)), CAST((:r2_code)::character varying AS VARCHAR(64)), CAST((:r2_name)::character varying AS VARCHAR(200)), CAST((:k49::TEXT)::bigint AS BIGINT), CAST((:k14::TEXT)::bigint AS BIGINT), CAST((:k15::TEXT)::character varying AS VARCHAR(16)), CAST((:k50::TEXT)::bigint AS BIGINT), CAST((:k51::TEXT)::bigint AS BIGINT), CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), CAST(NULL::character varying AS VARCHAR(200)), CAST(NULL::character varying AS VARCHAR(200)), CAST(NULL::character varying AS VARCHAR(500)), CAST((:k5::TEXT)::integer AS INTEGER), CAST((:k18::TEXT)::character varying AS VARCHAR(36)), CAST((:k19::TEXT)::jsonb AS JSONB) FROM numbered),
+claimed AS (INSERT INTO idempotency_keys (key, fingerprint, created_at, recording) SELECT (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (:k52::TEXT)::character varying, (now())::timestamp with time zone, (replace(:k53::TEXT, :k54::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::text || numbered.last_number || (regexp_replace(regexp_replace(regexp_replace(:k55::TEXT, :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k45::TEXT, :s3::TEXT, 'g'))::text FROM numbered),
+appended AS (INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) SELECT (replace(:k56::TEXT, :k54::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT))::character varying, (:k5::TEXT)::integer, (:k25::TEXT)::character varying, (:k5::TEXT)::integer, jsonb_set((regexp_replace(regexp_replace(regexp_replace(replace(:k57::TEXT, :k54::TEXT, lpad(to_hex(:oid::BIGINT), 32, '0')::UUID::TEXT), :k2::TEXT, :s1::TEXT, 'g'), :k30::TEXT, :s2::TEXT, 'g'), :k45::TEXT, :s3::TEXT, 'g'))::jsonb, '{number}', to_jsonb(numbered.last_number)), (:k58::TEXT)::jsonb, (now())::timestamp with time zone FROM numbered, LATERAL (SELECT pg_advisory_xact_lock((:k28::TEXT)::bigint)) AS serialised RETURNING 1)
+SELECT last_number FROM numbered;
+\endif

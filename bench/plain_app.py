@@ -1,0 +1,336 @@
+"""The yardstick of issue 13: what a typical team ships, a plain FastAPI app.
+
+    PLAIN_APP_DATABASE_URL=postgresql://... .venv/bin/python bench/plain_app.py --port 8100
+
+FastAPI with SQLAlchemy 2 async over psycopg 3 (`postgresql+psycopg://`), the engine's
+default pool, one AsyncSession per request. The routes use the service's paths and
+bodies, so the same wrk scripts drive both:
+
+- POST /v1/orders: the Bearer key looked up in the database, then in the same
+  transaction one conditional `UPDATE stock ... WHERE available >= q RETURNING` per
+  line (409 when one finds no row), the read-model INSERT (its number from a sequence)
+  and an event INSERT; 201 with the order.
+- POST /v1/orders/{id}/pay | ship | cancel: the key, then one conditional UPDATE (the
+  status transition, `WHERE status = ...`) and an event INSERT; 200 with the order. As
+  the issue defines this yardstick, a cancel does not hand its stock back.
+- GET /noop: nothing at all (no key, no database): the HTTP ceiling.
+
+It has no idempotency, no gap-free numbers, no optimistic concurrency and no feed: it
+is a yardstick, not a peer in features. It is served as `order-service serve` is
+(uvicorn, the same workers, proxy headers, log configuration and no access log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+import uvicorn
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, EmailStr, Field
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    Sequence,
+    String,
+    Table,
+    Uuid,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from order_service.logs import log_config
+
+DATABASE_URL_VARIABLE = "PLAIN_APP_DATABASE_URL"
+TAX_RATE_PERCENT = 21
+SHIPPING_PRICES = {"standard": 495, "express": 995, "pickup": 0}
+
+# The schema ---------------------------------------------------------------------------
+
+metadata = MetaData()
+order_numbers = Sequence("order_numbers", metadata=metadata)
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String, primary_key=True),
+    Column("key_hash", String, nullable=False, unique=True),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+stock = Table(
+    "stock", metadata,
+    Column("sku", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("available", BigInteger, nullable=False),
+)
+orders = Table(
+    "orders", metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", BigInteger, server_default=order_numbers.next_value(), nullable=False,
+           unique=True),
+    Column("status", String, nullable=False),
+    Column("customer", JSONB, nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("shipping_address", JSONB, nullable=False),
+    Column("billing_address", JSONB, nullable=False),
+    Column("payment_method", String, nullable=False),
+    Column("shipping_method", String, nullable=False),
+    Column("subtotal", BigInteger, nullable=False),
+    Column("shipping", BigInteger, nullable=False),
+    Column("tax", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("detail", String),  # payment reference, tracking number or cancel reason
+    Column("placed_by", String, ForeignKey("api_keys.id"), nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+events = Table(
+    "events", metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=True),
+    Column("order_id", Uuid, nullable=False),
+    Column("type", String, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("events_order_id", "order_id"),
+)
+
+
+def key_hash(token: str) -> str:
+    """How a key is stored: its SHA-256, never the key itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# HTTP schemas -------------------------------------------------------------------------
+
+class Address(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = None
+    city: str = Field(min_length=1, max_length=200)
+    region: str | None = None
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class Customer(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    phone: str | None = None
+
+
+class LineIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(strict=True, ge=1, le=1_000_000)
+
+
+class PlaceOrderIn(BaseModel):
+    customer: Customer
+    lines: list[LineIn] = Field(min_length=1, max_length=100)
+    shipping_address: Address
+    billing_address: Address
+    payment_method: Literal["card", "paypal", "bank_transfer", "cash_on_delivery"]
+    shipping_method: Literal["standard", "express", "pickup"]
+
+
+class PayIn(BaseModel):
+    payment_reference: str | None = None
+
+
+class ShipIn(BaseModel):
+    tracking_number: str | None = None
+
+
+class CancelIn(BaseModel):
+    reason: str | None = None
+
+
+class LineOut(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class OrderOut(BaseModel):
+    id: UUID
+    number: int
+    status: str
+    customer: Customer
+    lines: list[LineOut]
+    shipping_address: Address
+    billing_address: Address
+    payment_method: str
+    shipping_method: str
+    subtotal: int
+    shipping: int
+    tax: int
+    total: int
+    detail: str | None
+    placed_at: datetime
+    updated_at: datetime
+
+
+# The app ------------------------------------------------------------------------------
+
+def create_app() -> FastAPI:
+    """The plain app on the database named by PLAIN_APP_DATABASE_URL."""
+    url = os.environ[DATABASE_URL_VARIABLE].replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_async_engine(url)  # the default pool: 5 connections + 10 overflow
+        app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        yield
+        await engine.dispose()
+
+    app = FastAPI(lifespan=lifespan)
+    app.add_api_route("/noop", noop)
+    app.add_api_route("/health", noop)
+    app.add_api_route("/v1/orders", place_order, methods=["POST"], status_code=201)
+    app.add_api_route("/v1/orders/{order_id}/pay", pay_order, methods=["POST"])
+    app.add_api_route("/v1/orders/{order_id}/ship", ship_order, methods=["POST"])
+    app.add_api_route("/v1/orders/{order_id}/cancel", cancel_order, methods=["POST"])
+    return app
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; whatever it did not commit is rolled back."""
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+bearer = HTTPBearer()
+
+
+async def get_key_id(session: SessionDep,
+                     credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)]
+                     ) -> str:
+    """The id of the request's API key, looked up in the database."""
+    key_id = await session.scalar(
+        select(api_keys.c.id).where(api_keys.c.key_hash == key_hash(credentials.credentials),
+                                    api_keys.c.revoked_at.is_(None)))
+    if key_id is None:
+        raise HTTPException(401, "unknown or revoked API key")
+    return key_id
+
+
+KeyDep = Annotated[str, Depends(get_key_id)]
+
+
+async def noop() -> dict[str, bool]:
+    """Nothing at all."""
+    return {"ok": True}
+
+
+async def place_order(body: PlaceOrderIn, session: SessionDep, key_id: KeyDep) -> OrderOut:
+    """Take the stock of every line, record the order and its event, in one transaction."""
+    lines = []
+    # In SKU order, so that two orders sharing SKUs lock their rows in the same order
+    # and never deadlock.
+    for line in sorted(body.lines, key=lambda line: line.sku):
+        taken = (await session.execute(
+            update(stock)
+            .where(stock.c.sku == line.sku, stock.c.available >= line.quantity)
+            .values(available=stock.c.available - line.quantity)
+            .returning(stock.c.name, stock.c.price))).first()
+        if taken is None:
+            await session.rollback()
+            raise HTTPException(409, f"{line.sku}: out of stock or unknown")
+        lines.append({"sku": line.sku, "name": taken.name, "quantity": line.quantity,
+                      "unit_price": taken.price, "line_total": taken.price * line.quantity})
+    subtotal = sum(line["line_total"] for line in lines)
+    shipping = SHIPPING_PRICES[body.shipping_method]
+    tax = (subtotal + shipping) * TAX_RATE_PERCENT // 100
+    values = {
+        "id": uuid4(), "status": "pending_payment",
+        "customer": body.customer.model_dump(mode="json"), "lines": lines,
+        "shipping_address": body.shipping_address.model_dump(mode="json"),
+        "billing_address": body.billing_address.model_dump(mode="json"),
+        "payment_method": body.payment_method, "shipping_method": body.shipping_method,
+        "subtotal": subtotal, "shipping": shipping, "tax": tax,
+        "total": subtotal + shipping + tax, "placed_by": key_id,
+    }
+    row = (await session.execute(insert(orders).values(values).returning(*orders.c))).one()
+    await session.execute(insert(events).values(
+        order_id=row.id, type="OrderPlaced",
+        data={**values, "id": str(row.id), "number": row.number,
+              "placed_at": row.placed_at.isoformat()}))
+    await session.commit()
+    return OrderOut.model_validate(row._asdict())
+
+
+async def _transition(session: AsyncSession, order_id: UUID, *, to: str,
+                      allowed: tuple[str, ...], event_type: str, detail: str | None
+                      ) -> OrderOut:
+    """One conditional UPDATE and one event INSERT: 404 or 409 when the UPDATE misses."""
+    row = (await session.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.status.in_(allowed))
+        .values(status=to, detail=detail, updated_at=func.now())
+        .returning(*orders.c))).first()
+    if row is None:
+        status = await session.scalar(select(orders.c.status).where(orders.c.id == order_id))
+        if status is None:
+            raise HTTPException(404, "no such order")
+        raise HTTPException(409, f"the order is {status}")
+    data: dict[str, Any] = {"order_id": str(order_id), "detail": detail,
+                            "at": row.updated_at.isoformat()}
+    await session.execute(insert(events).values(order_id=order_id, type=event_type,
+                                                data=data))
+    await session.commit()
+    return OrderOut.model_validate(row._asdict())
+
+
+async def pay_order(order_id: UUID, body: PayIn, session: SessionDep, _key: KeyDep
+                    ) -> OrderOut:
+    """A pending order becomes paid."""
+    return await _transition(session, order_id, to="paid", allowed=("pending_payment",),
+                             event_type="OrderPaid", detail=body.payment_reference)
+
+
+async def ship_order(order_id: UUID, body: ShipIn, session: SessionDep, _key: KeyDep
+                     ) -> OrderOut:
+    """A paid order becomes shipped."""
+    return await _transition(session, order_id, to="shipped", allowed=("paid",),
+                             event_type="OrderShipped", detail=body.tracking_number)
+
+
+async def cancel_order(order_id: UUID, body: CancelIn, session: SessionDep, _key: KeyDep
+                       ) -> OrderOut:
+    """A pending or paid order becomes cancelled (its stock stays sold: see above)."""
+    return await _transition(session, order_id, to="cancelled",
+                             allowed=("pending_payment", "paid"), event_type="OrderCancelled",
+                             detail=body.reason)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    # The call order_service.cli.serve._serve makes, with this app instead.
+    uvicorn.run("plain_app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, proxy_headers=True, log_config=log_config("info"),
+                access_log=False, app_dir=str(Path(__file__).resolve().parent))
+
+
+if __name__ == "__main__":
+    main()
