@@ -224,8 +224,9 @@ def test_the_email_search_filters_the_order_documents_alike(admin: TestClient) -
     _order(admin, customer=customer(email="bobXsmith@shop.example.org"))
     storage = admin.app.state.shop.storage
 
-    documents = list(queries.documents_in(storage, OrderFilter(email_contains="b_S"),
-                                          queries.EVERYTHING))
+    with queries.documents_in(storage, OrderFilter(email_contains="b_S"),
+                              queries.EVERYTHING) as found:
+        documents = list(found)
 
     assert [json.loads(document)["number"] for document in documents] == [bob["number"]]
 

@@ -105,12 +105,15 @@ def _export_of(format_name: str, storage: SqlStorage, where: OrderFilter
         return
     everything = queries.EVERYTHING
     total = queries.count_orders(storage, where)
+    # The read transaction ends with the block, on this thread, however the writing ends.
     if format_name == "json":
-        yield total, lambda bar: export.in_chunks(export.json_array(
-            _counted(queries.documents_in(storage, where, everything), bar)), WRITE_CHUNK_BYTES)
+        with queries.documents_in(storage, where, everything) as documents:
+            yield total, lambda bar: export.in_chunks(
+                export.json_array(_counted(documents, bar)), WRITE_CHUNK_BYTES)
     else:
-        yield total, lambda bar: export.in_chunks(export.csv_rows(
-            _counted(queries.orders_in(storage, where, everything), bar)), WRITE_CHUNK_BYTES)
+        with queries.orders_in(storage, where, everything) as orders:
+            yield total, lambda bar: export.in_chunks(
+                export.csv_rows(_counted(orders, bar)), WRITE_CHUNK_BYTES)
 
 
 def _counted(items: Iterator[T], bar: tqdm[Any]) -> Iterator[T]:
