@@ -29,7 +29,7 @@ from order_service.application.ports import StorageUnavailable
 log = logging.getLogger(__name__)
 
 # A page of 1,000 ordinary orders (~1.3 MB of NDJSON) stays in memory; a page of large
-# orders (up to ~50 MB: 1,000 orders of 100 lines as CSV) goes to a temporary file, so
+# orders (up to ~60 MB: 1,000 orders of 100 lines as CSV) goes to a temporary file, so
 # a worker's memory does not grow with the pages its slow clients have yet to read.
 SPOOL_MEMORY_BYTES = 2 * 1024 * 1024
 # Per write to the client: large enough that per-write costs vanish, small enough that
