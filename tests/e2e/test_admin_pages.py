@@ -242,9 +242,9 @@ def test_the_search_finds_the_same_orders_where_the_database_builds_the_document
     storage = admin.app.state.shop.storage
 
     def found(search: str) -> list[int]:
-        documents = queries.documents_in(storage, OrderFilter(search=search),
-                                         queries.EVERYTHING)
-        return [json.loads(document)["number"] for document in documents]
+        with queries.documents_in(storage, OrderFilter(search=search),
+                                  queries.EVERYTHING) as documents:
+            return [json.loads(document)["number"] for document in documents]
 
     assert found("b_S") == [bob["number"]]
     assert found("çELIK") == [omer["number"]]
