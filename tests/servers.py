@@ -164,8 +164,8 @@ class Server:
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            # Workers too: a worker that hangs would otherwise outlive its supervisor.
+            self.kill()
 
     def close(self) -> None:
         """Stop the server, close the client and print the server's output."""

@@ -2,6 +2,12 @@
 
 Shared by the HTTP export and `order-service export`, so a billing system gets the same
 bytes from either. Money is integer minor units, timestamps ISO 8601 in UTC.
+
+An HTTP page ends in a way that only a whole page can: the JSON page is valid JSON only
+once its closing `]` and `next_cursor` are written, and NDJSON and CSV pages end with a
+trailer line written after their last order (`{"complete":true,"count":N}`, `#complete,N`).
+A page cut short lacks it. A file of `order-service export` has no trailer: it is
+renamed into place only once complete.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ CSV_COLUMNS = (
     "subtotal", "shipping", "tax_rate", "tax", "total",
     "payment_reference", "tracking_number", "cancel_reason", "version",
 )
+# The first cell of a CSV page's last line; no order row starts with "#" (its first
+# cell is the order number).
+CSV_TRAILER = b"#complete"
 # A spreadsheet runs a cell that starts like this as a formula; buyers choose their
 # own names, so text cells get a leading apostrophe (OWASP's CSV injection advice).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -84,12 +93,7 @@ def order_record(order: OrderView) -> dict[str, Any]:
     }
 
 
-# Chunks handed to the HTTP server or the file: large enough that per-chunk costs (a
-# thread hop per chunk in Starlette) vanish, small enough to keep memory flat.
-CHUNK_BYTES = 64 * 1024
-
-
-def in_chunks(pieces: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
+def in_chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
     """The same bytes regrouped into chunks of about `size` bytes."""
     buffer: list[bytes] = []
     buffered = 0
@@ -104,10 +108,13 @@ def in_chunks(pieces: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[byte
         yield b"".join(buffer)
 
 
-def ndjson(documents: Iterable[bytes]) -> Iterator[bytes]:
-    """One JSON object per line, one line per order."""
+def ndjson_page(documents: Iterable[bytes]) -> Iterator[bytes]:
+    """One order per line, then the trailer line `{"complete":true,"count":N}`."""
+    count = 0
     for document in documents:
         yield document + b"\n"
+        count += 1
+    yield b'{"complete":true,"count":%d}\n' % count
 
 
 def json_page(documents: Iterable[bytes], next_cursor: str | None) -> Iterator[bytes]:
@@ -124,6 +131,20 @@ def json_array(documents: Iterable[bytes]) -> Iterator[bytes]:
     for index, document in enumerate(documents):
         yield (b",\n" if index else b"\n") + document
     yield b"\n]\n"
+
+
+def csv_page(orders: Iterable[OrderView]) -> Iterator[bytes]:
+    """`csv_rows`, then the trailer line `#complete,N` (N orders)."""
+    count = 0
+
+    def counted() -> Iterator[OrderView]:
+        nonlocal count
+        for order in orders:
+            count += 1
+            yield order
+
+    yield from csv_rows(counted())
+    yield b"%s,%d\r\n" % (CSV_TRAILER, count)
 
 
 def csv_rows(orders: Iterable[OrderView]) -> Iterator[bytes]:

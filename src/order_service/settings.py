@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default=20.0, gt=0, le=600,
         description="A request with no response by then is answered 503 (Retry-After)",
     )
+    stream_idle_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="A streamed answer (an export page) whose client takes none of it for "
+        "this long is cut off",
+    )
     shutdown_grace_seconds: int = Field(
         default=20, ge=1, le=3600,
         description="On SIGTERM, how long requests in flight may take to finish before "

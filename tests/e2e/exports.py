@@ -12,9 +12,13 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
+from sqlalchemy import insert, select, update
 
+from order_service.eventstore.engine import make_engine
+from order_service.projections import tables
 from tests.e2e.builders import (
     JsonObject,
     create_product,
@@ -72,18 +76,34 @@ def exported_orders(client: httpx.Client, **params: Any) -> list[JsonObject]:
 
 
 def ndjson_records(text: str) -> list[JsonObject]:
-    """The objects of an NDJSON body (each line must be one JSON object)."""
+    """The objects of an NDJSON text (each line must be one JSON object)."""
     assert text == "" or text.endswith("\n"), "NDJSON lines end with a line feed"
     return [json.loads(row) for row in text.splitlines()]
 
 
+def ndjson_page_records(text: str) -> list[JsonObject]:
+    """The orders of an NDJSON page, which must be whole: its last line is the trailer
+    `{"complete": true, "count": N}`, N counting the lines before it."""
+    records = ndjson_records(text)
+    assert records, "an NDJSON page ends with its trailer line"
+    *orders, trailer = records
+    assert trailer == {"complete": True, "count": len(orders)}, f"no trailer: {trailer}"
+    return orders
+
+
 def csv_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and rows of a CSV body, read as a spreadsheet import would."""
+    """The header and rows of a whole CSV page, read as a spreadsheet import would.
+
+    The page's last line must be its trailer `#complete,N`, N counting the orders (not
+    the rows) before it; it is left out of the rows.
+    """
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    assert rows, "a CSV export always has a header"
-    header, *body = rows
+    assert len(rows) >= 2, "a CSV page has a header and a trailer"
+    (header, *body), trailer = rows[:-1], rows[-1]
     assert all(len(row) == len(header) for row in body), "every row has every column"
-    return header, [dict(zip(header, row, strict=True)) for row in body]
+    records = [dict(zip(header, row, strict=True)) for row in body]
+    assert trailer == ["#complete", str(len({row["id"] for row in records}))], trailer
+    return header, records
 
 
 def _page(client: httpx.Client, url: str, params: dict[str, Any] | None) -> httpx.Response:
@@ -171,6 +191,36 @@ def varied_shop(client: httpx.Client) -> list[JsonObject]:
         if index % 4 == 3 or index % 7 == 1:  # pending ones and a paid one cancelled
             act(client, order, "cancel", reason=f"reason {index}")
     return [get_json(client, f"/v1/orders/{order['id']}") for order in orders]
+
+
+def large_order(client: httpx.Client, lines: int = 100) -> JsonObject:
+    """An order of `lines` lines of products with 200-character names (~29 KB as JSON)."""
+    method = create_shipping_method(client)
+    products = [create_product(client, name=f"{index:03d} {'long product name ' * 11}"[:200],
+                               stock=1) for index in range(lines)]
+    return place_order(client, [line(product["sku"]) for product in products],
+                       method["code"])
+
+
+def copies_of(database_url: str, order: JsonObject, copies: int) -> None:
+    """`copies` more orders like `order` (the newest) in the orders read model.
+
+    The export reads only that table, so copies of one order placed through the API
+    stand in for orders placed one by one, as in bench/seed.py: a shop whose pages are
+    megabytes takes a second to make instead of a minute.
+    """
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            row = connection.execute(select(tables.orders).where(
+                tables.orders.c.id == UUID(order["id"]))).mappings().one()
+            connection.execute(insert(tables.orders), [
+                {**row, "id": uuid4(), "number": row["number"] + k}
+                for k in range(1, copies + 1)])
+            connection.execute(update(tables.order_numbers).values(
+                last_number=row["number"] + copies))
+    finally:
+        engine.dispose()
 
 
 def figures(orders: Iterable[JsonObject]) -> JsonObject:

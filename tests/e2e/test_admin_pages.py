@@ -224,8 +224,9 @@ def test_the_email_search_filters_the_order_documents_alike(admin: TestClient) -
     _order(admin, customer=customer(email="bobXsmith@shop.example.org"))
     storage = admin.app.state.shop.storage
 
-    documents = list(queries.documents_in(storage, OrderFilter(email_contains="b_S"),
-                                          queries.EVERYTHING))
+    with queries.documents_in(storage, OrderFilter(email_contains="b_S"),
+                              queries.EVERYTHING) as found:
+        documents = list(found)
 
     assert [json.loads(document)["number"] for document in documents] == [bob["number"]]
 
@@ -241,9 +242,9 @@ def test_the_search_finds_the_same_orders_where_the_database_builds_the_document
     storage = admin.app.state.shop.storage
 
     def found(search: str) -> list[int]:
-        documents = queries.documents_in(storage, OrderFilter(search=search),
-                                         queries.EVERYTHING)
-        return [json.loads(document)["number"] for document in documents]
+        with queries.documents_in(storage, OrderFilter(search=search),
+                                  queries.EVERYTHING) as documents:
+            return [json.loads(document)["number"] for document in documents]
 
     assert found("b_S") == [bob["number"]]
     assert found("çELIK") == [omer["number"]]

@@ -23,6 +23,7 @@ from tests.e2e.builders import (
 from tests.e2e.exports import (
     EXPORT,
     act,
+    copies_of,
     exported_orders,
     ndjson_records,
     place_orders,
@@ -50,11 +51,16 @@ def _succeeded(result: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def _http_export(client: TestClient, export_format: str, **filters: object) -> bytes:
-    """The HTTP export of every matching order as one page."""
+    """The HTTP export of every matching order as one page, without its trailer line.
+
+    A file has none: it is renamed into place only once whole.
+    """
     response = client.get(EXPORT, params={**filters, "format": export_format, "limit": 1000})
     assert response.status_code == 200, response.text
     assert "link" not in response.headers
-    return response.content
+    *lines, trailer = response.content.splitlines(keepends=True)
+    assert trailer.startswith((b'{"complete":true,', b"#complete,")), trailer
+    return b"".join(lines)
 
 
 def _leftovers(directory: Path) -> list[str]:
@@ -165,6 +171,28 @@ def test_out_dash_writes_the_export_to_standard_output(
     _succeeded(result)
     assert result.stdout == _http_export(client, "csv")
     assert list(workdir.iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_reader_closing_standard_output_early_stops_the_export_with_status_141(
+    client: TestClient, database_url_for_test: str, tmp_path: Path,
+) -> None:
+    copies_of(database_url_for_test, place_orders(client, 1)[0], 999)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
+    env["ORDER_SERVICE_DATABASE_URL"] = database_url_for_test
+    with subprocess.Popen([str(COMMAND), "export", "--format", "csv", "--out", "-"],
+                          cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as export:
+        assert export.stdout is not None
+        assert export.stderr is not None
+        # The first line is in; the rest (about 600 KB) cannot fit in the pipe.
+        assert export.stdout.readline().startswith(b"number,id,")
+        export.stdout.close()
+        status = export.wait(timeout=60)
+        stderr = export.stderr.read().decode()
+
+    # Not 0, which would say the whole export was written; as cat would, it says nothing.
+    assert (status, "Traceback" in stderr, "exported" in stderr) == (141, False, False), stderr
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -8,7 +8,6 @@ waits on a lock.
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from order_service.domain.events import order_stream
 from tests.e2e.builders import create_product, create_shipping_method, line, order_body
 from tests.e2e.expectations import assert_problem
+from tests.e2e.exports import ndjson_page_records
 from tests.servers import Server, StartServer
 
 POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgresql"])
@@ -124,7 +124,7 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_0_leaving_nothing_hal
         assert answer.json()["status"] == "pending_payment"
     assert isinstance(export, httpx.Response), export
     assert export.status_code == 200, export.text
-    exported = [json.loads(row)["number"] for row in export.text.splitlines()]
+    exported = [record["number"] for record in ndjson_page_records(export.text)]
     assert exported == list(range(1, len(exported) + 1))
     assert len(exported) >= PLACED_BEFORE
     # Nothing half-written: each placement is whole (event, order row, stock) or absent.

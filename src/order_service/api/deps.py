@@ -14,6 +14,7 @@ from order_service.application.access import Principal
 from order_service.application.handlers import Shop
 from order_service.application.ports import Storage
 from order_service.domain.errors import OrderNotFound
+from order_service.settings import Settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -35,6 +36,12 @@ async def get_cursors(request: Request) -> CursorCodec:
     """The app's cursor codec."""
     cursors: CursorCodec = request.app.state.cursors
     return cursors
+
+
+async def get_app_settings(request: Request) -> Settings:
+    """The settings this app was made with."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def request_id(request: HTTPConnection) -> str:
@@ -61,3 +68,4 @@ def caused_by(request: Request, principal: Principal) -> str:
 ShopDep = Annotated[Shop, Depends(get_shop)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

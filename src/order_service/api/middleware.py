@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from time import perf_counter
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -132,6 +133,11 @@ class BodySizeLimitMiddleware:
         return f"The request body is larger than the limit of {self.max_bytes} bytes."
 
 
+# The key of `request.state` where a route finds when this request's time is up (in
+# time.monotonic() seconds), to stop work whose answer would only be dropped.
+DEADLINE_STATE = "deadline"
+
+
 class RequestTimeoutMiddleware:
     """Answer 503 when a request has produced no response within `seconds`.
 
@@ -153,6 +159,7 @@ class RequestTimeoutMiddleware:
             return
         started = False
         timed_out = False
+        scope.setdefault("state", {})[DEADLINE_STATE] = time.monotonic() + self.seconds
 
         async def guarded_send(message: Message) -> None:
             nonlocal started

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TypeVar
 from uuid import UUID
@@ -197,16 +198,36 @@ def export_page(storage: Storage, where: OrderFilter, *, after: int, limit: int)
 EVERYTHING = ExportPage(after=0, up_to=None, next_after=None)
 
 
-def orders_in(storage: Storage, where: OrderFilter, page: ExportPage) -> Iterator[OrderView]:
-    """The page's orders, streamed from one read transaction."""
-    with storage.streaming() as read_models:
-        yield from read_models.orders_between(page.after, page.up_to, where)
+@contextmanager
+def orders_in(storage: Storage, where: OrderFilter, page: ExportPage
+              ) -> Iterator[Iterator[OrderView]]:
+    """The page's orders, streamed from one read transaction that ends with the block."""
+    with storage.streaming() as read_models, _finished(
+            read_models.orders_between(page.after, page.up_to, where)) as orders:
+        yield orders
 
 
-def documents_in(storage: Storage, where: OrderFilter, page: ExportPage) -> Iterator[bytes]:
-    """The page's orders as JSON documents (as the API shows them), streamed."""
-    with storage.streaming() as read_models:
-        yield from read_models.order_documents_between(page.after, page.up_to, where)
+@contextmanager
+def documents_in(storage: Storage, where: OrderFilter, page: ExportPage
+                 ) -> Iterator[Iterator[bytes]]:
+    """The page's orders as JSON documents (as the API shows them), streamed from one
+    read transaction that ends with the block."""
+    with storage.streaming() as read_models, _finished(
+            read_models.order_documents_between(page.after, page.up_to, where)) as documents:
+        yield documents
+
+
+@contextmanager
+def _finished(items: Iterator[T]) -> Iterator[Iterator[T]]:
+    # A generator left half-read may be suspended inside its query (a COPY holds the
+    # driver's lock on its connection). Closed here, on this thread and before the
+    # connection goes back, it is never left for a garbage collector on another thread
+    # (the event loop's) that would wait on that lock for ever.
+    try:
+        yield items
+    finally:
+        if isinstance(items, Generator):
+            items.close()
 
 
 def count_orders(storage: Storage, where: OrderFilter) -> int:

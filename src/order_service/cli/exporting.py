@@ -1,4 +1,11 @@
-"""`export`: the order history to a file, streamed, with a progress bar."""
+"""`export`: the order history to a file, streamed, with a progress bar.
+
+The file holds the orders and nothing else (no trailer, unlike an HTTP page): it is
+written beside its name and renamed into place only once complete, so a file that
+exists is whole. Written to standard output (`--out -`), only exit status 0 says the
+export is whole: a failure exits 2 (1 for an unexpected error), and a reader that
+closes the pipe early makes the command stop at once and exit 141, as cat would.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +38,9 @@ T = TypeVar("T")
 # Chunks written to the file: an export of a million orders is a gigabyte, and a write
 # per 64 KiB (the HTTP export's chunk) would be 16,000 system calls.
 WRITE_CHUNK_BYTES = 1024 * 1024
+# What a command killed by SIGPIPE exits with (128 + 13), as cat does when its reader
+# goes away: the export was not all written, and `set -o pipefail` should see it.
+READER_GONE_STATUS = 141
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,6 +89,9 @@ def _export(args: argparse.Namespace) -> int:
         with (_export_of(args.format, storage, where) as (total, counted_chunks),
               tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar):
             written = _write_atomically(args.out, counted_chunks(bar))
+    except ReaderGone:
+        # Stopped at once, the database released; not 0, which would claim a whole export.
+        return READER_GONE_STATUS
     finally:
         engine.dispose()
     print(f"exported {bar.n} orders ({written} bytes) to {args.out}", file=sys.stderr)
@@ -105,12 +118,15 @@ def _export_of(format_name: str, storage: SqlStorage, where: OrderFilter
         return
     everything = queries.EVERYTHING
     total = queries.count_orders(storage, where)
+    # The read transaction ends with the block, on this thread, however the writing ends.
     if format_name == "json":
-        yield total, lambda bar: export.in_chunks(export.json_array(
-            _counted(queries.documents_in(storage, where, everything), bar)), WRITE_CHUNK_BYTES)
+        with queries.documents_in(storage, where, everything) as documents:
+            yield total, lambda bar: export.in_chunks(
+                export.json_array(_counted(documents, bar)), WRITE_CHUNK_BYTES)
     else:
-        yield total, lambda bar: export.in_chunks(export.csv_rows(
-            _counted(queries.orders_in(storage, where, everything), bar)), WRITE_CHUNK_BYTES)
+        with queries.orders_in(storage, where, everything) as orders:
+            yield total, lambda bar: export.in_chunks(
+                export.csv_rows(_counted(orders, bar)), WRITE_CHUNK_BYTES)
 
 
 def _counted(items: Iterator[T], bar: tqdm[Any]) -> Iterator[T]:
@@ -154,20 +170,29 @@ def _write_atomically(target: Path, chunks: Iterator[bytes]) -> int:
     return written
 
 
+class ReaderGone(Exception):
+    """The reader of standard output closed it before the export was written."""
+
+
 def _write_to_stdout(chunks: Iterator[bytes]) -> int:
     try:
         written = _write_all(sys.stdout.buffer, chunks)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
-        # The reader (e.g. `head`) has what it wanted; stop quietly, as cat would.
+        # The reader (e.g. `head`) has what it wanted; stop quietly, as cat would (the
+        # interpreter's last flush at exit must not fail on the closed pipe either).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        raise ReaderGone from None
     return written
 
 
 def _write_all(stream: BinaryIO, chunks: Iterator[bytes]) -> int:
     written = 0
     for chunk in chunks:
-        stream.write(chunk)
+        rest = memoryview(chunk)
+        # A pipe whose reader goes away mid-write takes part of a chunk without an error;
+        # the write of the rest is the one that fails.
+        while rest:
+            rest = rest[stream.write(rest):]
         written += len(chunk)
     return written
