@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from order_service.application.payment_instructions import instructions_of
+from order_service.application.payment_instructions import instructions_of, instructions_record
 from order_service.application.views import OrderView
 from order_service.domain.payment_instructions import BankTransferInstructions, TransferTerms
 from order_service.domain.values import Address
@@ -55,7 +55,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-][0-9 ().]*\Z")
 
 
-def order_record(order: OrderView) -> dict[str, Any]:
+def order_record(order: OrderView, transfer: TransferTerms) -> dict[str, Any]:
     """An order as the JSON the API shows (GET /v1/orders/{id})."""
     return {
         "id": str(order.id),
@@ -95,6 +95,7 @@ def order_record(order: OrderView) -> dict[str, Any]:
              "reason": n.reason, "received_at": _timestamp(n.received_at)}
             for n in order.payment_notifications
         ],
+        "payment_instructions": instructions_record(instructions_of(order, transfer)),
     }
 
 

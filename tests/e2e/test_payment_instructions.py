@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from order_service.application import queries
+from order_service.application.payment_instructions import (
+    instructions_json,
+    instructions_of,
+    with_payment_instructions,
+)
+from order_service.export import order_record
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.builders import (
@@ -167,6 +175,24 @@ def test_without_bank_details_get_the_list_and_the_export_agree_too(client: Test
 
     assert get_json(client, "/v1/orders")["items"] == got[::-1]
     assert get_json(client, EXPORT)["items"] == got
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_document_without_instructions_spliced_with_them_is_what_get_sends(
+    bank_client: TestClient, settings: Settings, method: str,
+) -> None:
+    # The path of an order document stored without them: instructions are added on read.
+    (placed,) = _orders(bank_client, method)
+    order = queries.get_order(bank_client.app.state.shop.storage, uuid.UUID(placed["id"]))
+    transfer = Settings(**{**settings.model_dump(), **BANK}).transfer_terms()
+    stored = order_record(order, transfer)
+    del stored["payment_instructions"]
+
+    spliced = with_payment_instructions(json.dumps(stored).encode(),
+                                        instructions_json(instructions_of(order, transfer)))
+
+    assert json.loads(spliced) == get_json(bank_client, f"/v1/orders/{placed['id']}")
+    assert list(json.loads(spliced))[-1] == "payment_instructions"
 
 
 @pytest.mark.parametrize("export_format", ["ndjson", "csv", "json"])
