@@ -244,7 +244,7 @@ def test_the_search_finds_the_same_orders_where_the_database_builds_the_document
 
     def found(search: str) -> list[int]:
         with queries.documents_in(storage, OrderFilter(search=search),
-                                  queries.EVERYTHING) as documents:
+                                  queries.EVERYTHING, TransferTerms()) as documents:
             return [json.loads(document)["number"] for document in documents]
 
     assert found("b_S") == [bob["number"]]
