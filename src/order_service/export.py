@@ -20,7 +20,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from order_service.application.payment_instructions import instructions_of, instructions_record
 from order_service.application.views import OrderView
+from order_service.domain.payment_instructions import BankTransferInstructions, TransferTerms
 from order_service.domain.values import Address
 
 FORMATS = ("json", "ndjson", "csv")
@@ -38,6 +40,9 @@ CSV_COLUMNS = (
     "line_sku", "line_name", "line_quantity", "line_unit_price", "line_total",
     "subtotal", "shipping", "tax_rate", "tax", "total",
     "payment_reference", "tracking_number", "cancel_reason", "version",
+    # Last, so that columns read by position keep theirs: the reference a bank-transfer
+    # customer was asked to quote, to match statement lines to orders (empty otherwise).
+    "transfer_reference",
 )
 # The first cell of a CSV page's last line; no order row starts with "#" (its first
 # cell is the order number).
@@ -50,7 +55,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-][0-9 ().]*\Z")
 
 
-def order_record(order: OrderView) -> dict[str, Any]:
+def order_record(order: OrderView, transfer: TransferTerms) -> dict[str, Any]:
     """An order as the JSON the API shows (GET /v1/orders/{id})."""
     return {
         "id": str(order.id),
@@ -90,6 +95,7 @@ def order_record(order: OrderView) -> dict[str, Any]:
              "reason": n.reason, "received_at": _timestamp(n.received_at)}
             for n in order.payment_notifications
         ],
+        "payment_instructions": instructions_record(instructions_of(order, transfer)),
     }
 
 
@@ -133,7 +139,7 @@ def json_array(documents: Iterable[bytes]) -> Iterator[bytes]:
     yield b"\n]\n"
 
 
-def csv_page(orders: Iterable[OrderView]) -> Iterator[bytes]:
+def csv_page(orders: Iterable[OrderView], transfer: TransferTerms) -> Iterator[bytes]:
     """`csv_rows`, then the trailer line `#complete,N` (N orders)."""
     count = 0
 
@@ -143,24 +149,27 @@ def csv_page(orders: Iterable[OrderView]) -> Iterator[bytes]:
             count += 1
             yield order
 
-    yield from csv_rows(counted())
+    yield from csv_rows(counted(), transfer)
     yield b"%s,%d\r\n" % (CSV_TRAILER, count)
 
 
-def csv_rows(orders: Iterable[OrderView]) -> Iterator[bytes]:
+def csv_rows(orders: Iterable[OrderView], transfer: TransferTerms) -> Iterator[bytes]:
     """A header, then one row per order line with the order's fields repeated."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for order in orders:
+        instructions = instructions_of(order, transfer)
+        reference = (instructions.reference
+                     if isinstance(instructions, BankTransferInstructions) else None)
         for line in order.lines:
-            writer.writerow(_csv_row(order, line.sku, line.name, line.quantity,
+            writer.writerow(_csv_row(order, reference, line.sku, line.name, line.quantity,
                                      line.unit_price, line.line_total))
         yield _drain(buffer)
     yield _drain(buffer)
 
 
-def _csv_row(order: OrderView, *line: object) -> list[object]:
+def _csv_row(order: OrderView, transfer_reference: str | None, *line: object) -> list[object]:
     record = [
         order.number, order.id, order.status.value, order.currency,
         _timestamp(order.placed_at), _timestamp(order.paid_at), _timestamp(order.shipped_at),
@@ -171,6 +180,7 @@ def _csv_row(order: OrderView, *line: object) -> list[object]:
         *line,
         order.subtotal, order.shipping, order.tax_rate, order.tax, order.total,
         order.payment_reference, order.tracking_number, order.cancel_reason, order.version,
+        transfer_reference,
     ]
     return [_safe_cell(cell) for cell in record]
 

@@ -9,11 +9,19 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from order_service.domain.money import is_currency
 from order_service.domain.payment_hold import PaymentHold
+from order_service.domain.payment_instructions import (
+    DEFAULT_REFERENCE,
+    BankAccount,
+    TransferTerms,
+    bic_from_text,
+    iban_from_text,
+    reference_template_from_text,
+)
 from order_service.domain.pricing import ShopTerms
 from order_service.eventstore.engine import Timeouts
 
@@ -168,6 +176,31 @@ class Settings(BaseSettings):
         description="A back-office (/admin) sign-in lasts this long at most; two idle "
         "hours (or this, if shorter) also end it",
     )
+    shop_name: str | None = Field(
+        default=None, max_length=200,
+        description="The shop's (legal) name, printed at the top of every receipt",
+    )
+    shop_address: str | None = Field(
+        default=None, max_length=500,
+        description="The shop's address under its name on receipts; a line feed or ' | ' "
+        "starts a new line",
+    )
+    bank_account_holder: str | None = Field(
+        default=None, max_length=70,
+        description="Name on the account bank-transfer customers pay into (as the bank "
+        "has it: banks may check it against the IBAN)",
+    )
+    bank_iban: str | None = Field(
+        default=None,
+        description="IBAN of that account; spaces allowed, the check digits are checked",
+    )
+    bank_bic: str | None = Field(default=None, description="BIC (SWIFT code) of that bank")
+    bank_name: str | None = Field(default=None, max_length=140, description="That bank's name")
+    bank_reference: str = Field(
+        default=DEFAULT_REFERENCE,
+        description="What customers write as the transfer's reference; {number} is the "
+        "order number, e.g. 'Order {number}'",
+    )
 
     @field_validator("currency")
     @classmethod
@@ -207,11 +240,46 @@ class Settings(BaseSettings):
         return url.geturl().rstrip("/")
 
     @field_validator("nats_url", "metrics_token", "map_tile_url", "geocoder_url",
-                     "migration_database_url", mode="before")
+                     "migration_database_url", "shop_name", "shop_address",
+                     "bank_account_holder", "bank_iban", "bank_bic", "bank_name", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # docker-compose and shells often pass an empty variable for "not set".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shop_name", "bank_account_holder", "bank_name")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().isprintable():
+            raise ValueError("must be one line of printable text")
+        return None if value is None else value.strip()
+
+    @field_validator("bank_iban")
+    @classmethod
+    def _iban(cls, value: str | None) -> str | None:
+        return None if value is None else iban_from_text(value)
+
+    @field_validator("bank_bic")
+    @classmethod
+    def _bic(cls, value: str | None) -> str | None:
+        return None if value is None else bic_from_text(value)
+
+    @field_validator("bank_reference")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        return reference_template_from_text(value)
+
+    @model_validator(mode="after")
+    def _whole_bank_account(self) -> Settings:
+        # Half an account would send customers' money nowhere: refuse it at start.
+        given = {name: getattr(self, name) is not None for name in (
+            "bank_account_holder", "bank_iban", "bank_bic", "bank_name")}
+        if any(given.values()) and not (given["bank_iban"] and given["bank_account_holder"]):
+            missing = [f"ORDER_SERVICE_{name.upper()}" for name in ("bank_account_holder",
+                       "bank_iban") if not given[name]]
+            raise ValueError(f"bank details are incomplete: set {' and '.join(missing)} too "
+                             "(a transfer needs the account holder and the IBAN), or none")
+        return self
 
     @field_validator("log_format", "log_level", mode="before")
     @classmethod
@@ -260,6 +328,14 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The shop's time zone."""
         return ZoneInfo(self.time_zone)
+
+    def transfer_terms(self) -> TransferTerms:
+        """Where bank-transfer customers pay, and the reference they quote."""
+        account = None
+        if self.bank_iban is not None and self.bank_account_holder is not None:
+            account = BankAccount(account_holder=self.bank_account_holder, iban=self.bank_iban,
+                                  bic=self.bank_bic, bank_name=self.bank_name)
+        return TransferTerms(account=account, reference_template=self.bank_reference)
 
     def shop_terms(self) -> ShopTerms:
         """The pricing terms every order is placed under."""

@@ -126,6 +126,7 @@ def expected_csv_rows(order: JsonObject) -> list[dict[str, str]]:
         **{f"customer_{key}": value for key, value in order["customer"].items()},
         **{f"shipping_{key}": value for key, value in order["shipping_address"].items()},
         **{f"billing_{key}": value for key, value in order["billing_address"].items()},
+        "transfer_reference": (order["payment_instructions"] or {}).get("reference"),
     }
     rows = []
     for sold in order["lines"]:

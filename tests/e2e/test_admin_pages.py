@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from order_service.api.admin.formatting import money
 from order_service.application import queries
 from order_service.application.views import OrderFilter
+from order_service.domain.payment_instructions import TransferTerms
 from tests.e2e.back_office import Page, get, sign_in, submit
 from tests.e2e.builders import (
     address,
@@ -225,7 +226,7 @@ def test_the_email_search_filters_the_order_documents_alike(admin: TestClient) -
     storage = admin.app.state.shop.storage
 
     with queries.documents_in(storage, OrderFilter(email_contains="b_S"),
-                              queries.EVERYTHING) as found:
+                              queries.EVERYTHING, TransferTerms()) as found:
         documents = list(found)
 
     assert [json.loads(document)["number"] for document in documents] == [bob["number"]]
@@ -243,7 +244,7 @@ def test_the_search_finds_the_same_orders_where_the_database_builds_the_document
 
     def found(search: str) -> list[int]:
         with queries.documents_in(storage, OrderFilter(search=search),
-                                  queries.EVERYTHING) as documents:
+                                  queries.EVERYTHING, TransferTerms()) as documents:
             return [json.loads(document)["number"] for document in documents]
 
     assert found("b_S") == [bob["number"]]

@@ -12,6 +12,7 @@ from order_service.application.access import Principal, Role
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.views import OrderFilter
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Customer
 from tests.integration.builders import add_product, add_shipping_method, order_of
 
@@ -33,7 +34,7 @@ def test_the_back_office_and_the_api_find_the_same_orders(
 
     views = queries.list_orders(shop.storage, where, limit=10, before_number=None)
     documents = queries.list_order_documents(shop.storage, where, viewer=MERCHANT, limit=10,
-                                             before_number=None)
+                                             before_number=None, transfer=TransferTerms())
 
     wanted = [str(placed[index].id) for index in expected]
     assert [str(order.id) for order in views.orders] == wanted

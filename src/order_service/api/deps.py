@@ -14,6 +14,7 @@ from order_service.application.access import Principal
 from order_service.application.handlers import Shop
 from order_service.application.ports import Storage
 from order_service.domain.errors import OrderNotFound
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.settings import Settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -44,6 +45,12 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_transfer_terms(request: Request) -> TransferTerms:
+    """Where bank-transfer customers pay now: every order's instructions follow it."""
+    transfer: TransferTerms = request.app.state.settings.transfer_terms()
+    return transfer
+
+
 def request_id(request: HTTPConnection) -> str:
     """The caller's X-Request-ID if it is sane, else a fresh one."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
@@ -69,3 +76,4 @@ ShopDep = Annotated[Shop, Depends(get_shop)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+TransferTermsDep = Annotated[TransferTerms, Depends(get_transfer_terms)]

@@ -13,6 +13,10 @@ from typing import Any
 
 from order_service.api.problems import PROBLEM_JSON
 from order_service.api.schemas.orders import ADDRESS_EXAMPLE
+from order_service.api.schemas.payment_instructions import (
+    BANK_TRANSFER_EXAMPLE,
+    CASH_ON_DELIVERY_EXAMPLE,
+)
 from order_service.api.schemas.reports import SALES_REPORT_EXAMPLE
 
 ORDER_ID = "7d3f1e1a-2b9c-4c55-9a43-2f8c1d5e8a10"
@@ -135,6 +139,7 @@ ORDER: dict[str, Any] = {
     "placed_at": PLACED_AT, "paid_at": None, "shipped_at": None, "cancelled_at": None,
     "updated_at": PLACED_AT, "payment_reference": None, "tracking_number": None,
     "cancel_reason": None, "version": 1, "payment_notifications": [],
+    "payment_instructions": None,
 }
 PAID = {**ORDER, "status": "paid", "paid_at": PAID_AT, "updated_at": PAID_AT,
         "payment_reference": "TR-88213", "version": 2}
@@ -147,7 +152,27 @@ PAID_BY_GATEWAY = {**PAID, "payment_reference": "pi_3QpX2a", "payment_notificati
     "payment_reference": "pi_3QpX2a", "applied": True, "reason": None,
     "received_at": PAID_AT}]}
 
+AWAITING_TRANSFER = {**ORDER, "payment_method": "bank_transfer",
+                     "payment_instructions": BANK_TRANSFER_EXAMPLE}
+AWAITING_TRANSFER_DETAILS = {**AWAITING_TRANSFER, "payment_instructions": {
+    **BANK_TRANSFER_EXAMPLE, "account_holder": None, "iban": None, "bic": None,
+    "bank_name": None}}
+CASH_ON_DELIVERY = {**ORDER, "payment_method": "cash_on_delivery",
+                    "payment_instructions": CASH_ON_DELIVERY_EXAMPLE}
+
 ORDER_PLACED = Sample("placed", "Placed: stock taken, awaiting payment", ORDER)
+ORDER_PLACED_FOR_TRANSFER = Sample(
+    "placed-for-transfer", "Placed to pay by bank transfer: what to tell the customer",
+    AWAITING_TRANSFER)
+ORDER_AWAITING_TRANSFER = Sample(
+    "awaiting-transfer", "Awaiting a bank transfer: the shop's account and the reference",
+    AWAITING_TRANSFER)
+ORDER_AWAITING_TRANSFER_DETAILS = Sample(
+    "awaiting-transfer-no-bank-details",
+    "Awaiting a bank transfer while the shop has not set its bank details",
+    AWAITING_TRANSFER_DETAILS)
+ORDER_CASH_ON_DELIVERY = Sample(
+    "cash-on-delivery", "Cash on delivery: the amount the courier collects", CASH_ON_DELIVERY)
 ORDER_PENDING = Sample("pending", "Awaiting payment", ORDER)
 ORDER_PAID_BY_GATEWAY = Sample("paid-by-gateway", "Paid through a gateway notification",
                                PAID_BY_GATEWAY)

@@ -20,6 +20,7 @@ from order_service.application.views import (
     StoredEventView,
 )
 from order_service.domain.events import DomainEvent
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
 
 Clock = Callable[[], datetime]
@@ -127,8 +128,9 @@ class ReadModels(Protocol):
         """One order, if it exists."""
         ...
 
-    def order_document(self, order_id: UUID) -> OrderDocument | None:
-        """One order as the JSON document the API sends, if it exists."""
+    def order_document(self, order_id: UUID, transfer: TransferTerms) -> OrderDocument | None:
+        """One order as the JSON document the API sends (with the payment instructions of
+        `transfer`), if it exists."""
         ...
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
@@ -150,9 +152,10 @@ class ReadModels(Protocol):
         """Orders numbered in (after, up_to] matching `where`, by number, streamed."""
         ...
 
-    def order_documents_between(self, after: int, up_to: int | None, where: OrderFilter
-                                ) -> Iterator[bytes]:
-        """The same orders as `orders_between`, as finished JSON documents, streamed."""
+    def order_documents_between(self, after: int, up_to: int | None, where: OrderFilter,
+                                transfer: TransferTerms) -> Iterator[bytes]:
+        """The same orders as `orders_between`, as finished JSON documents (with the payment
+        instructions of `transfer`), streamed."""
         ...
 
     def count_orders(self, where: OrderFilter) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TypeVar
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from order_service.application.views import (
     ShippingMethodView,
 )
 from order_service.domain.errors import OrderNotFound, ProductNotFound, ShippingMethodNotFound
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
 
 T = TypeVar("T")
@@ -34,10 +36,11 @@ def get_order(storage: Storage, order_id: UUID, viewer: Principal | None = None)
     return _shown_to(viewer, order_id, order)
 
 
-def get_order_document(storage: Storage, order_id: UUID, viewer: Principal) -> OrderDocument:
+def get_order_document(storage: Storage, order_id: UUID, viewer: Principal,
+                       transfer: TransferTerms) -> OrderDocument:
     """One order as the JSON the API sends, in one query; the same rules as get_order."""
     with storage.reading() as read_models:
-        document = read_models.order_document(order_id)
+        document = read_models.order_document(order_id, transfer)
     return _shown_to(viewer, order_id, document)
 
 
@@ -66,6 +69,7 @@ def list_order_documents(
     viewer: Principal,
     limit: int,
     before_number: int | None,
+    transfer: TransferTerms,
 ) -> OrderDocumentPage:
     """The page `list_orders` gives, with the documents built by the database; a
     storefront's page holds only the orders it placed.
@@ -78,7 +82,8 @@ def list_order_documents(
         where = replace(where, placed_by=viewer.key_id)
     with storage.reading() as read_models:
         documents, next_before = _newest_first(
-            read_models, read_models.order_documents_between, where, limit, before_number)
+            read_models, partial(read_models.order_documents_between, transfer=transfer),
+            where, limit, before_number)
     return OrderDocumentPage(documents=documents, next_before=next_before)
 
 
@@ -208,12 +213,13 @@ def orders_in(storage: Storage, where: OrderFilter, page: ExportPage
 
 
 @contextmanager
-def documents_in(storage: Storage, where: OrderFilter, page: ExportPage
-                 ) -> Iterator[Iterator[bytes]]:
+def documents_in(storage: Storage, where: OrderFilter, page: ExportPage,
+                 transfer: TransferTerms) -> Iterator[Iterator[bytes]]:
     """The page's orders as JSON documents (as the API shows them), streamed from one
     read transaction that ends with the block."""
     with storage.streaming() as read_models, _finished(
-            read_models.order_documents_between(page.after, page.up_to, where)) as documents:
+            read_models.order_documents_between(page.after, page.up_to, where, transfer)
+    ) as documents:
         yield documents
 
 

@@ -40,9 +40,10 @@ def fail(message: str) -> int:
 
 
 def _settings_problem(error: ValidationError) -> str:
+    # A check across settings (loc empty) names its variables in its own message.
     problems = [
-        f"ORDER_SERVICE_{'_'.join(str(p) for p in e['loc']).upper()}: "
-        f"{e['msg'].removeprefix('Value error, ')}"
+        (f"ORDER_SERVICE_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+        + e["msg"].removeprefix("Value error, ")
         for e in error.errors()
     ]
     return "invalid setting " + "; ".join(problems)

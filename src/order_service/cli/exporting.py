@@ -26,6 +26,7 @@ from order_service import export
 from order_service.api.timestamps import in_utc
 from order_service.application import queries
 from order_service.application.views import OrderFilter
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
 from order_service.eventstore.engine import make_engine
 from order_service.projections.documents import ndjson_export
@@ -86,7 +87,8 @@ def _export(args: argparse.Namespace) -> int:
     try:
         require_schema_at_head(engine)
         storage = SqlStorage(engine, lambda: datetime.now(UTC))
-        with (_export_of(args.format, storage, where) as (total, counted_chunks),
+        transfer = get_settings().transfer_terms()
+        with (_export_of(args.format, storage, where, transfer) as (total, counted_chunks),
               tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar):
             written = _write_atomically(args.out, counted_chunks(bar))
     except ReaderGone:
@@ -108,25 +110,26 @@ def _export_engine() -> Engine:
 
 
 @contextmanager
-def _export_of(format_name: str, storage: SqlStorage, where: OrderFilter
+def _export_of(format_name: str, storage: SqlStorage, where: OrderFilter,
+               transfer: TransferTerms
                ) -> Iterator[tuple[int, Callable[[tqdm[Any]], Iterator[bytes]]]]:
     """How many orders the export holds, and its chunks, counting orders on a bar."""
     if format_name == "ndjson":
         # The case of hundreds of thousands of orders: read in parallel, in blocks.
-        with ndjson_export(storage.engine, where) as ndjson:
+        with ndjson_export(storage.engine, where, transfer) as ndjson:
             yield ndjson.orders, lambda bar: _lines_counted(ndjson.blocks, bar)
         return
     everything = queries.EVERYTHING
     total = queries.count_orders(storage, where)
     # The read transaction ends with the block, on this thread, however the writing ends.
     if format_name == "json":
-        with queries.documents_in(storage, where, everything) as documents:
+        with queries.documents_in(storage, where, everything, transfer) as documents:
             yield total, lambda bar: export.in_chunks(
                 export.json_array(_counted(documents, bar)), WRITE_CHUNK_BYTES)
     else:
         with queries.orders_in(storage, where, everything) as orders:
             yield total, lambda bar: export.in_chunks(
-                export.csv_rows(_counted(orders, bar)), WRITE_CHUNK_BYTES)
+                export.csv_rows(_counted(orders, bar), transfer), WRITE_CHUNK_BYTES)
 
 
 def _counted(items: Iterator[T], bar: tqdm[Any]) -> Iterator[T]:

@@ -26,14 +26,20 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, TextClause, Uuid, bindparam, text
 
 from order_service.application.views import OrderDocument, OrderFilter
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.eventstore.sql_types import FOLD_CASE
+from order_service.projections.payment_instructions import (
+    pg_instructions,
+    pg_named_instructions,
+    sqlite_instructions,
+)
 
 if TYPE_CHECKING:
     from psycopg import Cursor
@@ -64,6 +70,8 @@ DOCUMENT: tuple[Field, ...] = (
     # Orders projected before payment notifications existed have none recorded.
     ("payment_notifications", "list", "payment_notifications"),
 )
+# Then "payment_instructions", worked out from the current TransferTerms as each
+# document is built (projections/payment_instructions.py): never stored.
 
 
 # Order numbers per query of a whole export: each query's documents (~1.3 KB an order)
@@ -73,10 +81,14 @@ EXPORT_RANGE = 2500
 EXPORT_CONNECTIONS = 2
 
 
-def order_document(connection: Connection, order_id: UUID) -> OrderDocument | None:
+def order_document(connection: Connection, order_id: UUID, transfer: TransferTerms
+                   ) -> OrderDocument | None:
     """One order's JSON document, its version and the key that placed it: one query."""
-    document = _PG_DOCUMENT if connection.dialect.name == "postgresql" else _SQLITE_DOCUMENT
-    row = connection.execute(_one_order(document), {"order_id": order_id}).first()
+    dialect = connection.dialect.name
+    named = pg_named_instructions if dialect == "postgresql" else sqlite_instructions
+    instructions, params = named(transfer)
+    row = connection.execute(_one_order(dialect, instructions),
+                             {"order_id": order_id, **params}).first()
     if row is None:
         return None
     body = row.document if isinstance(row.document, bytes) else row.document.encode()
@@ -84,18 +96,21 @@ def order_document(connection: Connection, order_id: UUID) -> OrderDocument | No
 
 
 @cache
-def _one_order(document: str) -> TextClause:
-    # Only the fixed document expression is joined in; the id is bound.
+def _one_order(dialect: str, instructions: str) -> TextClause:
+    # Only fixed SQL is joined in: the instructions' text binds its values by name.
+    fields = (*DOCUMENT, ("payment_instructions", "json", f"({instructions})"))
+    document = " || ".join(_pg_object(fields)) if dialect == "postgresql" else _sqlite_object(
+        fields)
     return text(f"SELECT {document} AS document, version, placed_by FROM orders "  # noqa: S608
                 "WHERE id = :order_id").bindparams(bindparam("order_id", type_=Uuid()))
 
 
 def order_documents(connection: Connection, after: int, up_to: int | None,
-                    where: OrderFilter) -> Iterator[bytes]:
+                    where: OrderFilter, transfer: TransferTerms) -> Iterator[bytes]:
     """JSON documents (no trailing newline) of the orders in (after, up_to], by number."""
     if connection.dialect.name == "postgresql":
-        return _postgres_documents(connection, after, up_to, where)
-    return _sqlite_documents(connection, after, up_to, where)
+        return _postgres_documents(connection, after, up_to, where, transfer)
+    return _sqlite_documents(connection, after, up_to, where, transfer)
 
 
 @dataclass(frozen=True)
@@ -107,10 +122,11 @@ class NdjsonExport:
 
 
 @contextmanager
-def ndjson_export(engine: Engine, where: OrderFilter) -> Iterator[NdjsonExport]:
+def ndjson_export(engine: Engine, where: OrderFilter, transfer: TransferTerms
+                  ) -> Iterator[NdjsonExport]:
     """Every order matching `where`, oldest first, counted and read in one snapshot."""
     exporter = _postgres_export if engine.dialect.name == "postgresql" else _sqlite_export
-    with exporter(engine, where) as export:
+    with exporter(engine, where, transfer) as export:
         yield export
 
 
@@ -167,23 +183,30 @@ def _is_literal(piece: str) -> bool:
     return piece.startswith("'") and piece.endswith("'") and "'" not in piece[1:-1]
 
 
-_PG_DOCUMENT = " || ".join(_pg_object(DOCUMENT))
+@lru_cache(maxsize=8)
+def _pg_document(transfer: TransferTerms) -> tuple[str, tuple[Any, ...]]:
+    """The document's SQL under `transfer`, and the parameters it binds first."""
+    instructions, params = pg_instructions(transfer)
+    fields = (*DOCUMENT, ("payment_instructions", "json", f"({instructions})"))
+    return " || ".join(_pg_object(fields)), tuple(params)
 
 
 def _postgres_documents(connection: Connection, after: int, up_to: int | None,
-                        where: OrderFilter) -> Iterator[bytes]:
+                        where: OrderFilter, transfer: TransferTerms) -> Iterator[bytes]:
+    document, document_params = _pg_document(transfer)
     conditions, params = _pg_conditions(after, up_to, where)
     # Only fixed SQL fragments are joined here; every value goes in as a parameter.
-    statement = (f"COPY (SELECT {_PG_DOCUMENT} FROM orders "  # noqa: S608
+    statement = (f"COPY (SELECT {document} FROM orders "  # noqa: S608
                  f"WHERE {' AND '.join(conditions)} ORDER BY number) TO STDOUT")
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(statement, params) as copy:
+    with cursor.copy(statement, [*document_params, *params]) as copy:
         for row in copy:
             yield bytes(row)[:-1].replace(b"\\\\", b"\\")
 
 
 @contextmanager
-def _postgres_export(engine: Engine, where: OrderFilter) -> Iterator[NdjsonExport]:
+def _postgres_export(engine: Engine, where: OrderFilter, transfer: TransferTerms
+                     ) -> Iterator[NdjsonExport]:
     with ExitStack() as stack:
         cursors = _cursors_sharing_a_snapshot(
             [stack.enter_context(engine.connect()) for _ in range(EXPORT_CONNECTIONS)])
@@ -191,21 +214,22 @@ def _postgres_export(engine: Engine, where: OrderFilter) -> Iterator[NdjsonExpor
         pool = ThreadPoolExecutor(len(cursors), "order-export")
         # Closed before the connections: a query still running ends, none pending starts.
         stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-        yield NdjsonExport(orders, _read_in_turns(pool, cursors, ranges, where))
+        yield NdjsonExport(orders, _read_in_turns(pool, cursors, ranges, where, transfer))
 
 
 def _read_in_turns(pool: ThreadPoolExecutor, cursors: list[Cursor[Any]],
-                   ranges: list[tuple[int, int]], where: OrderFilter) -> Iterator[bytes]:
+                   ranges: list[tuple[int, int]], where: OrderFilter,
+                   transfer: TransferTerms) -> Iterator[bytes]:
     # Range i is read on connection i mod 2, so each connection runs one query at a time;
     # the next range goes to a connection as soon as its last one has been read.
     reading: deque[Future[bytes]] = deque(
-        pool.submit(_lines, cursors[index], *ranges[index], where)
+        pool.submit(_lines, cursors[index], *ranges[index], where, transfer)
         for index in range(min(len(cursors), len(ranges))))
     for index in range(len(ranges)):
         block = reading.popleft().result()
         if index + len(cursors) < len(ranges):
             reading.append(pool.submit(_lines, cursors[index % len(cursors)],
-                                       *ranges[index + len(cursors)], where))
+                                       *ranges[index + len(cursors)], where, transfer))
         if block:
             yield block
 
@@ -247,12 +271,15 @@ def _count_and_ranges(cursor: Cursor[Any], where: OrderFilter
                     for after in range(lowest - 1, highest, EXPORT_RANGE)]
 
 
-def _lines(cursor: Cursor[Any], after: int, up_to: int, where: OrderFilter) -> bytes:
+def _lines(cursor: Cursor[Any], after: int, up_to: int, where: OrderFilter,
+           transfer: TransferTerms) -> bytes:
     """The orders numbered in (after, up_to] matching `where`, one NDJSON line each."""
+    document, document_params = _pg_document(transfer)
     conditions, params = _pg_conditions(after, up_to, where)
     rows = cursor.execute(
-        f"SELECT {_PG_DOCUMENT} || chr(10) FROM orders "  # noqa: S608  (values are bound)
-        f"WHERE {' AND '.join(conditions)} ORDER BY number", params).fetchall()
+        f"SELECT {document} || chr(10) FROM orders "  # noqa: S608  (values are bound)
+        f"WHERE {' AND '.join(conditions)} ORDER BY number",
+        [*document_params, *params]).fetchall()
     return b"".join([line for (line,) in rows])
 
 
@@ -328,16 +355,15 @@ def _sqlite_object(fields: tuple[Field, ...]) -> str:
         f"'{name}', {_sqlite_value(kind, column)}" for name, kind, column in fields) + ")"
 
 
-_SQLITE_DOCUMENT = _sqlite_object(DOCUMENT)
-
-
 def _sqlite_documents(connection: Connection, after: int, up_to: int | None,
-                      where: OrderFilter) -> Iterator[bytes]:
+                      where: OrderFilter, transfer: TransferTerms) -> Iterator[bytes]:
+    instructions, instruction_params = sqlite_instructions(transfer)
+    built = _sqlite_object((*DOCUMENT, ("payment_instructions", "json", instructions)))
     conditions, params = _sqlite_conditions(after, up_to, where)
-    statement = text(f"SELECT {_SQLITE_DOCUMENT} FROM orders "  # noqa: S608  (values are bound)
+    statement = text(f"SELECT {built} FROM orders "  # noqa: S608  (values are bound)
                      f"WHERE {' AND '.join(conditions)} ORDER BY number")
     for (document,) in connection.execution_options(stream_results=True).execute(
-            statement, params):
+            statement, {**instruction_params, **params}):
         yield document.encode()
 
 
@@ -383,19 +409,21 @@ def _sqlite_conditions(after: int, up_to: int | None, where: OrderFilter
 
 
 @contextmanager
-def _sqlite_export(engine: Engine, where: OrderFilter) -> Iterator[NdjsonExport]:
+def _sqlite_export(engine: Engine, where: OrderFilter, transfer: TransferTerms
+                   ) -> Iterator[NdjsonExport]:
     # One connection: SQLite builds the documents on this process's own core anyway.
     with engine.connect() as connection, connection.begin():
         conditions, params = _sqlite_conditions(0, None, where)
         orders = connection.execute(text(
             f"SELECT count(*) FROM orders WHERE {' AND '.join(conditions)}"),  # noqa: S608
             params).scalar_one()
-        yield NdjsonExport(orders, _sqlite_blocks(connection, where))
+        yield NdjsonExport(orders, _sqlite_blocks(connection, where, transfer))
 
 
-def _sqlite_blocks(connection: Connection, where: OrderFilter) -> Iterator[bytes]:
+def _sqlite_blocks(connection: Connection, where: OrderFilter, transfer: TransferTerms
+                   ) -> Iterator[bytes]:
     block: list[bytes] = []
-    for document in _sqlite_documents(connection, 0, None, where):
+    for document in _sqlite_documents(connection, 0, None, where, transfer):
         block.append(document + b"\n")
         if len(block) == EXPORT_RANGE:
             yield b"".join(block)

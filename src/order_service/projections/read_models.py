@@ -22,6 +22,7 @@ from order_service.application.views import (
     StoredEventView,
 )
 from order_service.domain.events import order_stream
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
 from order_service.eventstore.codec import as_followed
 from order_service.eventstore.sql_types import fold_case
@@ -44,9 +45,9 @@ class SqlReadModels:
         row = self._connection.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
         return None if row is None else order_view(row._mapping)
 
-    def order_document(self, order_id: UUID) -> OrderDocument | None:
+    def order_document(self, order_id: UUID, transfer: TransferTerms) -> OrderDocument | None:
         """One order as the JSON document the API sends, built by the database."""
-        return order_document(self._connection, order_id)
+        return order_document(self._connection, order_id, transfer)
 
     def order_history(self, order_id: UUID) -> list[OrderEventView]:
         """An order's events, oldest first, payloads at their current schema (an event
@@ -104,10 +105,10 @@ class SqlReadModels:
         for row in result:
             yield order_view(row._mapping)
 
-    def order_documents_between(self, after: int, up_to: int | None, where: OrderFilter
-                                ) -> Iterator[bytes]:
+    def order_documents_between(self, after: int, up_to: int | None, where: OrderFilter,
+                                transfer: TransferTerms) -> Iterator[bytes]:
         """Orders numbered in (after, up_to] as JSON built by the database, streamed."""
-        return order_documents(self._connection, after, up_to, where)
+        return order_documents(self._connection, after, up_to, where, transfer)
 
     def count_orders(self, where: OrderFilter) -> int:
         """How many orders match `where`."""

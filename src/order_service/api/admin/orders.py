@@ -17,6 +17,7 @@ from order_service.api.admin.history import timeline
 from order_service.api.admin.order_actions import ACTIONS, Action, Change, Outcome
 from order_service.api.admin.order_map import order_map
 from order_service.api.admin.pages import back_office, render
+from order_service.api.admin.receipts import instructions_for
 from order_service.api.admin.sessions import (
     CheckedFormDep,
     SignedInDep,
@@ -89,7 +90,7 @@ def order_page(request: Request, order_id: OrderIdPath, session: SignedInDep,
     shipping_map = order_map(request, back_office(request).map_tiles, order.shipping_address)
     return render(request, "order.html", session, order=order, history=timeline(history),
                   actions=order_actions.legal_actions(order, shop.clock()),
-                  shipping_map=shipping_map)
+                  shipping_map=shipping_map, instructions=instructions_for(request, order))
 
 
 @router.get("/{order_id}/{slug}")

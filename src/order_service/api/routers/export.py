@@ -26,6 +26,7 @@ from order_service.application import queries
 from order_service.application.access import Permission
 from order_service.application.ports import Storage
 from order_service.application.views import OrderFilter
+from order_service.domain.payment_instructions import TransferTerms
 
 router = APIRouter(prefix="/v1/orders", tags=["export"],
                    dependencies=[Depends(allowed(Permission.EXPORT))])
@@ -121,7 +122,8 @@ def export_orders(
         headers["Link"] = f'<{next_url}>; rel="next"'
     # Read whole here, on the worker thread: the connection is back in the pool before
     # the status line goes out, and a client that stops reading holds only the spool.
-    with _body(chosen, storage, where, page, next_cursor) as body:
+    with _body(chosen, storage, where, page, next_cursor=next_cursor,
+               transfer=settings.transfer_terms()) as body:
         spool = spooled(body, deadline=getattr(request.state, DEADLINE_STATE, None))
     return SpooledResponse(spool, idle_seconds=settings.stream_idle_timeout_seconds,
                            media_type=export.MEDIA_TYPES[chosen], headers=headers)
@@ -136,12 +138,12 @@ def _cursor_kind(where: OrderFilter) -> str:
 
 
 @contextmanager
-def _body(chosen: str, storage: Storage, where: OrderFilter, page: queries.ExportPage,
-          next_cursor: str | None) -> Iterator[Iterator[bytes]]:
+def _body(chosen: str, storage: Storage, where: OrderFilter, page: queries.ExportPage, *,
+          next_cursor: str | None, transfer: TransferTerms) -> Iterator[Iterator[bytes]]:
     if chosen == "csv":
         with queries.orders_in(storage, where, page) as orders:
-            yield export.csv_page(orders)
+            yield export.csv_page(orders, transfer)
         return
-    with queries.documents_in(storage, where, page) as documents:
+    with queries.documents_in(storage, where, page, transfer) as documents:
         yield (export.json_page(documents, next_cursor) if chosen == "json"
                else export.ndjson_page(documents))

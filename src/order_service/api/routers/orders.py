@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
@@ -10,7 +11,13 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, sta
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.auth import PrincipalDep, allowed
-from order_service.api.deps import CursorsDep, ShopDep, StorageDep, order_id_from_path
+from order_service.api.deps import (
+    CursorsDep,
+    ShopDep,
+    StorageDep,
+    TransferTermsDep,
+    order_id_from_path,
+)
 from order_service.api.idempotency import Answer, CommandDep
 from order_service.api.problems import problem_response
 from order_service.api.schemas.orders import (
@@ -25,7 +32,9 @@ from order_service.api.schemas.orders import (
 from order_service.application import queries
 from order_service.application.access import Permission, Principal
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.payment_instructions import instructions_of
 from order_service.application.views import OrderFilter, OrderView
+from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -76,13 +85,19 @@ async def if_match(
 IfMatchDep = Annotated[int | None, Depends(if_match)]
 
 
-def _placed(order: OrderView) -> Answer:
-    return Answer(201, OrderOut.from_view(order),
-                  {"Location": f"/v1/orders/{order.id}", "ETag": etag(order.version)})
+def _order_out(order: OrderView, transfer: TransferTerms) -> OrderOut:
+    """The order as the API sends it, with the instructions of the current settings."""
+    return OrderOut.from_view(order, instructions_of(order, transfer))
 
 
-def _changed(order: OrderView) -> Answer:
-    return Answer(200, OrderOut.from_view(order), {"ETag": etag(order.version)})
+def _placed(transfer: TransferTerms) -> Callable[[OrderView], Answer]:
+    return lambda order: Answer(
+        201, _order_out(order, transfer),
+        {"Location": f"/v1/orders/{order.id}", "ETag": etag(order.version)})
+
+
+def _changed(transfer: TransferTerms) -> Callable[[OrderView], Answer]:
+    return lambda order: Answer(200, _order_out(order, transfer), {"ETag": etag(order.version)})
 
 
 @router.post(
@@ -92,7 +107,8 @@ def _changed(order: OrderView) -> Answer:
     dependencies=[Depends(allowed(Permission.PLACE_ORDERS))],
     summary="Place an order",
     responses={
-        201: ex.answer("The order, at `Location`; its version is in `ETag`", ex.ORDER_PLACED),
+        201: ex.answer("The order, at `Location`; its version is in `ETag`", ex.ORDER_PLACED,
+                       ex.ORDER_PLACED_FOR_TRANSFER),
         409: ex.refusal("Not enough stock for some lines", px.OUT_OF_STOCK),
         422: ex.refusal("Invalid order, unknown SKU or method", px.UNKNOWN_PRODUCT,
                         px.UNKNOWN_PAYMENT_METHOD, px.UNKNOWN_SHIPPING_METHOD,
@@ -102,14 +118,14 @@ def _changed(order: OrderView) -> Answer:
 def place_order(
     body: Annotated[PlaceOrderIn, Body(openapi_examples=ex.examples(
         ex.NEW_ORDER, ex.NEW_ORDER_TWO_LINES))],
-    shop: ShopDep, command: CommandDep,
+    shop: ShopDep, command: CommandDep, transfer: TransferTermsDep,
 ) -> Response:
     """Place an order from the storefront: stock is taken at once, prices come from the
     catalogue, and the order gets the next receipt number. If any line cannot be served
     the whole order is refused with 409 and nothing is taken. Send an `Idempotency-Key`
     to make retries safe: a repeat gets the first answer and places nothing."""
-    order = shop.place_order(body.to_command(), command.context(_placed))
-    return _placed(order).response()
+    answer = _placed(transfer)
+    return answer(shop.place_order(body.to_command(), command.context(answer))).response()
 
 
 @router.get("", summary="List orders", response_model=OrderPageOut,
@@ -120,6 +136,7 @@ def list_orders(
     storage: StorageDep,
     cursors: CursorsDep,
     viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
+    transfer: TransferTermsDep,
     order_status: Annotated[list[OrderStatus] | None, Query(
         alias="status", description="Only orders in this status (repeat for several)")] = None,
     q: Annotated[str | None, Query(max_length=320, description=(
@@ -141,6 +158,7 @@ def list_orders(
     page = queries.list_order_documents(
         storage, where, viewer=viewer, limit=limit,
         before_number=None if cursor is None else cursors.decode(ORDERS_CURSOR, cursor),
+        transfer=transfer,
     )
     next_cursor = None if page.next_before is None else cursors.encode(
         ORDERS_CURSOR, page.next_before)
@@ -152,16 +170,18 @@ def list_orders(
 
 @router.get("/{order_id}", summary="Get an order", response_model=OrderOut,
             responses={200: ex.answer("The order; its version is in `ETag`", ex.ORDER_PENDING,
-                                      ex.ORDER_PAID_BY_GATEWAY, ex.ORDER_SHIPPED,
-                                      ex.ORDER_CANCELLED),
+                                      ex.ORDER_AWAITING_TRANSFER,
+                                      ex.ORDER_AWAITING_TRANSFER_DETAILS,
+                                      ex.ORDER_CASH_ON_DELIVERY, ex.ORDER_PAID_BY_GATEWAY,
+                                      ex.ORDER_SHIPPED, ex.ORDER_CANCELLED),
                        **NOT_FOUND})
-def get_order(order_id: OrderIdPath, storage: StorageDep,
+def get_order(order_id: OrderIdPath, storage: StorageDep, transfer: TransferTermsDep,
               viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
               ) -> Response:
     """Everything about one order: lines, totals, customer, addresses, methods, dates.
     The `ETag` is the order's version; send it back as `If-Match` to change the order
     only if nobody else did meanwhile."""
-    order = queries.get_order_document(storage, order_id_from_path(order_id), viewer)
+    order = queries.get_order_document(storage, order_id_from_path(order_id), viewer, transfer)
     # The database builds the JSON (equal to OrderOut's): no row decoded, no model built.
     return Response(order.document, media_type="application/json",
                     headers={"ETag": etag(order.version)})
@@ -181,34 +201,39 @@ def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEvent
              responses=_change(ex.ORDER_PAID, px.PAY_CANCELLED),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
+              *, transfer: TransferTermsDep,
               body: Annotated[PayIn | None, _details(ex.PAY)] = None) -> Response:
     """Record the payment of a pending order (bank transfer, gateway notification).
     Paying a paid order again is a harmless no-op."""
     pay = PayOrder(order_id_from_path(order_id), body.payment_reference if body else None, version)
-    return _changed(shop.pay_order(pay, command.context(_changed))).response()
+    answer = _changed(transfer)
+    return answer(shop.pay_order(pay, command.context(answer))).response()
 
 
 @router.post("/{order_id}/ship", summary="Mark an order shipped", response_model=OrderOut,
              responses=_change(ex.ORDER_SHIPPED, px.SHIP_UNPAID),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
+               *, transfer: TransferTermsDep,
                body: Annotated[ShipIn | None, _details(ex.SHIP)] = None) -> Response:
     """Record that a paid order left the warehouse; its stock stays taken.
     Shipping a shipped order again is a harmless no-op."""
     ship = ShipOrder(order_id_from_path(order_id), body.tracking_number if body else None, version)
-    return _changed(shop.ship_order(ship, command.context(_changed))).response()
+    answer = _changed(transfer)
+    return answer(shop.ship_order(ship, command.context(answer))).response()
 
 
 @router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderOut,
              responses=_change(ex.ORDER_CANCELLED, px.CANCEL_SHIPPED),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
 def cancel_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep,
-                 version: IfMatchDep,
+                 version: IfMatchDep, *, transfer: TransferTermsDep,
                  body: Annotated[CancelIn | None, _details(ex.CANCEL)] = None) -> Response:
     """Cancel a pending or paid order and put its stock back. A shipped order cannot be
     cancelled; cancelling a cancelled order again changes nothing."""
     cancel = CancelOrder(order_id_from_path(order_id), body.reason if body else None, version)
-    return _changed(shop.cancel_order(cancel, command.context(_changed))).response()
+    answer = _changed(transfer)
+    return answer(shop.cancel_order(cancel, command.context(answer))).response()
 
 
 @router.delete("/{order_id}", include_in_schema=False)

@@ -21,8 +21,13 @@ from order_service.api.schemas.fields import (
     Reason,
     Sku,
 )
+from order_service.api.schemas.payment_instructions import (
+    PaymentInstructionsOut,
+    instructions_out,
+)
 from order_service.application.commands import PlaceOrder
 from order_service.application.views import OrderEventView, OrderView
+from order_service.domain.payment_instructions import PaymentInstructions
 from order_service.domain.values import Address, Customer, OrderStatus, RequestedLine
 
 ADDRESS_EXAMPLE: dict[str, JsonValue] = {
@@ -213,10 +218,15 @@ class OrderOut(BaseModel):
     version: int
     payment_notifications: list[PaymentNotificationOut] = Field(
         description="Every gateway notification about this order, oldest first")
+    payment_instructions: PaymentInstructionsOut | None = Field(
+        description="What the customer must do to pay: for `bank_transfer` the shop's "
+        "account, the amount and the reference to quote; for `cash_on_delivery` the amount "
+        "to have ready; null for methods paid online (card, paypal, ...). Given whatever "
+        "the status: show it while the order is `pending_payment`")
 
     @classmethod
-    def from_view(cls, view: OrderView) -> OrderOut:
-        """Map the application's order view."""
+    def from_view(cls, view: OrderView, instructions: PaymentInstructions | None) -> OrderOut:
+        """Map the application's order view and its payment instructions."""
         return cls(
             id=view.id, number=view.number, status=view.status, currency=view.currency,
             customer=CustomerOut(name=view.customer.name, email=view.customer.email,
@@ -241,6 +251,7 @@ class OrderOut(BaseModel):
                     applied=n.applied, reason=n.reason, received_at=n.received_at)
                 for n in view.payment_notifications
             ],
+            payment_instructions=instructions_out(instructions),
         )
 
 

@@ -1,0 +1,75 @@
+"""The shop's bank details are checked when `order-service serve` starts, not when a
+customer's transfer bounces: a mistake stops the start with one line naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from order_service.settings import Settings
+
+COMMAND = Path(sys.executable).with_name("order-service")
+HOLDER = "Zapatería Ana S.L."
+
+
+def _serve(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
+    env["ORDER_SERVICE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'shop.db'}"
+    env.update({f"ORDER_SERVICE_{name.upper()}": value for name, value in settings.items()})
+    # A bad setting stops it before it binds a port; a good one would serve until killed.
+    return subprocess.run([str(COMMAND), "serve", "--port", "0"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_serve_refuses_an_iban_with_a_wrong_checksum_naming_the_variable(tmp_path: Path
+                                                                          ) -> None:
+    result = _serve(tmp_path, bank_account_holder=HOLDER,
+                    bank_iban="DE89 3704 0044 0532 0130 01")
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "order-service: invalid setting ORDER_SERVICE_BANK_IBAN: "
+        "'DE89 3704 0044 0532 0130 01' is not a valid IBAN: its check digits 89 do not match "
+        "the rest (mod 97), so a character is mistyped"]
+    assert not (tmp_path / "shop.db").exists(), "it stopped before touching the database"
+
+
+def test_serve_refuses_a_malformed_bic_naming_the_variable(tmp_path: Path) -> None:
+    result = _serve(tmp_path, bank_account_holder=HOLDER,
+                    bank_iban="DE89370400440532013000", bank_bic="COBADEF")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "order-service: invalid setting ORDER_SERVICE_BANK_BIC: 'COBADEF' is not a BIC")
+
+
+def test_serve_refuses_an_iban_without_its_account_holder_naming_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    result = _serve(tmp_path, bank_iban="DE89370400440532013000", bank_name="Commerzbank")
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "order-service: invalid setting bank details are incomplete: set "
+        "ORDER_SERVICE_BANK_ACCOUNT_HOLDER too (a transfer needs the account holder and the "
+        "IBAN), or none")
+
+
+def test_a_reference_that_does_not_hold_the_order_number_is_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(bank_reference="Our shop")
+
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("bank_reference",)
+    assert "must hold {number} exactly once" in error["msg"]
+
+
+def test_blank_bank_settings_read_as_unset_as_an_empty_docker_variable_means() -> None:
+    settings = Settings(bank_account_holder="", bank_iban=" ", bank_bic="", bank_name="")
+
+    assert settings.transfer_terms().account is None
