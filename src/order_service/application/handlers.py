@@ -103,7 +103,7 @@ class Shop:
             outcome = Outcome(order_stream(command.order_id), [placed], expected_version=0)
             return self.storage.write(outcome, context, None), [placed]
 
-        return self._in_two_steps(context, attempt)
+        return self._settled(context, attempt)
 
     def pay_order(self, command: PayOrder, context: CommandContext) -> OrderView:
         """Mark an order paid (a no-op if it already is)."""
@@ -235,15 +235,30 @@ class Shop:
             outcome = Outcome(order_stream(order_id), new_events, expected_version=order.version)
             return self.storage.write(outcome, context, inputs.view), new_events
 
-        return self._in_two_steps(context, attempt)
+        return self._settled(context, attempt)
 
-    def _in_two_steps(self, context: CommandContext, attempt: Callable[[], Decided]
-                      ) -> OrderView:
-        """Read, decide, write; decide again on a new read if someone wrote first."""
+    def _in_transaction(self, context: CommandContext, decide: Callable[[Transaction], T]) -> T:
+        request = context.idempotency
+
+        def attempt() -> tuple[T, list[DomainEvent]]:
+            with self.storage.transaction(context) as tx:
+                if request is not None:
+                    _claim(tx, request)
+                recording = RecordingTransaction(tx)
+                result = decide(recording)
+                if request is not None:
+                    tx.idempotency_keys.remember(request.key, request.record_result(result))
+            return result, recording.appended
+
+        return self._settled(context, attempt)
+
+    def _settled(self, context: CommandContext,
+                 attempt: Callable[[], tuple[T, list[DomainEvent]]]) -> T:
+        """Run `attempt` until it commits; decide again whenever someone wrote first."""
         request = context.idempotency
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             try:
-                view, appended = attempt()
+                result, appended = attempt()
             except ConcurrencyConflict:
                 if attempt_number == MAX_ATTEMPTS:
                     raise
@@ -256,35 +271,8 @@ class Shop:
                     self._remember_refusal(context, request, refusal)
                 raise
             else:
-                self.observer.committed(appended)
-                return view
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _in_transaction(self, context: CommandContext, decide: Callable[[Transaction], T]) -> T:
-        request = context.idempotency
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                with self.storage.transaction(context) as tx:
-                    if request is not None:
-                        _claim(tx, request)
-                    recording = RecordingTransaction(tx)
-                    result = decide(recording)
-                    if request is not None:
-                        tx.idempotency_keys.remember(request.key, request.record_result(result))
-            except ConcurrencyConflict:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-            except AlreadyHandled:
-                self.observer.replayed()
-                raise
-            except OrderServiceError as refusal:
-                self.observer.refused(refusal)
-                if request is not None:
-                    self._remember_refusal(context, request, refusal)
-                raise
-            else:
                 # Told only now: an attempt rolled back for a retry stored nothing.
-                self.observer.committed(recording.appended)
+                self.observer.committed(appended)
                 return result
         raise AssertionError("unreachable: the last attempt returns or raises")
 
