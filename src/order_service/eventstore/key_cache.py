@@ -40,14 +40,12 @@ class CachedApiKeys:
 
     def cached(self, token: str) -> Principal | None:
         """The key `token` is, if verified recently enough; None means: look it up."""
-        if self._monotonic() - self._confirmed_at > REVOCATION_TAKES_EFFECT_WITHIN:
-            return None
-        return self._verified.get(key_hash(token))
+        return self._remembered(key_hash(token))
 
     def authenticate(self, token: str) -> Principal | None:
         """The active key `token` is, from memory or from the database."""
         hashed = key_hash(token)
-        principal = self.cached(token)
+        principal = self._remembered(hashed)
         if principal is not None:
             return principal
         epoch = self._epoch
@@ -57,6 +55,11 @@ class CachedApiKeys:
                 if epoch == self._epoch and len(self._verified) < MAX_CACHED_KEYS:
                     self._verified[hashed] = principal
         return principal
+
+    def _remembered(self, hashed: str) -> Principal | None:
+        if self._monotonic() - self._confirmed_at > REVOCATION_TAKES_EFFECT_WITHIN:
+            return None
+        return self._verified.get(hashed)
 
     def refresh(self) -> None:
         """Ask the database whether any key was revoked; drop the cache if one was."""

@@ -208,10 +208,8 @@ class SqlTwoStepCommands:
 
     def _write_postgres(self, plan: _Plan) -> int | None:
         now = self._clock()
-        with translated_failures(), self._engine.connect() as connection:
-            # One statement, committed as it ends: see pg_outcome.
-            statement_at_a_time(connection)
-            raw: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
+        # One statement, committed as it ends (autocommit): see pg_outcome.
+        with self._raw() as raw:
             try:
                 if not plan.events:  # a repeat-safe no-op: only its answer is kept
                     key, fingerprint, recording = plan.remembered  # type: ignore[misc]
@@ -233,10 +231,9 @@ class SqlTwoStepCommands:
                         order_id=plan.view.id, changes=plan.order_changes, stock=plan.stock,
                         event=event, remembered=plan.remembered, key_at=now)
                 row = raw.execute(statement, params).fetchone()
-            except psycopg.OperationalError as error:
-                connection.invalidate()
-                raise StorageUnavailable(str(error).strip().splitlines()[0]) from error
             except psycopg.Error as error:
+                if isinstance(error, psycopg.OperationalError):
+                    raise  # _raw drops the broken connection
                 raise _translated(error, plan) from error
         if row is None or not row[0]:
             # A product vanished or the order moved on: nothing was written.
@@ -321,9 +318,6 @@ class SqlTwoStepCommands:
         if plan.remembered is None:
             return None
         key, fingerprint, recording = plan.remembered
-        connection.execute(delete(idempotency_keys).where(
-            idempotency_keys.c.key == key,
-            idempotency_keys.c.created_at < self._expired_before()))
         connection.execute(insert(idempotency_keys), {
             "key": key, "fingerprint": fingerprint, "created_at": self._clock(),
             "recording": None if plan.numbered else recording})
@@ -350,7 +344,7 @@ class SqlTwoStepCommands:
 
 
 @contextmanager
-def _pipeline(raw: psycopg.Connection[Any], plan: _Plan | None = None) -> Iterator[None]:
+def _pipeline(raw: psycopg.Connection[Any]) -> Iterator[None]:
     """Reads sent as one pipeline: every statement at once, one wait for all answers.
 
     Each runs in its own snapshot (autocommit): nothing read is trusted anyway, since the
@@ -360,7 +354,7 @@ def _pipeline(raw: psycopg.Connection[Any], plan: _Plan | None = None) -> Iterat
         with raw.pipeline():
             yield
     except psycopg.Error as error:
-        raise _translated(error, plan) from error
+        raise _translated(error, None) from error
 
 
 def _query(raw: psycopg.Connection[Any], statement: str, **values: Any
@@ -407,12 +401,6 @@ _PG_KEY = _pg(select(idempotency_keys.c.fingerprint, idempotency_keys.c.recordin
               .where(idempotency_keys.c.key == bindparam("key")))
 _PG_HISTORY = _pg(_HISTORY)
 _PG_ORDER = _pg(_ORDER)
-
-
-
-
-
-
 
 
 _VIEW_FIELDS = {"status", "paid_at", "shipped_at", "cancelled_at", "updated_at",
