@@ -7,14 +7,17 @@ from dataclasses import replace
 
 import pytest
 
+from order_service.api.app import open_order_documents
 from order_service.application import queries
 from order_service.application.access import Principal, Role
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
-from order_service.application.views import OrderFilter
+from order_service.application.views import OrderDocumentPage, OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Customer
+from order_service.settings import Settings
 from tests.integration.builders import add_product, add_shipping_method, order_of
+from tests.jetstream import run_async
 
 MERCHANT = Principal(key_id="merchant-key", name="merchant", role=Role.MERCHANT)
 CUSTOMERS = [Customer("Ana García", "ana@example.com"), Customer("ÁLVARO GARCÍA", "al@x.es"),
@@ -25,7 +28,7 @@ CUSTOMERS = [Customer("Ana García", "ana@example.com"), Customer("ÁLVARO GARC�
     ("garcía", [1, 0]), ("GARCIA", [2]), ("álvaro", [1]), ("#4", [3]), ("x.es", [3, 1]),
 ])
 def test_the_back_office_and_the_api_find_the_same_orders(
-    shop: Shop, context: CommandContext, search: str, expected: list[int]
+    shop: Shop, settings: Settings, context: CommandContext, search: str, expected: list[int]
 ) -> None:
     sku, method = add_product(shop, context, stock=10), add_shipping_method(shop, context)
     placed = [shop.place_order(replace(order_of([(sku, 1)], method), customer=customer),
@@ -33,10 +36,17 @@ def test_the_back_office_and_the_api_find_the_same_orders(
     where = OrderFilter(search=search)
 
     views = queries.list_orders(shop.storage, where, limit=10, before_number=None)
-    documents = queries.list_order_documents(shop.storage, where, viewer=MERCHANT, limit=10,
-                                             before_number=None, transfer=TransferTerms())
+    documents = run_async(_listed(settings, shop, where))
 
     wanted = [str(placed[index].id) for index in expected]
     assert [str(order.id) for order in views.orders] == wanted
     assert [json.loads(document)["id"] for document in documents.documents] == wanted
     assert sum(queries.count_by_status(shop.storage, where).values()) == len(expected)
+
+
+async def _listed(settings: Settings, shop: Shop, where: OrderFilter) -> OrderDocumentPage:
+    """The page the API's list route reads (on the event loop on PostgreSQL)."""
+    async with open_order_documents(settings, shop.storage) as documents:  # type: ignore[arg-type]
+        return await queries.read_order_documents(
+            documents, where, viewer=MERCHANT, limit=10, before_number=None,
+            transfer=TransferTerms())

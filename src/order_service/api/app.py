@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -46,7 +46,8 @@ from order_service.api.routers import (
 )
 from order_service.application.handlers import Shop
 from order_service.application.observers import EveryObserver, ShopObserver
-from order_service.application.ports import StorageUnavailable
+from order_service.application.ports import OrderDocuments, StorageUnavailable
+from order_service.application.queries import ThreadedOrderDocuments
 from order_service.event_relay import relay_events_forever
 from order_service.eventstore.admin_sessions import SqlAdminSessions
 from order_service.eventstore.api_keys import SqlApiKeys
@@ -58,6 +59,7 @@ from order_service.geocoding.locations import SqlAddressLocations
 from order_service.geocoding.locator import AddressLocator, GeocodePlacedOrders
 from order_service.geocoding.nominatim import NominatimGeocoder
 from order_service.metrics import Metrics
+from order_service.projections.async_documents import PgOrderDocuments
 from order_service.schema import require_schema_at_head
 from order_service.settings import Settings, get_settings
 from order_service.storage import SqlStorage
@@ -152,6 +154,28 @@ def _observer(metrics: Metrics, locator: AddressLocator | None) -> ShopObserver:
     return metrics if locator is None else EveryObserver(metrics, GeocodePlacedOrders(locator))
 
 
+def _start_background_work(background: anyio.abc.TaskGroup, app: FastAPI, engine: Engine,
+                           settings: Settings, metrics: Metrics) -> None:
+    background.start_soon(_refresh_key_cache_forever, app.state.key_cache)
+    background.start_soon(_purge_idempotency_keys_forever, engine, settings)
+    if settings.nats_url:
+        background.start_soon(relay_events_forever, settings, engine, metrics)
+        background.start_soon(_report_relay_lag_forever, engine, settings, metrics)
+    if settings.payment_hold().enabled:
+        background.start_soon(expire_pending_orders_forever, app.state.shop,
+                              settings.payment_hold(), settings.expiry_sweep_seconds,
+                              metrics.record_sweep)
+
+
+def open_order_documents(settings: Settings, storage: SqlStorage
+                     ) -> AbstractAsyncContextManager[OrderDocuments]:
+    """The hot reads: on the event loop on PostgreSQL, on worker threads on SQLite."""
+    if storage.engine.dialect.name == "postgresql":
+        return PgOrderDocuments.opened(settings.database_url, settings.db_pool_size,
+                                       settings.timeouts())
+    return nullcontext(ThreadedOrderDocuments(storage))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database engine is made when it starts, not at import."""
     settings = settings or get_settings()
@@ -172,7 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   observer=_observer(metrics, locator))
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
             app.state.api_keys = SqlApiKeys(engine, utc_now)
-            app.state.key_cache = key_cache = CachedApiKeys(app.state.api_keys)
+            app.state.key_cache = CachedApiKeys(app.state.api_keys)
             app.state.admin_sessions = SqlAdminSessions(
                 engine, utc_now, lifetime=timedelta(hours=settings.admin_session_hours),
                 idle=ADMIN_IDLE_TIMEOUT)
@@ -186,16 +210,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # with as many, the burst waits its turn in the event loop instead.
             anyio.to_thread.current_default_thread_limiter().total_tokens = (
                 settings.db_pool_size)
-            async with anyio.create_task_group() as background:
-                background.start_soon(_refresh_key_cache_forever, key_cache)
-                background.start_soon(_purge_idempotency_keys_forever, engine, settings)
-                if settings.nats_url:
-                    background.start_soon(relay_events_forever, settings, engine, metrics)
-                    background.start_soon(_report_relay_lag_forever, engine, settings, metrics)
-                if settings.payment_hold().enabled:
-                    background.start_soon(expire_pending_orders_forever, app.state.shop,
-                                          settings.payment_hold(), settings.expiry_sweep_seconds,
-                                          metrics.record_sweep)
+            async with open_order_documents(settings, storage) as documents, \
+                    anyio.create_task_group() as background:
+                app.state.order_documents = documents
+                _start_background_work(background, app, engine, settings, metrics)
                 if locator is not None:
                     locator.start()
                 yield

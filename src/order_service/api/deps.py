@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection
 from order_service.api.cursors import CursorCodec
 from order_service.application.access import Principal
 from order_service.application.handlers import Shop
-from order_service.application.ports import Storage
+from order_service.application.ports import OrderDocuments, Storage
 from order_service.domain.errors import OrderNotFound
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.settings import Settings
@@ -31,6 +31,12 @@ async def get_storage(request: Request) -> Storage:
     """The storage the read routes query."""
     storage: Storage = request.app.state.shop.storage
     return storage
+
+
+async def get_order_documents(request: Request) -> OrderDocuments:
+    """The hot reads of the app serving this request."""
+    documents: OrderDocuments = request.app.state.order_documents
+    return documents
 
 
 async def get_cursors(request: Request) -> CursorCodec:
@@ -74,6 +80,7 @@ def caused_by(request: Request, principal: Principal) -> str:
 
 ShopDep = Annotated[Shop, Depends(get_shop)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+OrderDocumentsDep = Annotated[OrderDocuments, Depends(get_order_documents)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 TransferTermsDep = Annotated[TransferTerms, Depends(get_transfer_terms)]

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from order_service.application.views import (
     OrderDocument,
+    OrderDocumentPage,
     OrderEventView,
     OrderFilter,
     OrderView,
@@ -351,4 +352,19 @@ class Storage(TwoStepCommands, Protocol):
 
     def streaming(self) -> AbstractContextManager[ReadModels]:
         """A consistent read-only look at the read models, for streamed results."""
+        ...
+
+
+class OrderDocuments(Protocol):
+    """The hottest reads, awaited on the event loop: an order and a page of orders, each
+    as the finished JSON the API sends, each in one round trip."""
+
+    async def order_document(self, order_id: UUID, transfer: TransferTerms
+                             ) -> OrderDocument | None:
+        """One order's document, version and placer, or None if there is no such order."""
+        ...
+
+    async def newest_first(self, where: OrderFilter, limit: int, before_number: int | None,
+                           transfer: TransferTerms) -> OrderDocumentPage:
+        """Up to `limit` orders matching `where` numbered below `before_number`."""
         ...

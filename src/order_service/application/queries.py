@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -10,10 +11,11 @@ from typing import TypeVar
 from uuid import UUID
 
 from order_service.application.access import Principal
-from order_service.application.ports import ReadModels, Storage
+from order_service.application.ports import OrderDocuments, ReadModels, Storage
 from order_service.application.views import (
     EventPage,
     OrderDocument,
+    OrderDocumentPage,
     OrderEventView,
     OrderFilter,
     OrderView,
@@ -36,12 +38,10 @@ def get_order(storage: Storage, order_id: UUID, viewer: Principal | None = None)
     return _shown_to(viewer, order_id, order)
 
 
-def get_order_document(storage: Storage, order_id: UUID, viewer: Principal,
-                       transfer: TransferTerms) -> OrderDocument:
+async def read_order_document(documents: OrderDocuments, order_id: UUID, viewer: Principal,
+                              transfer: TransferTerms) -> OrderDocument:
     """One order as the JSON the API sends, in one query; the same rules as get_order."""
-    with storage.reading() as read_models:
-        document = read_models.order_document(order_id, transfer)
-    return _shown_to(viewer, order_id, document)
+    return _shown_to(viewer, order_id, await documents.order_document(order_id, transfer))
 
 
 def _shown_to(viewer: Principal | None, order_id: UUID, order: Shown | None) -> Shown:
@@ -54,16 +54,8 @@ def _shown_to(viewer: Principal | None, order_id: UUID, order: Shown | None) -> 
     return order
 
 
-@dataclass(frozen=True)
-class OrderDocumentPage:
-    """One page of orders as finished JSON documents, newest first."""
-
-    documents: tuple[bytes, ...]
-    next_before: int | None
-
-
-def list_order_documents(
-    storage: Storage,
+async def read_order_documents(
+    documents: OrderDocuments,
     where: OrderFilter,
     *,
     viewer: Principal,
@@ -72,14 +64,45 @@ def list_order_documents(
     transfer: TransferTerms,
 ) -> OrderDocumentPage:
     """The page `list_orders` gives, with the documents built by the database; a
-    storefront's page holds only the orders it placed.
+    storefront's page holds only the orders it placed."""
+    if not viewer.sees_every_order():
+        where = replace(where, placed_by=viewer.key_id)
+    return await documents.newest_first(where, limit, before_number, transfer)
+
+
+class ThreadedOrderDocuments:
+    """OrderDocuments over a storage whose reads block (SQLite): each on a worker thread."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    async def order_document(self, order_id: UUID, transfer: TransferTerms
+                             ) -> OrderDocument | None:
+        """One order's document, read on a worker thread."""
+        return await asyncio.to_thread(self._order_document, order_id, transfer)
+
+    async def newest_first(self, where: OrderFilter, limit: int, before_number: int | None,
+                           transfer: TransferTerms) -> OrderDocumentPage:
+        """A page of documents, newest first, read on a worker thread."""
+        return await asyncio.to_thread(list_order_documents, self._storage, where,
+                                       limit=limit, before_number=before_number,
+                                       transfer=transfer)
+
+    def _order_document(self, order_id: UUID, transfer: TransferTerms
+                        ) -> OrderDocument | None:
+        with self._storage.reading() as read_models:
+            return read_models.order_document(order_id, transfer)
+
+
+def list_order_documents(storage: Storage, where: OrderFilter, *, limit: int,
+                         before_number: int | None, transfer: TransferTerms
+                         ) -> OrderDocumentPage:
+    """Orders matching `where` numbered below `before_number`, newest first, as documents.
 
     The page's receipt numbers are found first; its documents are then those of the
     orders numbered in that span that still match. An order whose status changes in
     between drops out of (or into) a status-filtered page, as it would an instant later.
     """
-    if not viewer.sees_every_order():
-        where = replace(where, placed_by=viewer.key_id)
     with storage.reading() as read_models:
         documents, next_before = _newest_first(
             read_models, partial(read_models.order_documents_between, transfer=transfer),

@@ -75,6 +75,15 @@ class OrderDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderDocumentPage:
+    """One page of orders as finished JSON documents, newest first, and the receipt
+    number the next page starts below (None on the last page)."""
+
+    documents: tuple[bytes, ...]
+    next_before: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEventView:
     """One event of an order's history."""
 

@@ -65,22 +65,27 @@ def make_engine(raw_url: str, *, pool_size: int = 10, timeouts: Timeouts | None 
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=timeouts.pool_seconds,
-            connect_args={
-                "connect_timeout": max(1, round(timeouts.connect_seconds)),
-                "options": f"-c statement_timeout={timeouts.statement_ms}",
-                # Notice a vanished server within seconds rather than the kernel's hours.
-                "keepalives": 1,
-                "keepalives_idle": 5,
-                "keepalives_interval": 2,
-                "keepalives_count": 3,
-                "tcp_user_timeout": timeouts.statement_ms,
-            },
+            connect_args=postgres_connect_args(timeouts),
         )
         _ping_connections_that_sat_idle(engine)
         return engine
     raise UnsupportedDatabase(
         f"unsupported database {url.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"
     )
+
+
+def postgres_connect_args(timeouts: Timeouts) -> dict[str, Any]:
+    """What every PostgreSQL connection of the service is opened with."""
+    return {
+        "connect_timeout": max(1, round(timeouts.connect_seconds)),
+        "options": f"-c statement_timeout={timeouts.statement_ms}",
+        # Notice a vanished server within seconds rather than the kernel's hours.
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": timeouts.statement_ms,
+    }
 
 
 # A connection back in the pool within this long has just proved itself; one that sat

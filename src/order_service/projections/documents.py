@@ -191,6 +191,26 @@ def _pg_document(transfer: TransferTerms) -> tuple[str, tuple[Any, ...]]:
     return " || ".join(_pg_object(fields)), tuple(params)
 
 
+def pg_order_document_query(transfer: TransferTerms) -> tuple[str, tuple[Any, ...]]:
+    """The SQL that reads one order's document, version and placer by its id (the last
+    parameter), and the parameters it binds before the id."""
+    document, params = _pg_document(transfer)
+    return (f"SELECT {document}, version, placed_by FROM orders "  # noqa: S608 (bound)
+            "WHERE id = %s"), params
+
+
+def pg_newest_first_query(where: OrderFilter, before_number: int | None, limit: int,
+                          transfer: TransferTerms) -> tuple[str, list[Any]]:
+    """The SQL that reads up to `limit` orders numbered below `before_number` matching
+    `where`, newest first, as (number, document) rows, with all its parameters."""
+    document, document_params = _pg_document(transfer)
+    up_to = None if before_number is None else before_number - 1
+    conditions, params = _pg_conditions(0, up_to, where)
+    return (f"SELECT number, {document} FROM orders "  # noqa: S608 (values are bound)
+            f"WHERE {' AND '.join(conditions)} ORDER BY number DESC LIMIT %s",
+            [*document_params, *params, limit])
+
+
 def _postgres_documents(connection: Connection, after: int, up_to: int | None,
                         where: OrderFilter, transfer: TransferTerms) -> Iterator[bytes]:
     document, document_params = _pg_document(transfer)

@@ -13,6 +13,7 @@ from order_service.api import problem_examples as px
 from order_service.api.auth import PrincipalDep, allowed
 from order_service.api.deps import (
     CursorsDep,
+    OrderDocumentsDep,
     ShopDep,
     StorageDep,
     TransferTermsDep,
@@ -131,9 +132,9 @@ def place_order(
 @router.get("", summary="List orders", response_model=OrderPageOut,
             responses={200: ex.answer("A page of orders, newest first", ex.ORDER_PAGE,
                                       ex.LAST_PAGE)})
-def list_orders(
+async def list_orders(
     *,
-    storage: StorageDep,
+    documents: OrderDocumentsDep,
     cursors: CursorsDep,
     viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
     transfer: TransferTermsDep,
@@ -155,8 +156,8 @@ def list_orders(
     where = OrderFilter(statuses=frozenset(order_status or ()),
                         search=(q or "").strip() or None,
                         customer_email=(customer_email or "").strip() or None)
-    page = queries.list_order_documents(
-        storage, where, viewer=viewer, limit=limit,
+    page = await queries.read_order_documents(
+        documents, where, viewer=viewer, limit=limit,
         before_number=None if cursor is None else cursors.decode(ORDERS_CURSOR, cursor),
         transfer=transfer,
     )
@@ -175,13 +176,15 @@ def list_orders(
                                       ex.ORDER_CASH_ON_DELIVERY, ex.ORDER_PAID_BY_GATEWAY,
                                       ex.ORDER_SHIPPED, ex.ORDER_CANCELLED),
                        **NOT_FOUND})
-def get_order(order_id: OrderIdPath, storage: StorageDep, transfer: TransferTermsDep,
-              viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
-              ) -> Response:
+async def get_order(order_id: OrderIdPath, documents: OrderDocumentsDep,
+                    transfer: TransferTermsDep,
+                    viewer: Annotated[Principal, Depends(allowed(Permission.READ_OWN_ORDERS))],
+                    ) -> Response:
     """Everything about one order: lines, totals, customer, addresses, methods, dates.
     The `ETag` is the order's version; send it back as `If-Match` to change the order
     only if nobody else did meanwhile."""
-    order = queries.get_order_document(storage, order_id_from_path(order_id), viewer, transfer)
+    order = await queries.read_order_document(documents, order_id_from_path(order_id), viewer,
+                                              transfer)
     # The database builds the JSON (equal to OrderOut's): no row decoded, no model built.
     return Response(order.document, media_type="application/json",
                     headers={"ETag": etag(order.version)})
