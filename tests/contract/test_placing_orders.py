@@ -30,6 +30,7 @@ from order_service.domain.errors import (
 )
 from order_service.domain.events import order_stream
 from order_service.domain.values import OrderStatus
+from tests.conftest import STORAGES
 from tests.integration.builders import (
     add_product,
     add_shipping_method,
@@ -39,7 +40,6 @@ from tests.integration.builders import (
     stored_events,
     unique,
 )
-from tests.conftest import STORAGES
 
 pytestmark = pytest.mark.parametrize("backend", STORAGES)
 

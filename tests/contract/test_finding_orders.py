@@ -14,7 +14,10 @@ from order_service.application.ports import CommandContext
 from order_service.application.views import OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Customer
+from tests.conftest import STORAGES
 from tests.integration.builders import add_product, add_shipping_method, order_of
+
+pytestmark = pytest.mark.parametrize("backend", STORAGES)
 
 MERCHANT = Principal(key_id="merchant-key", name="merchant", role=Role.MERCHANT)
 CUSTOMERS = [Customer("Ana García", "ana@example.com"), Customer("ÁLVARO GARCÍA", "al@x.es"),
