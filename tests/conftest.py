@@ -26,9 +26,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 
+from order_service.adapters.memory import MemoryStorage
 from order_service.application.access import Role
 from order_service.application.handlers import Shop
-from order_service.application.ports import CommandContext
+from order_service.application.ports import CommandContext, Storage
 from order_service.eventstore.engine import database_url, make_engine
 from order_service.schema import upgrade_to_head
 from order_service.settings import Settings
@@ -41,6 +42,8 @@ pytest_plugins = ["tests.browser", "tests.map_servers"]
 POSTGRES_URL_VARIABLE = "ORDER_SERVICE_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_VARIABLE = "ORDER_SERVICE_REQUIRE_POSTGRES"
 BACKENDS = ["sqlite", "postgresql"]
+# What the storage contract suite (tests/contract) runs on: every Storage there is.
+STORAGES = ["memory", *BACKENDS]
 
 
 def _postgres_admin_url() -> URL | None:
@@ -178,9 +181,21 @@ def utc_now() -> datetime:
 
 
 @pytest.fixture
-def shop(engine: Engine, settings: Settings) -> Shop:
-    """The application's use cases over this test's database."""
-    return Shop(SqlStorage(engine, utc_now), settings.shop_terms(), utc_now)
+def storage(backend: str, request: pytest.FixtureRequest) -> Storage:
+    """This test's storage: in memory, or over its own database (`backend`).
+
+    Only the contract suite parametrises `backend` with "memory"; there the test has no
+    database, so it must reach it through the storage alone.
+    """
+    if backend == "memory":
+        return MemoryStorage(utc_now)
+    return SqlStorage(request.getfixturevalue("engine"), utc_now)
+
+
+@pytest.fixture
+def shop(storage: Storage) -> Shop:
+    """The application's use cases over this test's storage, with the default settings."""
+    return Shop(storage, Settings(geocoder_url=None).shop_terms(), utc_now)
 
 
 @pytest.fixture

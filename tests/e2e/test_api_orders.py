@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -120,25 +120,6 @@ def test_a_line_that_carries_its_own_price_is_priced_from_the_catalogue(
     assert order["subtotal"] == 5990
 
 
-def test_totals_are_the_subtotal_plus_the_shipping_plus_the_tax_of_the_settings(
-    client: TestClient, settings: Settings
-) -> None:
-    sandals = create_product(client, price=4990, stock=5)
-    socks = create_product(client, price=350, stock=5)
-    method = create_shipping_method(client, price=495)
-
-    order = place_order(client, [line(sandals["sku"], 2), line(socks["sku"], 3)], method["code"])
-
-    subtotal = 2 * 4990 + 3 * 350
-    taxable = subtotal + 495 if settings.tax_applies_to_shipping else subtotal
-    tax = int((Decimal(taxable) * settings.tax_rate).quantize(Decimal(1), ROUND_HALF_UP))
-    assert order["subtotal"] == subtotal
-    assert order["shipping"] == 495
-    assert order["tax"] == tax
-    assert order["total"] == subtotal + 495 + tax
-    assert sum(item["line_total"] for item in order["lines"]) == order["subtotal"]
-
-
 def test_the_order_page_shows_the_customer_addresses_and_methods(client: TestClient) -> None:
     product = create_product(client)
     method = create_shipping_method(client, name="Express (24 h)")
@@ -221,15 +202,6 @@ def test_every_default_payment_method_is_accepted(client: TestClient, payment_me
     assert order["payment_method"] == payment_method
 
 
-def test_placing_an_order_takes_its_stock(client: TestClient) -> None:
-    product = create_product(client, stock=5)
-    method = create_shipping_method(client)
-
-    place_order(client, [line(product["sku"], 2)], method["code"])
-
-    assert _stock_of(client, product["sku"]) == 3
-
-
 def test_an_order_of_the_last_items_leaves_the_product_out_of_stock(client: TestClient) -> None:
     product = create_product(client, stock=2)
     method = create_shipping_method(client)
@@ -284,42 +256,6 @@ def test_an_order_wanting_more_than_the_stock_is_refused_with_409_listing_each_s
     ], key=lambda item: item["sku"])
     assert few["sku"] in problem["detail"]
     assert none["sku"] in problem["detail"]
-
-
-def test_two_lines_of_one_sku_count_together_against_its_stock(client: TestClient) -> None:
-    product = create_product(client, stock=3)
-    method = create_shipping_method(client)
-
-    response = client.post("/v1/orders", json=order_body(
-        [line(product["sku"], 2), line(product["sku"], 2)], method["code"]))
-
-    problem = assert_problem(response, 409)
-    assert problem["out_of_stock"] == [{"sku": product["sku"], "requested": 4, "available": 3}]
-
-
-def test_a_refused_order_takes_no_stock_and_is_not_recorded(client: TestClient) -> None:
-    plenty = create_product(client, stock=10)
-    few = create_product(client, stock=1)
-    method = create_shipping_method(client)
-
-    client.post("/v1/orders", json=order_body(
-        [line(plenty["sku"], 2), line(few["sku"], 3)], method["code"]))
-
-    assert _stock_of(client, plenty["sku"]) == 10
-    assert _stock_of(client, few["sku"]) == 1
-    assert get_json(client, "/v1/orders")["items"] == []
-
-
-def test_a_refused_order_uses_up_no_receipt_number(client: TestClient) -> None:
-    product = create_product(client, stock=1)
-    method = create_shipping_method(client)
-    first = place_order(client, [line(product["sku"])], method["code"])
-    client.post("/v1/orders", json=order_body([line(product["sku"])], method["code"]))
-    client.post(f"/v1/products/{product['sku']}/restock", json={"quantity": 1})
-
-    second = place_order(client, [line(product["sku"])], method["code"])
-
-    assert second["number"] == first["number"] + 1
 
 
 # -- paying, shipping, cancelling ---------------------------------------------------
@@ -379,46 +315,6 @@ def test_cancelling_a_pending_order_records_when_and_why(client: TestClient) -> 
     assert get_json(client, f"/v1/orders/{order['id']}") == cancelled
 
 
-def test_cancelling_a_pending_order_gives_its_stock_back(client: TestClient) -> None:
-    order = _order_of(client, stock=5, quantity=2)
-    sku = order["lines"][0]["sku"]
-
-    _act(client, order["id"], "cancel")
-
-    assert _stock_of(client, sku) == 5
-
-
-def test_cancelling_a_paid_order_gives_its_stock_back(client: TestClient) -> None:
-    order = _order_of(client, stock=5, quantity=2)
-    sku = order["lines"][0]["sku"]
-    _act(client, order["id"], "pay")
-
-    _act(client, order["id"], "cancel")
-
-    assert _stock_of(client, sku) == 5
-
-
-def test_cancelling_a_cancelled_order_again_gives_no_more_stock_back(client: TestClient) -> None:
-    order = _order_of(client, stock=5, quantity=2)
-    sku = order["lines"][0]["sku"]
-    first = _act(client, order["id"], "cancel")
-
-    again = _act(client, order["id"], "cancel")
-
-    assert again == first
-    assert _stock_of(client, sku) == 5
-
-
-def test_shipping_keeps_the_stock_taken(client: TestClient) -> None:
-    order = _order_of(client, stock=5, quantity=2)
-    sku = order["lines"][0]["sku"]
-    _act(client, order["id"], "pay")
-
-    _act(client, order["id"], "ship")
-
-    assert _stock_of(client, sku) == 3
-
-
 def test_each_change_increments_the_version(client: TestClient) -> None:
     order = _order_of(client)
 
@@ -428,26 +324,14 @@ def test_each_change_increments_the_version(client: TestClient) -> None:
     assert [order["version"], paid["version"], shipped["version"]] == [1, 2, 3]
 
 
-def test_paying_a_paid_order_again_changes_nothing(client: TestClient) -> None:
-    order = _order_of(client)
-    paid = _act(client, order["id"], "pay", payment_reference="first")
-
-    again = _act(client, order["id"], "pay", payment_reference="second")
-
-    assert again == paid
-    assert len(get_json(client, f"/v1/orders/{order['id']}/events")) == 2
-
-
 @pytest.mark.parametrize(
     ("steps", "action", "current_status"),
     [
+        # Which change each status refuses is the domain's (tests/unit); here, the answer.
         ([], "ship", "pending_payment"),
-        (["cancel"], "pay", "cancelled"),
-        (["cancel"], "ship", "cancelled"),
-        (["pay", "ship"], "pay", "shipped"),
         (["pay", "ship"], "cancel", "shipped"),
     ],
-    ids=["ship-pending", "pay-cancelled", "ship-cancelled", "pay-shipped", "cancel-shipped"],
+    ids=["ship-pending", "cancel-shipped"],
 )
 def test_a_change_the_order_does_not_allow_is_refused_with_409_naming_its_status(
     client: TestClient, steps: list[str], action: str, current_status: str
@@ -462,19 +346,6 @@ def test_a_change_the_order_does_not_allow_is_refused_with_409_naming_its_status
     assert problem["current_status"] == current_status
     assert current_status in problem["detail"]
     assert get_json(client, f"/v1/orders/{current['id']}") == current
-
-
-def test_cancelling_a_shipped_order_is_refused_and_keeps_its_stock_taken(
-    client: TestClient,
-) -> None:
-    order = _order_of(client, stock=5, quantity=2)
-    sku = order["lines"][0]["sku"]
-    _act(client, order["id"], "pay")
-    _act(client, order["id"], "ship")
-
-    client.post(f"/v1/orders/{order['id']}/cancel")
-
-    assert _stock_of(client, sku) == 3
 
 
 @pytest.mark.parametrize("action", ["pay", "ship", "cancel"])

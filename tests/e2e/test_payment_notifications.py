@@ -108,10 +108,10 @@ def test_a_retry_signed_later_is_still_the_same_notification(shop: TestClient) -
     assert _history(shop, order).count("PaymentNotified") == 1
 
 
+# Every reason a notification is only recorded is the domain's (tests/unit); here, how
+# one looks over HTTP, and that the body's status reaches the shop.
 @pytest.mark.parametrize(("change", "reason"), [
     ({"amount_delta": -1}, "amount_mismatch"),
-    ({"amount_delta": 1}, "amount_mismatch"),
-    ({"currency": "USD"}, "currency_mismatch"),
     ({"status": "failed"}, "payment_failed"),
 ])
 def test_a_notification_that_does_not_match_is_recorded_and_leaves_the_order_pending(
@@ -131,58 +131,6 @@ def test_a_notification_that_does_not_match_is_recorded_and_leaves_the_order_pen
     (recorded,) = seen["payment_notifications"]
     assert (recorded["applied"], recorded["reason"]) == (False, reason)
     assert _history(shop, order) == ["OrderPlaced", "PaymentNotified"]
-
-
-def test_an_id_that_paid_one_order_sent_signed_for_another_is_recorded_there_and_pays_nothing(
-    shop: TestClient,
-) -> None:
-    paid, other = _order(shop), _order(shop)
-    notification_id = f"evt_{uuid.uuid4().hex[:12]}"
-    assert _notify(shop, _body(paid, notification_id=notification_id)).json()["applied"]
-
-    response = _notify(shop, _body(other, notification_id=notification_id))
-
-    assert response.status_code == 200, response.text
-    assert (response.json()["applied"], response.json()["reason"]) == (
-        False, "duplicate_notification_id")
-    seen = get_json(shop, f"/v1/orders/{other['id']}")
-    assert (seen["status"], seen["paid_at"], seen["payment_reference"]) == (
-        "pending_payment", None, None)
-    (recorded,) = seen["payment_notifications"]
-    assert (recorded["notification_id"], recorded["applied"], recorded["reason"]) == (
-        notification_id, False, "duplicate_notification_id")
-    assert _history(shop, other) == ["OrderPlaced", "PaymentNotified"]
-
-
-def test_a_notification_for_a_cancelled_order_is_recorded_not_applied(shop: TestClient) -> None:
-    order = _order(shop)
-    shop.post(f"/v1/orders/{order['id']}/cancel")
-
-    response = _notify(shop, _body(order))
-
-    assert response.json()["reason"] == "order_cancelled"
-    assert get_json(shop, f"/v1/orders/{order['id']}")["status"] == "cancelled"
-    assert _history(shop, order) == ["OrderPlaced", "OrderCancelled", "PaymentNotified"]
-
-
-def test_a_second_payment_of_a_paid_order_is_recorded_for_the_merchant(shop: TestClient) -> None:
-    order = _order(shop)
-    _notify(shop, _body(order))
-
-    second = _notify(shop, _body(order))
-
-    assert second.json()["reason"] == "already_paid"
-    notes = get_json(shop, f"/v1/orders/{order['id']}")["payment_notifications"]
-    assert [n["applied"] for n in notes] == [True, False]
-
-
-def test_a_mismatch_then_the_right_payment_pays_the_order(shop: TestClient) -> None:
-    order = _order(shop)
-    _notify(shop, _body(order, amount=1))
-
-    _notify(shop, _body(order))
-
-    assert get_json(shop, f"/v1/orders/{order['id']}")["status"] == "paid"
 
 
 @pytest.mark.parametrize("signing", ["wrong secret", "no header", "garbled", "stale", "future",

@@ -9,9 +9,9 @@ from sqlalchemy import Engine, func, select
 
 from order_service.application.commands import AddProduct, AddShippingMethod, PlaceOrder
 from order_service.application.handlers import Shop
-from order_service.application.ports import CommandContext
+from order_service.application.ports import CommandContext, Storage
 from order_service.application.queries import get_product
-from order_service.application.views import OrderView
+from order_service.application.views import OrderView, StoredEventView
 from order_service.domain.values import Address, Customer, RequestedLine
 from order_service.eventstore.tables import events
 
@@ -83,3 +83,12 @@ def event_types(engine: Engine, stream_id: str) -> list[str]:
     query = select(events.c.type).where(events.c.stream_id == stream_id).order_by(events.c.version)
     with engine.connect() as connection:
         return list(connection.scalars(query))
+
+
+def stored_events(storage: Storage, *, stream_id: str | None = None,
+                  type: str | None = None) -> list[StoredEventView]:
+    """Every event the storage holds, in order, optionally of one stream or type."""
+    with storage.reading() as read_models:
+        found = read_models.events_after(0, 1_000_000)
+    return [event for event in found if stream_id in (None, event.stream_id)
+            and type in (None, event.type)]

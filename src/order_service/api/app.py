@@ -46,7 +46,7 @@ from order_service.api.routers import (
 )
 from order_service.application.handlers import Shop
 from order_service.application.observers import EveryObserver, ShopObserver
-from order_service.application.ports import OrderDocuments, StorageUnavailable
+from order_service.application.ports import OrderDocuments, Storage, StorageUnavailable
 from order_service.application.queries import ThreadedOrderDocuments
 from order_service.event_relay import relay_events_forever
 from order_service.eventstore.admin_sessions import SqlAdminSessions
@@ -167,10 +167,10 @@ def _start_background_work(background: anyio.abc.TaskGroup, app: FastAPI, engine
                               metrics.record_sweep)
 
 
-def open_order_documents(settings: Settings, storage: SqlStorage
-                     ) -> AbstractAsyncContextManager[OrderDocuments]:
-    """The hot reads: on the event loop on PostgreSQL, on worker threads on SQLite."""
-    if storage.engine.dialect.name == "postgresql":
+def open_order_documents(settings: Settings, storage: Storage
+                         ) -> AbstractAsyncContextManager[OrderDocuments]:
+    """The hot reads: on the event loop on PostgreSQL, on worker threads elsewhere."""
+    if isinstance(storage, SqlStorage) and storage.engine.dialect.name == "postgresql":
         return PgOrderDocuments.opened(settings.database_url, settings.db_pool_size,
                                        settings.timeouts())
     return nullcontext(ThreadedOrderDocuments(storage))

@@ -16,19 +16,29 @@ from order_service.application.views import OrderDocumentPage, OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Customer
 from order_service.settings import Settings
+from tests.conftest import STORAGES
 from tests.integration.builders import add_product, add_shipping_method, order_of
 from tests.jetstream import run_async
+
+pytestmark = pytest.mark.parametrize("backend", STORAGES)
 
 MERCHANT = Principal(key_id="merchant-key", name="merchant", role=Role.MERCHANT)
 CUSTOMERS = [Customer("Ana García", "ana@example.com"), Customer("ÁLVARO GARCÍA", "al@x.es"),
              Customer("Luis Pérez", "luis.garcia@example.org"), Customer("Zoe", "zoe@x.es")]
 
 
+@pytest.fixture
+def api_settings(backend: str, request: pytest.FixtureRequest) -> Settings:
+    """The database's settings, for the API's own pool of connections on PostgreSQL."""
+    return Settings() if backend == "memory" else request.getfixturevalue("settings")
+
+
 @pytest.mark.parametrize(("search", "expected"), [
     ("garcía", [1, 0]), ("GARCIA", [2]), ("álvaro", [1]), ("#4", [3]), ("x.es", [3, 1]),
 ])
 def test_the_back_office_and_the_api_find_the_same_orders(
-    shop: Shop, settings: Settings, context: CommandContext, search: str, expected: list[int]
+    shop: Shop, api_settings: Settings, context: CommandContext, search: str,
+    expected: list[int]
 ) -> None:
     sku, method = add_product(shop, context, stock=10), add_shipping_method(shop, context)
     placed = [shop.place_order(replace(order_of([(sku, 1)], method), customer=customer),
@@ -36,7 +46,7 @@ def test_the_back_office_and_the_api_find_the_same_orders(
     where = OrderFilter(search=search)
 
     views = queries.list_orders(shop.storage, where, limit=10, before_number=None)
-    documents = run_async(_listed(settings, shop, where))
+    documents = run_async(_listed(api_settings, shop, where))
 
     wanted = [str(placed[index].id) for index in expected]
     assert [str(order.id) for order in views.orders] == wanted
@@ -46,7 +56,7 @@ def test_the_back_office_and_the_api_find_the_same_orders(
 
 async def _listed(settings: Settings, shop: Shop, where: OrderFilter) -> OrderDocumentPage:
     """The page the API's list route reads (on the event loop on PostgreSQL)."""
-    async with open_order_documents(settings, shop.storage) as documents:  # type: ignore[arg-type]
+    async with open_order_documents(settings, shop.storage) as documents:
         return await queries.read_order_documents(
             documents, where, viewer=MERCHANT, limit=10, before_number=None,
             transfer=TransferTerms())
