@@ -711,7 +711,7 @@ class Bench:
         for action in ("pay", "ship", "cancel"):
             self.transition(action, Side(app, service.token), Side(yardstick, plain.token),
                             variables, pools[0][action], pools[1][action])
-        self.reads(Side(app, service.token), Side(yardstick, plain.token), variables, pools[0])
+        self.reads(Side(app, service.token), Side(yardstick, plain.token), variables, pools)
         self.memory(app, yardstick)
         app.stop()
         yardstick.stop()
@@ -811,20 +811,24 @@ class Bench:
         self.report_transition(action, service_runs, plain_runs, ceilings)
 
     def reads(self, service: Side, plain: Side, variables: dict[str, object],
-              pools: dict[str, list[list[str]]]) -> None:
-        """GET an order and a list page against the plain app's no-op route."""
+              pools: tuple[dict[str, list[list[str]]], dict[str, list[list[str]]]]) -> None:
+        """GET an order and a list page against the plain app's no-op route, and against
+        the plain app's bare reads (the simplest design that could meet the targets)."""
         p = self.profile
-        read_ids = self.workdir / "read.ids"
-        read_ids.write_text("\n".join(id_ for runs in pools.values() for run in runs
-                                      for id_ in run[:5000]) + "\n")
+        read_ids, bare_ids = self.workdir / "read.ids", self.workdir / "bare-read.ids"
+        for path, pool in ((read_ids, pools[0]), (bare_ids, pools[1])):
+            path.write_text("\n".join(id_ for runs in pool.values() for run in runs
+                                       for id_ in run[:5000]) + "\n")
         reads = {**variables, "orders": self.pgbench_orders}
-        service_runs, noop_runs, pgbench_runs = alternate(
+        service_runs, noop_runs, bare_runs, pgbench_runs = alternate(
             p.read_pairs, "GET order",
             lambda _: service.wrk("get.lua", p.read_seconds, "/v1/orders/{id}", str(read_ids)),
             lambda _: plain.wrk("get.lua", p.read_seconds, "/noop"),
+            lambda _: plain.wrk("get.lua", p.read_seconds, "/v1/orders/{id}", str(bare_ids)),
             lambda _: self.service_pgbench("get_order", p.read_pgbench_seconds, reads))
         self.report_read("GET /v1/orders/{id}", service_runs, noop_runs, TARGET_GET_VS_NOOP,
                          TARGET_GET_P99_MS)
+        self.report_bare("GET /v1/orders/{id}", service_runs, noop_runs, bare_runs)
         if all(pgbench_runs):
             ratio = median_ratio([r.rate for r in service_runs],
                                  [c.tps for c in pgbench_runs])
@@ -834,12 +838,31 @@ class Bench:
                 f"pgbench get_order.sql: "
                 f"{statistics.median(c.tps for c in pgbench_runs):,.0f}/s",
                 percent_text(ratio, len(service_runs))))
-        service_runs, noop_runs = alternate(
+        service_runs, noop_runs, bare_runs = alternate(
             p.read_pairs, "list page",
             lambda _: service.wrk("get.lua", p.read_seconds, "/v1/orders?limit=50"),
-            lambda _: plain.wrk("get.lua", p.read_seconds, "/noop"))
+            lambda _: plain.wrk("get.lua", p.read_seconds, "/noop"),
+            lambda _: plain.wrk("get.lua", p.read_seconds, "/v1/orders?limit=50"))
         self.report_read("GET /v1/orders?limit=50", service_runs, noop_runs,
                          TARGET_LIST_VS_NOOP, None)
+        self.report_bare("GET /v1/orders?limit=50", service_runs, noop_runs, bare_runs)
+
+    def report_bare(self, route: str, runs: list[WrkRun], noops: list[WrkRun],
+                    bares: list[WrkRun]) -> None:
+        """The plain app's bare read of the same route against the no-op route, and the
+        service against it."""
+        errors = sum(b.errors for b in bares)
+        of_noop = median_ratio([b.rate for b in bares], [n.rate for n in noops])
+        self.results.add(Row(
+            f"  (reference) {route}: the simplest read (plain app: no middleware, the key "
+            "checked in memory, one asyncpg query whose JSON text is the body)",
+            f"{statistics.median(b.rate for b in bares):,.0f}/s (p99 "
+            f"{ms(statistics.median(b.p99 for b in bares))}, {errors} errors); against "
+            f"the no-op route: {percent_text(of_noop, len(bares))}",
+            "the service against it",
+            percent_text(median_ratio([r.rate for r in runs], [b.rate for b in bares]),
+                         len(runs))))
+        self.report_cpu(f"{route} against the simplest read", runs, bares)
 
     def memory(self, app: Server, yardstick: Server) -> None:
         """Peak RSS of each worker after all the load, next to the plain app's."""
