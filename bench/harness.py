@@ -472,6 +472,10 @@ def _short(result: Any) -> str:
     return "pgbench failed" if result is None else str(result)
 
 
+# The plain app's bare placement (bench/plain_app.py), the simplest design on this box.
+BARE_PLACE_PATH = "/bare/v1/orders"
+
+
 def median_ratio(values: list[float], ceilings: list[float]) -> tuple[float, float, float]:
     ratios = [v / c for v, c in zip(values, ceilings, strict=True)]
     return statistics.median(ratios), min(ratios), max(ratios)
@@ -737,20 +741,45 @@ class Bench:
                                             f"{nonce}w")
         self.service_pgbench("place_order", p.warmup, variables)
         pgbench(plain_db.minimal.url, minimal_sql, p.warmup, variables, self.workdir)
-        service_runs, plain_runs, sql_runs, minimal_runs = alternate(
+        Side(plain.server, plain.token).wrk("place_order.lua", p.warmup, *sku_range,
+                                            f"{nonce}wb", BARE_PLACE_PATH)
+        service_runs, plain_runs, bare_runs, sql_runs, minimal_runs = alternate(
             p.place_pairs, "place order",
             lambda i: service.wrk("place_order.lua", p.place_seconds, *sku_range,
                                   f"{nonce}p{i}"),
             lambda i: plain.wrk("place_order.lua", p.place_seconds, *sku_range,
                                 f"{nonce}p{i}"),
+            lambda i: Side(plain.server, plain.token).wrk(
+                "place_order.lua", p.place_seconds, *sku_range, f"{nonce}b{i}",
+                BARE_PLACE_PATH),
             lambda _: self.service_pgbench("place_order", p.place_pgbench_seconds, variables),
             lambda _: pgbench(plain_db.minimal.url, minimal_sql, p.place_pgbench_seconds,
                               variables, self.workdir))
         assert service.sampler is not None
         assert plain.sampler is not None
         self.report_place(service_runs, plain_runs)
+        self.report_bare_place(service_runs, plain_runs, bare_runs)
         self.report_waits(service.sampler, plain.sampler)
         self.report_sql(sql_runs, minimal_runs)
+
+    def report_bare_place(self, runs: list[WrkRun], plains: list[WrkRun],
+                          bares: list[WrkRun]) -> None:
+        """The plain app's bare placement against the plain app, and the service against
+        it: what the simplest design does on this box, in the same run."""
+        p = self.profile
+        errors = sum(b.errors for b in bares)
+        of_plain = median_ratio([b.rate for b in bares], [q.rate for q in plains])
+        self.results.add(Row(
+            f"  (reference) place order: the simplest placement (plain app: no middleware "
+            f"or pydantic, the key checked in memory, one asyncpg statement in autocommit; "
+            f"{p.place_pairs} x {p.place_seconds:g} s)",
+            f"{statistics.median(b.rate for b in bares):,.0f}/s (p99 "
+            f"{ms(statistics.median(b.p99 for b in bares))}, {errors} errors); against "
+            f"the plain app: {times_text(of_plain, len(bares))}",
+            "the service against it",
+            times_text(median_ratio([r.rate for r in runs], [b.rate for b in bares]),
+                       len(runs))))
+        self.report_cpu("place order against the simplest placement", runs, bares)
 
     def report_sql(self, sql_runs: list[PgbenchRun | None], minimal_runs: list[PgbenchRun]
                    ) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +40,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -78,6 +80,9 @@ stock = Table(
     Column("name", String, nullable=False),
     Column("price", BigInteger, nullable=False),
     Column("available", BigInteger, nullable=False),
+    # Never reached by the plain placement's conditional UPDATE; what makes the bare
+    # placement all or nothing.
+    CheckConstraint("available >= 0", name="stock_available_not_negative"),
 )
 orders = Table(
     "orders", metadata,
@@ -201,8 +206,8 @@ def create_app() -> FastAPI:
         app.state.reads = await asyncpg.create_pool(os.environ[DATABASE_URL_VARIABLE],
                                                     min_size=1, max_size=4)
         async with app.state.reads.acquire() as connection:
-            app.state.key_hashes = {row[0] for row in await connection.fetch(
-                "SELECT key_hash FROM api_keys WHERE revoked_at IS NULL")}
+            app.state.key_hashes = dict(await connection.fetch(
+                "SELECT key_hash, id FROM api_keys WHERE revoked_at IS NULL"))
         yield
         await app.state.reads.close()
         await engine.dispose()
@@ -212,6 +217,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/health", noop)
     app.add_api_route("/v1/orders", place_order, methods=["POST"], status_code=201)
     app.add_api_route("/v1/orders", bare_list, methods=["GET"])
+    app.add_api_route("/bare/v1/orders", bare_place, methods=["POST"])
     app.add_api_route("/v1/orders/{order_id}", bare_get, methods=["GET"])
     app.add_api_route("/v1/orders/{order_id}/pay", pay_order, methods=["POST"])
     app.add_api_route("/v1/orders/{order_id}/ship", ship_order, methods=["POST"])
@@ -280,6 +286,66 @@ async def bare_list(request: Request, limit: int = 50) -> Response:
             limit)
     body = '{"items":[' + ",".join(row[0] for row in documents) + '],"next_cursor":null}'
     return Response(body, media_type="application/json")
+
+
+# The bare placement: the simplest design that could meet issue 13's place-order target.
+# No middleware and no pydantic, the key checked in memory, and the whole placement one
+# statement in autocommit (the shape the service's own write has): every line's stock
+# taken at once, the order and its event inserted, the order's JSON returned. A line
+# that would take stock below zero breaks the stock CHECK and aborts the statement: all
+# or nothing. The rows are locked in SKU order first (held), so two orders sharing SKUs
+# never deadlock. An unknown SKU leaves the lines taken short, and the order is refused.
+BARE_PLACE = """
+WITH held AS MATERIALIZED (
+    SELECT sku FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE),
+taken AS (
+    UPDATE stock SET available = stock.available - wanted.quantity
+    FROM unnest($1::text[], $2::bigint[]) AS wanted(sku, quantity)
+    WHERE stock.sku = wanted.sku AND stock.sku IN (SELECT sku FROM held)
+    RETURNING stock.sku, stock.name, stock.price, wanted.quantity),
+totals AS (
+    SELECT jsonb_agg(jsonb_build_object('sku', sku, 'name', name, 'quantity', quantity,
+               'unit_price', price, 'line_total', price * quantity) ORDER BY sku) AS lines,
+           sum(price * quantity) AS subtotal
+    FROM taken HAVING count(*) = cardinality($1::text[])),
+placed AS (
+    INSERT INTO orders (id, status, customer, lines, shipping_address, billing_address,
+                        payment_method, shipping_method, subtotal, shipping, tax, total,
+                        placed_by)
+    SELECT $3::uuid, 'pending_payment', $4::jsonb, lines, $5::jsonb, $6::jsonb, $7::text,
+           $8::text, subtotal, $9::bigint, div((subtotal + $9::bigint) * $10::bigint, 100),
+           subtotal + $9::bigint + div((subtotal + $9::bigint) * $10::bigint, 100), $11::text
+    FROM totals
+    RETURNING *),
+recorded AS (
+    INSERT INTO events (order_id, type, data)
+    SELECT id, 'OrderPlaced', to_jsonb(placed) FROM placed)
+SELECT row_to_json(placed)::text FROM placed
+"""
+
+
+async def bare_place(request: Request) -> Response:
+    """Place an order in one statement; 201 with the order, 409 if it cannot be filled."""
+    key_id = request.app.state.key_hashes.get(key_hash(
+        request.headers.get("authorization", "").removeprefix("Bearer ")))
+    if key_id is None:
+        raise HTTPException(401, "unknown or revoked API key")
+    body = json.loads(await request.body())
+    lines = body["lines"]
+    shipping = SHIPPING_PRICES[body["shipping_method"]]
+    try:
+        async with request.app.state.reads.acquire() as connection:
+            placed = await connection.fetchval(
+                BARE_PLACE, [line["sku"] for line in lines],
+                [line["quantity"] for line in lines], uuid4(), json.dumps(body["customer"]),
+                json.dumps(body["shipping_address"]), json.dumps(body["billing_address"]),
+                body["payment_method"], body["shipping_method"], shipping, TAX_RATE_PERCENT,
+                key_id)
+    except asyncpg.CheckViolationError:
+        placed = None
+    if placed is None:
+        raise HTTPException(409, "out of stock or unknown")
+    return Response(placed, status_code=201, media_type="application/json")
 
 
 async def place_order(body: PlaceOrderIn, session: SessionDep, key_id: KeyDep) -> OrderOut:

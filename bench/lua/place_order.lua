@@ -1,6 +1,6 @@
 -- POST /v1/orders: every request a fresh order of 1-3 lines (distinct SKUs, 1-3 of
 -- each) over the catalogue's SKUs, with the API key and a fresh Idempotency-Key.
--- Arguments (after --): api_key sku_first sku_last run_nonce
+-- Arguments (after --): api_key sku_first sku_last run_nonce [path, /v1/orders if none]
 dofile("lua/common.lua")  -- wrk runs in bench/
 local first_names = {"Anna", "Bram", "Chloé", "Daan", "Emma", "Fatima", "Gijs", "Hanna",
                      "Jörg", "Lotte", "Noah", "Óscar", "Rosa", "Søren", "Yara", "Zoë"}
@@ -11,13 +11,14 @@ local cities = {{"Amsterdam", "NL"}, {"Utrecht", "NL"}, {"Antwerpen", "BE"},
 local methods = {"card", "card", "paypal", "bank_transfer"}
 local shipping = {"standard", "standard", "express", "pickup"}
 
-local headers, sku_first, sku_last, nonce
+local headers, sku_first, sku_last, nonce, path
 used = 0
 
 function init(args)
    headers = {["Authorization"] = "Bearer " .. args[1],
               ["Content-Type"] = "application/json"}
    sku_first, sku_last, nonce = tonumber(args[2]), tonumber(args[3]), args[4]
+   path = args[5] or "/v1/orders"
    math.randomseed(os.time() * 100 + thread_number)
 end
 
@@ -47,5 +48,5 @@ function request()
       name, thread_number, used, math.random(10000000, 99999999),
       table.concat(lines, ","), address, address, pick(methods), pick(shipping))
    headers["Idempotency-Key"] = string.format("%s-%d-%d", nonce, thread_number, used)
-   return wrk.format("POST", "/v1/orders", headers, body)
+   return wrk.format("POST", path, headers, body)
 end
