@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from order_service.eventstore.engine import make_engine
+from order_service.adapters.sql.engine import make_engine
 from order_service.eventstore.tables import metadata
 from order_service.projections import tables as _read_model_tables  # noqa: F401  (registers them)
 from order_service.settings import get_settings

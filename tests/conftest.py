@@ -26,13 +26,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 
+from order_service.adapters.sql.engine import database_url, make_engine
+from order_service.adapters.sql.schema import upgrade_to_head
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.access import Role
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
-from order_service.eventstore.engine import database_url, make_engine
-from order_service.schema import upgrade_to_head
 from order_service.settings import Settings
-from order_service.storage import SqlStorage
 from tests.api_keys import app_client, create_key, create_key_on
 from tests.servers import Server, StartServer
 

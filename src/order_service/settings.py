@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from order_service.adapters.sql.engine import Timeouts
 from order_service.domain.money import is_currency
 from order_service.domain.payment_hold import PaymentHold
 from order_service.domain.payment_instructions import (
@@ -23,7 +24,6 @@ from order_service.domain.payment_instructions import (
     reference_template_from_text,
 )
 from order_service.domain.pricing import ShopTerms
-from order_service.eventstore.engine import Timeouts
 
 DEFAULT_PAYMENT_METHODS = ("bank_transfer", "card", "paypal", "cash_on_delivery")
 OPENSTREETMAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

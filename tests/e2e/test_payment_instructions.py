@@ -20,12 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from order_service.application import queries
+from order_service.application.export import order_record
 from order_service.application.payment_instructions import (
     instructions_json,
     instructions_of,
     with_payment_instructions,
 )
-from order_service.export import order_record
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.builders import (

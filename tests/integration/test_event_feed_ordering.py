@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine, select
 
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.application import queries
 from order_service.application.commands import AddProduct
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.domain.events import ProductRestocked, product_stream
 from order_service.eventstore.tables import events
-from order_service.storage import SqlStorage
 from tests.conftest import utc_now
 
 TIMEOUT_S = 20.0

@@ -16,6 +16,9 @@ from contextlib import contextmanager, suppress
 import pytest
 from sqlalchemy import Engine
 
+from order_service.adapters.nats.event_relay import RelayMetrics, build_relay
+from order_service.adapters.nats.jetstream import JetStreamPublisher, event_document
+from order_service.adapters.sql.relay_checkpoints import SqlRelayCheckpoints, relay_lag
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.relay import (
@@ -26,10 +29,7 @@ from order_service.application.relay import (
     StreamState,
     event_id,
 )
-from order_service.event_relay import RelayMetrics, build_relay
-from order_service.eventstore.relay_checkpoints import SqlRelayCheckpoints, relay_lag
-from order_service.jetstream import JetStreamPublisher, event_document
-from order_service.metrics import Metrics
+from order_service.observability.metrics import Metrics
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.integration.builders import add_product, add_shipping_method, place

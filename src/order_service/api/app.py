@@ -13,6 +13,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from order_service import __version__
+from order_service.adapters.nats.event_relay import relay_events_forever
+from order_service.adapters.sql.admin_sessions import SqlAdminSessions
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.engine import make_engine
+from order_service.adapters.sql.idempotency import purge_expired_keys
+from order_service.adapters.sql.key_cache import REFRESH_SECONDS, CachedApiKeys
+from order_service.adapters.sql.relay_checkpoints import relay_lag
+from order_service.adapters.sql.schema import require_schema_at_head
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.api.admin import install_admin
 from order_service.api.cursors import CursorCodec
 from order_service.api.docs import install_docs
@@ -47,20 +56,11 @@ from order_service.api.routers import (
 from order_service.application.handlers import Shop
 from order_service.application.observers import EveryObserver, ShopObserver
 from order_service.application.ports import StorageUnavailable
-from order_service.event_relay import relay_events_forever
-from order_service.eventstore.admin_sessions import SqlAdminSessions
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.idempotency import purge_expired_keys
-from order_service.eventstore.key_cache import REFRESH_SECONDS, CachedApiKeys
-from order_service.eventstore.relay_checkpoints import relay_lag
 from order_service.geocoding.locations import SqlAddressLocations
 from order_service.geocoding.locator import AddressLocator, GeocodePlacedOrders
 from order_service.geocoding.nominatim import NominatimGeocoder
-from order_service.metrics import Metrics
-from order_service.schema import require_schema_at_head
+from order_service.observability.metrics import Metrics
 from order_service.settings import Settings, get_settings
-from order_service.storage import SqlStorage
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from order_service.adapters.sql.key_cache import CachedApiKeys
 from order_service.api.rate_limit import KeyRateLimiter
 from order_service.application.access import Permission, Principal, require
-from order_service.eventstore.key_cache import CachedApiKeys
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from order_service.domain.values import OrderStatus
 
-# Media types a client may ask for, by export format (see order_service.export.FORMATS).
+# Media types a client may ask for, by export format (see order_service.application.export.FORMATS).
 ACCEPTED = {
     "application/json": "json",
     "application/x-ndjson": "ndjson",

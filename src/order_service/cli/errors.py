@@ -7,9 +7,9 @@ import sys
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
+from order_service.adapters.sql.engine import UnsupportedDatabase
+from order_service.adapters.sql.schema import MigrationNotPermitted, SchemaOutOfDate
 from order_service.application.access import KeyNameTaken, UnknownKeyName
-from order_service.eventstore.engine import UnsupportedDatabase
-from order_service.schema import MigrationNotPermitted, SchemaOutOfDate
 
 # Errors a user can fix: reported in one line with the fix, exit status 2.
 EXPLAINED = (ValidationError, UnsupportedDatabase, SchemaOutOfDate, MigrationNotPermitted,

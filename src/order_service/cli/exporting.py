@@ -22,17 +22,16 @@ from typing import Any, BinaryIO, TypeVar
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from order_service import export
+from order_service.adapters.sql.engine import make_engine
+from order_service.adapters.sql.schema import require_schema_at_head
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.api.timestamps import in_utc
-from order_service.application import queries
+from order_service.application import export, queries
 from order_service.application.views import OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
-from order_service.eventstore.engine import make_engine
 from order_service.projections.documents import ndjson_export
-from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
-from order_service.storage import SqlStorage
 
 T = TypeVar("T")
 

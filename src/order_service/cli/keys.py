@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.engine import make_engine
+from order_service.adapters.sql.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
+from order_service.adapters.sql.schema import require_schema_at_head
 from order_service.application.access import Role
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
-from order_service.schema import require_schema_at_head
 from order_service.settings import Settings, get_settings
 
 

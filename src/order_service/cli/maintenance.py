@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from tqdm import tqdm
 
+from order_service.adapters.sql.engine import make_engine
+from order_service.adapters.sql.idempotency import purge_expired_keys
+from order_service.adapters.sql.schema import require_schema_at_head
 from order_service.cli.errors import fail
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.projections.rebuild import (
     OutdatedEvents,
     UnknownEvents,
     count_events,
     rebuild_projections,
 )
-from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
 
 

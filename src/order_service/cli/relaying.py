@@ -10,12 +10,12 @@ import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from order_service.adapters.nats.event_relay import build_relay
+from order_service.adapters.sql.engine import database_url, make_engine
+from order_service.adapters.sql.schema import require_schema_at_head
 from order_service.application.relay import EventRelay
 from order_service.application.views import StoredEventView
 from order_service.cli.errors import fail
-from order_service.event_relay import build_relay
-from order_service.eventstore.engine import database_url, make_engine
-from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
 
 

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.engine import database_url, make_engine
+from order_service.adapters.sql.schema import require_schema_at_head, upgrade_to_head
 from order_service.application.access import Role
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.engine import database_url, make_engine
-from order_service.schema import require_schema_at_head, upgrade_to_head
 from order_service.settings import Settings, get_settings
 
 log = logging.getLogger("order_service.serve")
@@ -66,7 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     # Imported here: the other commands need no web server, and each pays for its imports.
     import uvicorn  # noqa: PLC0415
 
-    from order_service.logs import log_config  # noqa: PLC0415
+    from order_service.observability.logs import log_config  # noqa: PLC0415
 
     settings = get_settings()
     logging_config = log_config(settings.log_level, settings.log_format)

@@ -16,7 +16,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from order_service.eventstore.sql_types import JsonDocument, Position, UtcDateTime
+from order_service.adapters.sql.column_types import JsonDocument, Position, UtcDateTime
 
 # One naming convention for every constraint so Alembic migrations name them alike on
 # SQLite and PostgreSQL.

@@ -15,7 +15,7 @@ from sqlalchemy import (
     func,
 )
 
-from order_service.eventstore.sql_types import JsonDocument, UtcDateTime
+from order_service.adapters.sql.column_types import JsonDocument, UtcDateTime
 from order_service.eventstore.tables import metadata
 
 

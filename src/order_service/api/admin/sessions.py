@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request, Response
 
+from order_service.adapters.sql.admin_sessions import SqlAdminSessions
 from order_service.api.admin.flash import Flash
 from order_service.api.deps import caused_by, request_id
 from order_service.application.access import Permission, Principal, require
 from order_service.application.ports import CommandContext, IdempotentRequest
-from order_service.eventstore.admin_sessions import SqlAdminSessions
 
 SESSION_COOKIE = "os_admin_session"
 # The sign-in form has no session yet: it is protected by a double-submitted token.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from order_service.adapters.sql.schema import database_is_reachable
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.problems import problem_response
 from order_service.api.schemas.health import HealthOut
-from order_service.schema import database_is_reachable
 
 router = APIRouter(prefix="/health", tags=["health"])
 

@@ -13,15 +13,15 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
 
+from order_service.adapters.sql.engine import WRITE_OPTION, statement_at_a_time
+from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.idempotency import SqlIdempotencyKeys
+from order_service.adapters.sql.notification_ids import SqlNotificationIds
+from order_service.adapters.sql.pending_orders import SqlPendingOrders
+from order_service.adapters.sql.two_step import SqlTwoStepCommands
 from order_service.application.ports import Clock, CommandContext
-from order_service.eventstore.engine import WRITE_OPTION, statement_at_a_time
-from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.idempotency import SqlIdempotencyKeys
-from order_service.eventstore.notification_ids import SqlNotificationIds
 from order_service.eventstore.store import Projector, SqlEventStore
-from order_service.eventstore.two_step import SqlTwoStepCommands
 from order_service.projections.orders import project_orders
-from order_service.projections.pending_orders import SqlPendingOrders
 from order_service.projections.products import (
     SqlCatalogue,
     project_products,

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from order_service.adapters.sql.engine import is_retryable
 from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
-from order_service.eventstore.engine import is_retryable
 
 
 @contextmanager

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, Engine, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from order_service.adapters.sql.engine import WRITE_OPTION
+from order_service.adapters.sql.errors import translated_failures
 from order_service.application.relay import RelayState
-from order_service.eventstore.engine import WRITE_OPTION
-from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.tables import event_relay, events
 
 _CREATE = {

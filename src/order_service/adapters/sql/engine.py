@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 
-from order_service.eventstore.sql_types import FOLD_CASE
+from order_service.adapters.sql.column_types import FOLD_CASE
 
 # Set per connection by the unit of work; SQLite then takes the write lock at BEGIN
 # instead of upgrading a read lock mid-transaction, which is what deadlocks writers.

@@ -18,7 +18,7 @@ def migrations_directory() -> Path:
     packaged = Path(str(resources.files("order_service"))) / "migrations"
     if (packaged / "env.py").is_file():
         return packaged
-    in_repository = Path(__file__).resolve().parents[2] / "migrations"
+    in_repository = Path(__file__).resolve().parents[4] / "migrations"
     if (in_repository / "env.py").is_file():
         return in_repository
     raise FileNotFoundError(

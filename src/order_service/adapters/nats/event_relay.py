@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from order_service.adapters.nats.jetstream import JetStreamPublisher
+from order_service.adapters.sql.relay_checkpoints import SqlRelayCheckpoints
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.relay import EventRelay, RelayObserver
 from order_service.application.views import StoredEventView
-from order_service.eventstore.relay_checkpoints import SqlRelayCheckpoints
-from order_service.jetstream import JetStreamPublisher
-from order_service.metrics import Metrics
+from order_service.observability.metrics import Metrics
 from order_service.settings import Settings
-from order_service.storage import SqlStorage
 
 
 def relay_holder() -> str:

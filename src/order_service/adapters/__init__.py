@@ -1,0 +1,1 @@
+"""Adapters by technology: each subpackage speaks to one outside system."""
