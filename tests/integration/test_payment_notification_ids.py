@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import Engine, select, text
 
+from order_service.adapters.sql.tables import payment_notification_ids
 from order_service.application.commands import TakePaymentNotification
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
@@ -22,7 +23,6 @@ from order_service.domain.errors import OrderNotFound
 from order_service.domain.events import order_stream
 from order_service.domain.payments import PaymentNotification
 from order_service.domain.values import OrderStatus
-from order_service.eventstore.tables import payment_notification_ids
 from tests.integration.builders import add_product, add_shipping_method, event_types, place
 
 TIMEOUT_S = 30

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Engine, delete, insert, or_, select, update
 
 from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.tables import admin_sessions, api_keys
 from order_service.application.access import Principal, Role
-from order_service.eventstore.tables import admin_sessions, api_keys
 
 Clock = Callable[[], datetime]
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from order_service.adapters.sql.engine import is_unique_violation, statement_at_a_time
 from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.tables import api_keys
 from order_service.application.access import (
     SHOWN_PREFIX_LENGTH,
     ApiKeyInfo,
@@ -22,7 +23,6 @@ from order_service.application.access import (
     key_hash,
     new_api_key,
 )
-from order_service.eventstore.tables import api_keys
 
 Clock = Callable[[], datetime]
 

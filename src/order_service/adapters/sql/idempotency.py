@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from order_service.adapters.sql.tables import idempotency_keys
 from order_service.application.ports import ConcurrencyConflict, IdempotencyKeyReused
-from order_service.eventstore.tables import idempotency_keys
 
 Clock = Callable[[], datetime]
 

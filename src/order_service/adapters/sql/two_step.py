@@ -48,6 +48,7 @@ from order_service.adapters.sql.engine import (
     statement_at_a_time,
 )
 from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.tables import idempotency_keys
 from order_service.application.ports import (
     NUMBER_AT_COMMIT,
     Clock,
@@ -64,7 +65,7 @@ from order_service.application.views import OrderView
 from order_service.domain.events import OrderPlaced, order_stream
 from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
 from order_service.eventstore.codec import decode, encode
-from order_service.eventstore.tables import events, idempotency_keys
+from order_service.eventstore.tables import events
 from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
 from order_service.projections.products import OCCURRED_AT, stock_changes
 from order_service.projections.read_models import order_view
