@@ -19,12 +19,12 @@ from sqlalchemy import Engine
 from order_service.adapters.nats.event_relay import RelayMetrics, build_relay
 from order_service.adapters.nats.jetstream import JetStreamPublisher, event_document
 from order_service.adapters.sql.relay_checkpoints import SqlRelayCheckpoints, relay_lag
+from order_service.application.errors import PublishFailed
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.relay import (
     EventRelay,
     PublishedEvent,
-    PublishFailed,
     RelayState,
     StreamState,
     event_id,

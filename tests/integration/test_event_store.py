@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
-from order_service.application.ports import CommandContext, ConcurrencyConflict
+from order_service.application.errors import ConcurrencyConflict
+from order_service.application.ports import CommandContext
 from order_service.domain.events import DomainEvent, ProductRestocked
 from order_service.eventstore.store import SqlEventStore
 from order_service.eventstore.tables import events

@@ -53,9 +53,9 @@ from order_service.api.routers import (
     reports,
     shipping_methods,
 )
+from order_service.application.errors import StorageUnavailable
 from order_service.application.handlers import Shop
 from order_service.application.observers import EveryObserver, ShopObserver
-from order_service.application.ports import StorageUnavailable
 from order_service.geocoding.locations import SqlAddressLocations
 from order_service.geocoding.locator import AddressLocator, GeocodePlacedOrders
 from order_service.geocoding.nominatim import NominatimGeocoder

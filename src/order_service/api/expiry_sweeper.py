@@ -9,9 +9,9 @@ from collections.abc import Callable
 import anyio
 from sqlalchemy.exc import SQLAlchemyError
 
+from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
 from order_service.application.expiry import sweep_context
 from order_service.application.handlers import Shop
-from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
 from order_service.domain.payment_hold import PaymentHold
 
 log = logging.getLogger(__name__)

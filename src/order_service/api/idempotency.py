@@ -22,12 +22,8 @@ from order_service.api.deps import caused_by, request_id
 from order_service.api.problems import error_response, problem_response
 from order_service.api.responses import json_response
 from order_service.application.access import Principal
-from order_service.application.ports import (
-    AlreadyHandled,
-    CommandContext,
-    IdempotencyKeyReused,
-    IdempotentRequest,
-)
+from order_service.application.errors import AlreadyHandled, IdempotencyKeyReused
+from order_service.application.ports import CommandContext, IdempotentRequest
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -21,9 +21,9 @@ from order_service.api.export_params import NotAcceptable, ReversedPeriod, Unkno
 from order_service.api.nul_characters import NulInPath
 from order_service.api.rate_limit import RateLimited
 from order_service.api.signatures import BadSignature, GatewayNotConfigured
-from order_service.application.access import Forbidden
-from order_service.application.ports import (
+from order_service.application.errors import (
     ConcurrencyConflict,
+    Forbidden,
     IdempotencyKeyReused,
     StorageUnavailable,
 )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from order_service.application.errors import Forbidden
+
 
 class Role(StrEnum):
     """What an API key is for."""
@@ -59,24 +61,12 @@ class Principal:
         return self.may(Permission.READ_ALL_ORDERS)
 
 
-class Forbidden(Exception):
-    """A valid key whose role does not grant what the request needs."""
-
-    def __init__(self, principal: Principal, permission: Permission) -> None:
-        roles = sorted(role.value for role, granted in ROLE_PERMISSIONS.items()
-                       if permission in granted)
-        super().__init__(
-            f"the {principal.role.value} key {principal.name!r} may not {permission.value}; "
-            f"that needs a key with the role {' or '.join(roles)}"
-        )
-        self.permission = permission
-        self.roles_needed = tuple(roles)
-
-
 def require(principal: Principal, permission: Permission) -> None:
     """Refuse the request unless the principal's role grants `permission`."""
     if not principal.may(permission):
-        raise Forbidden(principal, permission)
+        roles = sorted(role.value for role, granted in ROLE_PERMISSIONS.items()
+                       if permission in granted)
+        raise Forbidden(principal, permission, roles)
 
 
 # -- API keys ---------------------------------------------------------------------------
@@ -111,16 +101,3 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
-class KeyNameTaken(Exception):
-    """An active key already has this name."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"an active API key is already named {name!r}; choose another name "
-                         "or revoke that key first")
-
-
-class UnknownKeyName(Exception):
-    """No active key has this name."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no active API key is named {name!r}; see `order-service api-key list`")

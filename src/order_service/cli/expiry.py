@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from order_service.adapters.sql.engine import make_engine
 from order_service.adapters.sql.schema import require_schema_at_head
 from order_service.adapters.sql.storage import SqlStorage
+from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
 from order_service.application.expiry import BATCH_SIZE, sweep_context
 from order_service.application.handlers import Shop
-from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
 from order_service.cli.errors import fail
 from order_service.domain.payment_hold import PaymentHold
 from order_service.settings import MAX_PAYMENT_HOLD_HOURS, get_settings

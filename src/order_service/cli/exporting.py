@@ -28,6 +28,7 @@ from order_service.adapters.sql.storage import SqlStorage
 from order_service.api.timestamps import in_utc
 from order_service.application import export, queries
 from order_service.application.views import OrderFilter
+from order_service.cli.errors import ReaderGone
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
 from order_service.projections.documents import ndjson_export
@@ -170,10 +171,6 @@ def _write_atomically(target: Path, chunks: Iterator[bytes]) -> int:
     finally:
         partial.unlink(missing_ok=True)
     return written
-
-
-class ReaderGone(Exception):
-    """The reader of standard output closed it before the export was written."""
 
 
 def _write_to_stdout(chunks: Iterator[bytes]) -> int:

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from order_service.adapters.sql.engine import is_unique_violation
-from order_service.application.ports import Clock, CommandContext, ConcurrencyConflict
+from order_service.adapters.sql.errors import is_unique_violation
+from order_service.application.errors import ConcurrencyConflict
+from order_service.application.ports import Clock, CommandContext
 from order_service.domain.events import DomainEvent
 from order_service.eventstore.codec import JsonObject, decode, encode
 from order_service.eventstore.tables import events

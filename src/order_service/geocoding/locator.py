@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from order_service.application.ports import StorageUnavailable
+from order_service.application.errors import StorageUnavailable
 from order_service.domain.errors import OrderServiceError
 from order_service.domain.events import DomainEvent, OrderPlaced
 from order_service.domain.values import Address

@@ -10,19 +10,18 @@ from uuid import uuid4
 from sqlalchemy import Engine, Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from order_service.adapters.sql.engine import is_unique_violation, statement_at_a_time
-from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.engine import statement_at_a_time
+from order_service.adapters.sql.errors import is_unique_violation, translated_failures
 from order_service.adapters.sql.tables import api_keys
 from order_service.application.access import (
     SHOWN_PREFIX_LENGTH,
     ApiKeyInfo,
-    KeyNameTaken,
     Principal,
     Role,
-    UnknownKeyName,
     key_hash,
     new_api_key,
 )
+from order_service.application.errors import KeyNameTaken, UnknownKeyName
 
 Clock = Callable[[], datetime]
 

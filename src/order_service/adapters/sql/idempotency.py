@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from order_service.adapters.sql.tables import idempotency_keys
-from order_service.application.ports import ConcurrencyConflict, IdempotencyKeyReused
+from order_service.application.errors import ConcurrencyConflict, IdempotencyKeyReused
 
 Clock = Callable[[], datetime]
 

@@ -42,24 +42,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ClauseElement
 
 from order_service.adapters.sql import pg_outcome
-from order_service.adapters.sql.engine import (
-    WRITE_OPTION,
-    is_unique_violation,
-    statement_at_a_time,
-)
-from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.engine import WRITE_OPTION, statement_at_a_time
+from order_service.adapters.sql.errors import is_unique_violation, translated_failures
 from order_service.adapters.sql.tables import idempotency_keys
+from order_service.application.errors import (
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    StorageUnavailable,
+)
 from order_service.application.ports import (
     NUMBER_AT_COMMIT,
     Clock,
     CommandContext,
-    ConcurrencyConflict,
-    IdempotencyKeyReused,
     IdempotentRequest,
     OrderInputs,
     Outcome,
     PlacementInputs,
-    StorageUnavailable,
 )
 from order_service.application.views import OrderView
 from order_service.domain.events import OrderPlaced, order_stream

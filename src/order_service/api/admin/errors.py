@@ -23,8 +23,7 @@ from order_service.api.export_params import ReversedPeriod
 from order_service.api.nul_characters import NulInPath
 from order_service.api.problems import RETRY_AFTER_SECONDS, field_message
 from order_service.api.rate_limit import RateLimited
-from order_service.application.access import Forbidden
-from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
+from order_service.application.errors import ConcurrencyConflict, Forbidden, StorageUnavailable
 from order_service.domain.errors import NotFound, OrderServiceError
 
 SIGN_IN = "/admin/sign-in"

@@ -28,8 +28,8 @@ from order_service.api.cursors import CursorCodec
 from order_service.api.deps import ShopDep, order_id_from_path
 from order_service.application import queries
 from order_service.application.access import Permission, require
+from order_service.application.errors import AlreadyHandled
 from order_service.application.handlers import Shop
-from order_service.application.ports import AlreadyHandled
 from order_service.application.views import OrderFilter, OrderView
 from order_service.domain.errors import NotFound, OrderServiceError
 from order_service.domain.values import OrderStatus
