@@ -30,7 +30,6 @@ from order_service.api.edge import (
     SecurityHeadersMiddleware,
     StorefrontCors,
 )
-from order_service.api.expiry_sweeper import expire_pending_orders_forever
 from order_service.api.idempotency import install_idempotency_handlers
 from order_service.api.metrics import install_metrics
 from order_service.api.middleware import (
@@ -53,6 +52,7 @@ from order_service.api.routers import (
     reports,
     shipping_methods,
 )
+from order_service.application.background import expire_pending_orders_forever
 from order_service.application.errors import StorageUnavailable
 from order_service.application.handlers import Shop
 from order_service.application.observers import EveryObserver, ShopObserver
