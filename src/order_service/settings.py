@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from order_service.adapters.sql.engine import Timeouts
 from order_service.domain.money import is_currency
 from order_service.domain.payment_hold import PaymentHold
 from order_service.domain.payment_instructions import (
@@ -312,14 +311,6 @@ class Settings(BaseSettings):
     def migration_url(self) -> str:
         """The URL migrations run with: the owner role's if set, else the service's own."""
         return self.migration_database_url or self.database_url
-
-    def timeouts(self) -> Timeouts:
-        """How long database calls may take before a request fails fast."""
-        return Timeouts(
-            connect_seconds=self.db_connect_timeout_seconds,
-            pool_seconds=self.db_pool_timeout_seconds,
-            statement_ms=self.db_statement_timeout_ms,
-        )
 
     def payment_hold(self) -> PaymentHold:
         """How long unpaid orders keep their stock."""

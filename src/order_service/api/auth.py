@@ -10,9 +10,8 @@ import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from order_service.adapters.sql.key_cache import CachedApiKeys
 from order_service.api.rate_limit import KeyRateLimiter
-from order_service.application.access import Permission, Principal, require
+from order_service.application.access import ApiKeys, Permission, Principal, require
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -44,7 +43,7 @@ async def authenticate(
     """The API key the request was made with, or Unauthenticated (401)."""
     if credentials is None:
         raise Unauthenticated(key_given=False)
-    keys: CachedApiKeys = request.app.state.key_cache
+    keys: ApiKeys = request.app.state.key_cache
     # A key verified recently is answered from memory, on the event loop; only an
     # unknown one costs a thread and a database round trip.
     principal = keys.cached(credentials.credentials)
@@ -59,7 +58,7 @@ async def authenticate(
     return principal
 
 
-async def _mark_used_now_and_then(request: Request, keys: CachedApiKeys, principal: Principal
+async def _mark_used_now_and_then(request: Request, keys: ApiKeys, principal: Principal
                                   ) -> None:
     last_marked: dict[str, float] = request.app.state.keys_marked_used
     now = time.monotonic()

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from order_service.application.errors import Forbidden
 
@@ -101,3 +102,46 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
+class ApiKeys(Protocol):
+    """What a request needs of the API keys: which key a token is, and that it was used."""
+
+    def cached(self, token: str) -> Principal | None:
+        """The key `token` is, if known without asking the store; None: authenticate it."""
+        ...
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The active key `token` is, or None."""
+        ...
+
+    def mark_used(self, key_id: str) -> None:
+        """Record that a key was just used."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSession:
+    """A live session: the key it was signed in with, and the message waiting for it."""
+
+    principal: Principal
+    created_at: datetime
+    flash: str | None
+
+
+class AdminSessions(Protocol):
+    """Signed-in sessions of the merchant back office, found by their cookie's token."""
+
+    def start(self, token: str, principal: Principal) -> None:
+        """Record a new session of `principal`."""
+        ...
+
+    def find(self, token: str) -> AdminSession | None:
+        """The live session `token` names, if any."""
+        ...
+
+    def leave_flash(self, token: str, flash: str | None) -> None:
+        """Keep `flash` for the session's next page (None: nothing to show)."""
+        ...
+
+    def end(self, token: str) -> None:
+        """Forget the session."""
+        ...

@@ -18,10 +18,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request, Response
 
-from order_service.adapters.sql.admin_sessions import SqlAdminSessions
 from order_service.api.admin.flash import Flash
 from order_service.api.deps import caused_by, request_id
-from order_service.application.access import Permission, Principal, require
+from order_service.application.access import AdminSessions, Permission, Principal, require
 from order_service.application.ports import CommandContext, IdempotentRequest
 
 SESSION_COOKIE = "os_admin_session"
@@ -66,9 +65,9 @@ def csrf_token_for(session_token: str) -> str:
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
-def sessions_of(request: Request) -> SqlAdminSessions:
+def sessions_of(request: Request) -> AdminSessions:
     """The app's session store."""
-    sessions: SqlAdminSessions = request.app.state.admin_sessions
+    sessions: AdminSessions = request.app.state.admin_sessions
     return sessions
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from order_service.adapters.sql.schema import database_is_reachable
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.problems import problem_response
@@ -27,7 +26,7 @@ async def live() -> HealthOut:
                        503: ex.refusal("The database cannot be reached", px.NOT_READY)})
 def ready(request: Request) -> HealthOut | JSONResponse:
     """The service can reach its database and take traffic."""
-    if database_is_reachable(request.app.state.shop.storage.engine):
+    if request.app.state.database_is_reachable():
         return HealthOut()
     return problem_response(503, "not-ready", "Service Unavailable",
                             "The database cannot be reached.")
