@@ -23,7 +23,9 @@ import anyio
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from order_service.adapters.http.nominatim import NominatimGeocoder
 from order_service.adapters.nats.jetstream import JetStreamPublisher
+from order_service.adapters.sql.address_locations import SqlAddressLocations
 from order_service.adapters.sql.admin_sessions import SqlAdminSessions
 from order_service.adapters.sql.api_keys import SqlApiKeys
 from order_service.adapters.sql.engine import Timeouts, make_engine
@@ -41,9 +43,7 @@ from order_service.application.handlers import Shop
 from order_service.application.observers import NOBODY_WATCHING, EveryObserver, ShopObserver
 from order_service.application.ports import Clock
 from order_service.application.relay import EventRelay, RelayObserver
-from order_service.geocoding.locations import SqlAddressLocations
 from order_service.geocoding.locator import AddressLocator, GeocodePlacedOrders
-from order_service.geocoding.nominatim import NominatimGeocoder
 from order_service.settings import Settings
 
 if TYPE_CHECKING:

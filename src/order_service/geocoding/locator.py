@@ -18,12 +18,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from order_service.adapters.http.nominatim import GeocoderUnavailable
+from order_service.adapters.sql.address_locations import SqlAddressLocations
 from order_service.application.errors import StorageUnavailable
 from order_service.domain.errors import OrderServiceError
 from order_service.domain.events import DomainEvent, OrderPlaced
 from order_service.domain.values import Address
-from order_service.geocoding.locations import SqlAddressLocations
-from order_service.geocoding.nominatim import GeocoderUnavailable
 from order_service.geocoding.places import AddressQuery, LookupState, Point, retry_after
 
 log = logging.getLogger(__name__)
