@@ -88,3 +88,11 @@ class PublishFailed(Exception):
 
 class LeaseLost(Exception):
     """Another relay took the lease over: stop publishing."""
+
+
+class GeocoderUnavailable(Exception):
+    """The geocoder gave no usable answer: unreachable, too slow, refusing or garbled."""
+
+    def __init__(self, why: str, retry_after_seconds: float | None = None) -> None:
+        super().__init__(why)
+        self.retry_after_seconds = retry_after_seconds
