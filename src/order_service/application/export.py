@@ -18,9 +18,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
 
-from order_service.application.payment_instructions import instructions_of, instructions_record
+from order_service.application.payment_instructions import instructions_of
 from order_service.application.views import OrderView
 from order_service.domain.payment_instructions import BankTransferInstructions, TransferTerms
 from order_service.domain.values import Address
@@ -53,50 +52,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # ...except a signed number or phone number ("+34 600 000 000"), which no spreadsheet
 # can turn into a function call.
 _PLAIN_NUMBER = re.compile(r"[+-][0-9 ().]*\Z")
-
-
-def order_record(order: OrderView, transfer: TransferTerms) -> dict[str, Any]:
-    """An order as the JSON the API shows (GET /v1/orders/{id})."""
-    return {
-        "id": str(order.id),
-        "number": order.number,
-        "status": order.status.value,
-        "currency": order.currency,
-        "customer": {"name": order.customer.name, "email": order.customer.email,
-                     "phone": order.customer.phone},
-        "lines": [
-            {"sku": line.sku, "name": line.name, "quantity": line.quantity,
-             "unit_price": line.unit_price, "line_total": line.line_total}
-            for line in order.lines
-        ],
-        "subtotal": order.subtotal,
-        "shipping": order.shipping,
-        "tax_rate": order.tax_rate,
-        "tax": order.tax,
-        "total": order.total,
-        "shipping_address": _address(order.shipping_address),
-        "billing_address": _address(order.billing_address),
-        "payment_method": order.payment_method,
-        "shipping_method": order.shipping_method,
-        "shipping_method_name": order.shipping_method_name,
-        "placed_at": _timestamp(order.placed_at),
-        "paid_at": _timestamp(order.paid_at),
-        "shipped_at": _timestamp(order.shipped_at),
-        "cancelled_at": _timestamp(order.cancelled_at),
-        "updated_at": _timestamp(order.updated_at),
-        "payment_reference": order.payment_reference,
-        "tracking_number": order.tracking_number,
-        "cancel_reason": order.cancel_reason,
-        "version": order.version,
-        "payment_notifications": [
-            {"notification_id": n.notification_id, "succeeded": n.succeeded,
-             "amount": n.amount, "currency": n.currency,
-             "payment_reference": n.payment_reference, "applied": n.applied,
-             "reason": n.reason, "received_at": _timestamp(n.received_at)}
-            for n in order.payment_notifications
-        ],
-        "payment_instructions": instructions_record(instructions_of(order, transfer)),
-    }
 
 
 def in_chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
@@ -193,10 +148,6 @@ def _safe_cell(cell: object) -> object:
 
 def _address_cells(address: Address) -> list[str | None]:
     return [getattr(address, field) for field in ADDRESS_FIELDS]
-
-
-def _address(address: Address) -> dict[str, str | None]:
-    return {field: getattr(address, field) for field in ADDRESS_FIELDS}
 
 
 def _timestamp(moment: datetime | None) -> str | None:

@@ -71,10 +71,6 @@ class Catalogue(Protocol):
         """The products with these SKUs, held so that no one else takes their stock."""
         ...
 
-    def shipping_option(self, code: str) -> ShippingOption | None:
-        """A shipping method by code, if the shop offers it."""
-        ...
-
     def shipping_codes(self) -> list[str]:
         """Codes of every shipping method offered."""
         ...

@@ -86,14 +86,6 @@ class SqlApiKeys:
             rows = connection.execute(select(api_keys).order_by(api_keys.c.created_at))
             return [_info(row._asdict()) for row in rows]
 
-    def count_active(self) -> int:
-        """How many keys are not revoked."""
-        with self._engine.connect() as connection:
-            return int(connection.execute(
-                select(func.count()).select_from(api_keys)
-                .where(api_keys.c.revoked_at.is_(None))
-            ).scalar_one())
-
     def revoke(self, name: str) -> ApiKeyInfo:
         """Revoke the active key called `name`; it stops working at once everywhere."""
         with self._engine.begin() as connection:
