@@ -57,15 +57,10 @@ class SqlStorage:
         clock: Clock,
         *,
         idempotency_ttl: timedelta = timedelta(hours=24),
-        serialise_appends: bool = True,
-        defer_inserts: bool = True,
     ) -> None:
         self.engine = engine
         self._clock = clock
         self._idempotency_ttl = idempotency_ttl
-        # Only a test that demonstrates the skipped-event pitfall turns these off.
-        self._serialise_appends = serialise_appends
-        self._defer_inserts = defer_inserts
         two_step = SqlTwoStepCommands(engine, clock, idempotency_ttl)
         # The hot commands (place, pay, ship, cancel) read once and write once.
         self.read_for_placement = two_step.read_for_placement
@@ -96,9 +91,7 @@ class SqlStorage:
 
     def _ports(self, connection: Connection, context: CommandContext) -> SqlTransaction:
         return SqlTransaction(
-            events=SqlEventStore(connection, context, LIVE_PROJECTORS, self._clock,
-                                 serialise_appends=self._serialise_appends,
-                                 defer_inserts=self._defer_inserts),
+            events=SqlEventStore(connection, context, LIVE_PROJECTORS, self._clock),
             catalogue=SqlCatalogue(connection),
             read_models=SqlReadModels(connection),
             idempotency_keys=SqlIdempotencyKeys(connection, self._clock, self._idempotency_ttl),
