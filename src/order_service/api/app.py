@@ -56,6 +56,7 @@ RFC 9457 `application/problem+json`.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database engine is made when it starts, not at import."""
     settings = settings or get_settings()
+    settings.require_own_cursor_secret()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,10 +13,11 @@ from order_service.adapters.sql.errors import (
     UnsupportedDatabase,
 )
 from order_service.application.errors import KeyNameTaken, UnknownKeyName
+from order_service.settings import PlaceholderSecret
 
 # Errors a user can fix: reported in one line with the fix, exit status 2.
 EXPLAINED = (ValidationError, UnsupportedDatabase, SchemaOutOfDate, MigrationNotPermitted,
-             OSError, OperationalError, KeyNameTaken, UnknownKeyName)
+             OSError, OperationalError, KeyNameTaken, UnknownKeyName, PlaceholderSecret)
 
 
 def explain(error: Exception) -> str:

@@ -67,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
     from order_service.observability.logs import log_config  # noqa: PLC0415
 
     settings = get_settings()
+    settings.require_own_cursor_secret()
     logging_config = log_config(settings.log_level, settings.log_format)
     # From the first line on, what `serve` says goes through the log (JSON by default).
     logging.config.dictConfig(logging_config)
