@@ -10,6 +10,7 @@ import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from order_service.api.errors import Unauthenticated
 from order_service.api.rate_limit import KeyRateLimiter
 from order_service.application.access import ApiKeys, Permission, Principal, require
 
@@ -23,17 +24,6 @@ bearer = HTTPBearer(
 # Writing last_used_at on every request would turn every read into a write; once a
 # minute per key and worker is plenty for "when was this key last used".
 MARK_USED_EVERY_SECONDS = 60.0
-
-
-class Unauthenticated(Exception):
-    """No usable API key came with the request."""
-
-    def __init__(self, *, key_given: bool) -> None:
-        super().__init__(
-            "the API key is unknown or revoked" if key_given else
-            "this route needs an API key: send Authorization: Bearer <key>"
-        )
-        self.key_given = key_given
 
 
 async def authenticate(
