@@ -28,13 +28,14 @@ run: install
 test: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-## lint: ruff on everything, mypy --strict on src/
+## lint: ruff on everything, mypy --strict on src/, the import graph (pyproject.toml)
 lint: install
 	$(BIN)/ruff check src tests migrations examples bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache test-artifacts
 
 ## bench: the flash-sale benchmark on PostgreSQL (under 10 min; installs wrk and pgbench
 ## with apt-get if missing; prints one table and writes bench/RESULTS.md).

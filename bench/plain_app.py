@@ -58,7 +58,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from order_service.logs import log_config
+from order_service.observability.logs import log_config
 
 DATABASE_URL_VARIABLE = "PLAIN_APP_DATABASE_URL"
 TAX_RATE_PERCENT = 21

@@ -110,6 +110,8 @@ def service_env(database: BenchDatabase, **settings: str) -> dict[str, str]:
     """The environment for an order-service process on `database` (no caller's settings)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
     env["ORDER_SERVICE_DATABASE_URL"] = database.url
+    # A throwaway server's; the placeholder is refused on PostgreSQL.
+    env["ORDER_SERVICE_CURSOR_SECRET"] = "bench-cursor-secret"  # noqa: S105
     env.update({f"ORDER_SERVICE_{k.upper()}": v for k, v in settings.items()})
     return env
 

@@ -92,7 +92,8 @@ def capture(database_url: str) -> list[Command]:
     token = _new_key(database_url)
     commands: list[Command] = []
     try:
-        with TestClient(create_app(Settings(database_url=proxied)),
+        with TestClient(create_app(Settings(database_url=proxied,
+                                            cursor_secret="bench-cursor-secret")),  # noqa: S106
                         headers={"Authorization": f"Bearer {token}"}) as client:
             client.get("/v1/shipping-methods").raise_for_status()
             session = _Session(client, proxy)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.tables import metadata
+from order_service.adapters.sql.engine import make_engine
+from order_service.adapters.sql.tables import metadata
+from order_service.eventstore import tables as _event_tables  # noqa: F401  (registers it)
 from order_service.projections import tables as _read_model_tables  # noqa: F401  (registers them)
 from order_service.settings import get_settings
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.engine import make_engine
 from order_service.api.app import create_app
 from order_service.application.access import Role
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.engine import make_engine
 from order_service.settings import Settings
 
 AUTHORIZATION = "Authorization"

@@ -27,15 +27,15 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 
 from order_service.adapters.memory import MemoryStorage
+from order_service.adapters.sql.engine import database_url, make_engine
+from order_service.adapters.sql.schema import upgrade_to_head
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.access import Role
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext, Storage
-from order_service.eventstore.engine import database_url, make_engine
-from order_service.schema import upgrade_to_head
 from order_service.settings import Settings
-from order_service.storage import SqlStorage
 from tests.api_keys import app_client, create_key, create_key_on
-from tests.servers import Server, StartServer
+from tests.servers import CURSOR_SECRET_VARIABLE, TEST_CURSOR_SECRET, Server, StartServer
 
 pytest_plugins = ["tests.browser", "tests.map_servers"]
 
@@ -53,6 +53,11 @@ def _postgres_admin_url() -> URL | None:
 
 def _require_postgres() -> bool:
     return os.environ.get(REQUIRE_POSTGRES_VARIABLE, "") not in ("", "0")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every Settings() made in the tests gets the tests' cursor secret, not the placeholder."""
+    os.environ.setdefault(CURSOR_SECRET_VARIABLE, TEST_CURSOR_SECRET)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

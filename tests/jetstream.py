@@ -28,9 +28,9 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import Engine
 
+from order_service.adapters.sql.relay_checkpoints import relay_lag
 from order_service.application.relay import event_id
 from order_service.application.views import StoredEventView
-from order_service.eventstore.relay_checkpoints import relay_lag
 from order_service.projections.read_models import SqlReadModels
 
 T = TypeVar("T")

@@ -29,6 +29,10 @@ from tests.api_keys import bearer, create_key, key_name
 
 StartServer = Callable[..., "Server"]
 
+# `serve` and create_app refuse the placeholder cursor secret on any database but the
+# default SQLite file, and every test has a database of its own.
+CURSOR_SECRET_VARIABLE = "ORDER_SERVICE_CURSOR_SECRET"
+TEST_CURSOR_SECRET = "the-tests-own-cursor-secret"
 COMMAND = Path(sys.executable).with_name("order-service")
 READY_WITHIN_SECONDS = 30.0
 STARTUP_COMPLETE = "Application startup complete."
@@ -100,6 +104,7 @@ class Server:
         # Only what the test sets: no ORDER_SERVICE_* of the caller leaks in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
         env["ORDER_SERVICE_DATABASE_URL"] = self.database_url
+        env[CURSOR_SECRET_VARIABLE] = TEST_CURSOR_SECRET
         # Tests never send addresses to OpenStreetMap's geocoder; map tests set their own.
         env["ORDER_SERVICE_GEOCODER_URL"] = ""
         env.update({f"ORDER_SERVICE_{k.upper()}": v for k, v in self.settings.items()})

@@ -30,9 +30,9 @@ from tests.map_servers import Geocoder, TileServer, wait_for  # noqa: E402
 from tests.receipts import RECEIPT_SETTINGS, place_a_ten_line_transfer_order  # noqa: E402
 from tests.servers import Server  # noqa: E402
 
+from order_service.adapters.sql.schema import upgrade_to_head  # noqa: E402
 from order_service.application.access import Role  # noqa: E402
 from order_service.cli.serve import FIRST_KEY_NAME  # noqa: E402
-from order_service.schema import upgrade_to_head  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 900}
 

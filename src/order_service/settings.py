@@ -23,8 +23,11 @@ from order_service.domain.payment_instructions import (
     reference_template_from_text,
 )
 from order_service.domain.pricing import ShopTerms
-from order_service.eventstore.engine import Timeouts
 
+DEFAULT_DATABASE_URL = "sqlite:///order-service.db"
+# Published in this file, so it protects nothing: fit only for trying the service out on
+# the default SQLite file, and refused at start anywhere else.
+PLACEHOLDER_CURSOR_SECRET = "order-service-cursors"  # noqa: S105
 DEFAULT_PAYMENT_METHODS = ("bank_transfer", "card", "paypal", "cash_on_delivery")
 OPENSTREETMAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 NOMINATIM = "https://nominatim.openstreetmap.org"
@@ -38,7 +41,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDER_SERVICE_", frozen=True, extra="ignore")
 
     database_url: str = Field(
-        default="sqlite:///order-service.db",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL; sqlite:///FILE (default, in the working directory) "
         "or postgresql://user@host:port/db",
     )
@@ -123,7 +126,7 @@ class Settings(BaseSettings):
         description="How often each server worker looks for unpaid orders past the hold",
     )
     cursor_secret: str = Field(
-        default="order-service-cursors",
+        default=PLACEHOLDER_CURSOR_SECRET,
         min_length=8,
         description="Key that makes page cursors tamper-evident; the same on every instance",
     )
@@ -309,17 +312,23 @@ class Settings(BaseSettings):
             raise ValueError("name at least one payment method, e.g. card,bank_transfer")
         return value
 
+    def require_own_cursor_secret(self) -> None:
+        """Refuse (PlaceholderSecret) the placeholder cursor secret on any database but the
+        default SQLite file: anyone could forge page cursors with it."""
+        if (self.cursor_secret == PLACEHOLDER_CURSOR_SECRET
+                and self.database_url != DEFAULT_DATABASE_URL):
+            raise PlaceholderSecret(
+                f"ORDER_SERVICE_CURSOR_SECRET is still the placeholder "
+                f"{PLACEHOLDER_CURSOR_SECRET!r}, which anyone can read in order-service's "
+                "source and forge page cursors with: set it to a random value of your own, "
+                "the same on every instance (e.g. python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'); only the default database, "
+                f"{DEFAULT_DATABASE_URL}, may run with the placeholder"
+            )
+
     def migration_url(self) -> str:
         """The URL migrations run with: the owner role's if set, else the service's own."""
         return self.migration_database_url or self.database_url
-
-    def timeouts(self) -> Timeouts:
-        """How long database calls may take before a request fails fast."""
-        return Timeouts(
-            connect_seconds=self.db_connect_timeout_seconds,
-            pool_seconds=self.db_pool_timeout_seconds,
-            statement_ms=self.db_statement_timeout_ms,
-        )
 
     def payment_hold(self) -> PaymentHold:
         """How long unpaid orders keep their stock."""
@@ -364,6 +373,10 @@ def tile_source(template: str) -> str:
         raise ValueError(f"{template!r} is not a tile URL template such as "
                          f"{OPENSTREETMAP_TILES} ({{s}}. may start the host)")
     return f"{url.scheme}://{url.netloc.replace('{s}', '*')}"
+
+
+class PlaceholderSecret(ValueError):
+    """A secret left at its published default where it would protect something."""
 
 
 @lru_cache

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from order_service.application.ports import CommandContext, ConcurrencyConflict, Storage
+from order_service.application.errors import ConcurrencyConflict
+from order_service.application.ports import CommandContext, Storage
 from order_service.domain.events import DomainEvent, ProductRestocked
 from tests.conftest import STORAGES
 from tests.integration.builders import stored_events, unique

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from order_service.api.app import open_order_documents
 from order_service.application import queries
 from order_service.application.access import Principal, Role
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.views import OrderDocumentPage, OrderFilter
+from order_service.bootstrap import open_order_documents
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Customer
 from order_service.settings import Settings

@@ -11,13 +11,13 @@ import pytest
 from order_service.application import queries
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
 from order_service.application.expiry import sweep_context
+from order_service.application.export import order_record
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.views import Amounts, OrderFilter, OrderView, StatusFigures
 from order_service.domain.payment_hold import PaymentHold
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Customer, OrderStatus
-from order_service.export import order_record
 from tests.conftest import STORAGES
 from tests.integration.builders import add_product, add_shipping_method, order_of
 

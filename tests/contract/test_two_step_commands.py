@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 import pytest
 
 from order_service.application.commands import PayOrder
+from order_service.application.errors import ConcurrencyConflict, IdempotencyKeyReused
 from order_service.application.handlers import Shop
 from order_service.application.ports import (
     NUMBER_AT_COMMIT,
     CommandContext,
-    ConcurrencyConflict,
-    IdempotencyKeyReused,
     IdempotentRequest,
     Outcome,
 )

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 import httpx
 from sqlalchemy import insert, select, update
 
-from order_service.eventstore.engine import make_engine
+from order_service.adapters.sql.engine import make_engine
 from order_service.projections import tables
 from tests.e2e.builders import (
     JsonObject,

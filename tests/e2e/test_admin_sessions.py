@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from order_service.adapters.sql.admin_sessions import SqlAdminSessions
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.tables import admin_sessions
 from order_service.application.access import Role
-from order_service.eventstore.admin_sessions import SqlAdminSessions
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.tables import admin_sessions
 from order_service.settings import Settings
 from tests.api_keys import create_key_on, key_name, utc_now
 from tests.e2e.back_office import SESSION_COOKIE, get, sign_in, submit

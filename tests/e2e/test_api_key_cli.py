@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from order_service.eventstore.tables import api_keys
+from order_service.adapters.sql.tables import api_keys
 from order_service.settings import Settings
 from tests.api_keys import app_client, bearer
 from tests.e2e.expectations import assert_problem

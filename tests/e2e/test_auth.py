@@ -28,10 +28,10 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
 from order_service.api.auth import allowed
 from order_service.application.access import Permission, Role
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
 from order_service.settings import Settings
 from tests.api_keys import AUTHORIZATION, app_client, bearer, create_key_on, key_name, utc_now
 from tests.e2e.builders import (

@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from order_service.settings import Settings
+from tests.servers import CURSOR_SECRET_VARIABLE, TEST_CURSOR_SECRET
 
 COMMAND = Path(sys.executable).with_name("order-service")
 HOLDER = "Zapatería Ana S.L."
@@ -20,6 +21,7 @@ HOLDER = "Zapatería Ana S.L."
 def _serve(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_SERVICE_")}
     env["ORDER_SERVICE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'shop.db'}"
+    env[CURSOR_SECRET_VARIABLE] = TEST_CURSOR_SECRET
     env.update({f"ORDER_SERVICE_{name.upper()}": value for name, value in settings.items()})
     # A bad setting stops it before it binds a port; a good one would serve until killed.
     return subprocess.run([str(COMMAND), "serve", "--port", "0"], env=env, capture_output=True,

@@ -26,8 +26,8 @@ from types import ModuleType
 import httpx
 import pytest
 
+from order_service.adapters.sql.engine import make_engine
 from order_service.application.access import Role
-from order_service.eventstore.engine import make_engine
 from tests.api_keys import create_key
 from tests.e2e.builders import JsonObject, create_product, create_shipping_method, line, place_order
 from tests.e2e.live import TIMEOUT_S, events_after, serving

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from order_service.api.app import create_app
-from order_service.logs import RedactingFormatter, redact
+from order_service.observability.logs import RedactingFormatter, redact
 from order_service.settings import Settings
 from tests.api_keys import app_client, bearer
 from tests.e2e.builders import create_product

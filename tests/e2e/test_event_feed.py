@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from order_service.eventstore.engine import make_engine
+from order_service.adapters.sql.engine import make_engine
 from order_service.eventstore.tables import events
 from tests.e2e.builders import (
     JsonObject,

@@ -21,14 +21,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
+from order_service.adapters.sql.engine import make_engine
+from order_service.adapters.sql.relay_checkpoints import relay_lag
+from order_service.adapters.sql.storage import SqlStorage
+from order_service.adapters.sql.tables import event_relay
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.relay import event_id
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.relay_checkpoints import relay_lag
-from order_service.eventstore.tables import event_relay
 from order_service.settings import Settings
-from order_service.storage import SqlStorage
 from tests.conftest import utc_now
 from tests.e2e.builders import create_product, create_shipping_method, line, place_order
 from tests.e2e.live import SERVER_SETTINGS, TIMEOUT_S

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from order_service.eventstore.engine import make_engine
-from order_service.export import CSV_COLUMNS
+from order_service.adapters.sql.engine import make_engine
+from order_service.application.export import CSV_COLUMNS
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.builders import (

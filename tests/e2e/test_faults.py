@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from order_service.eventstore.engine import make_engine
+from order_service.adapters.sql.engine import make_engine
 from order_service.projections import tables
 from tests.e2e.builders import (
     create_product,

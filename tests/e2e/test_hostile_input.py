@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from order_service.eventstore.engine import make_engine
+from order_service.adapters.sql.engine import make_engine
 from order_service.eventstore.tables import events
 from order_service.projections.tables import orders, products
 from order_service.settings import Settings

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from order_service.eventstore.tables import idempotency_keys
+from order_service.adapters.sql.tables import idempotency_keys
 from tests.e2e.builders import (
     JsonObject,
     create_product,

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ProgrammingError
 
-from order_service.schema import INSUFFICIENT_PRIVILEGE, alembic_config, head_revision
+from order_service.adapters.sql.schema import INSUFFICIENT_PRIVILEGE, alembic_config, head_revision
 from tests.e2e.builders import create_product, create_shipping_method, line, place_order
 from tests.servers import Server
 

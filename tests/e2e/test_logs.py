@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from order_service.api.app import create_app
-from order_service.logs import ACCESS_LOGGER, JsonFormatter, log_config
+from order_service.observability.logs import ACCESS_LOGGER, JsonFormatter, log_config
 from order_service.settings import Settings
 from tests.api_keys import bearer
 from tests.e2e.builders import create_product, create_shipping_method, line, order_body

@@ -180,14 +180,15 @@ def test_worker_processes_add_up_their_sweeps_and_report_the_latest_relay_lag(
     tmp_path: Path,
 ) -> None:
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    record = ("import sys; from order_service.metrics import Metrics; m = Metrics(); "
+    record = ("import sys; from order_service.observability.metrics import Metrics; m = Metrics(); "
               "m.record_sweep(expired=int(sys.argv[1])); m.set_relay_lag(events=int(sys.argv[2]))")
     for expired, lag in ((2, 50), (3, 9)):  # two workers, one after the other
         subprocess.run([sys.executable, "-c", record, str(expired), str(lag)], env=env,
                        check=True)
 
     text = subprocess.run(
-        [sys.executable, "-c", "import sys; from order_service.metrics import Metrics; "
+        [sys.executable, "-c",
+         "import sys; from order_service.observability.metrics import Metrics; "
          "sys.stdout.write(Metrics().exposition().decode())"],
         env=env, check=True, capture_output=True, text=True).stdout
 

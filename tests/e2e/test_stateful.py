@@ -42,8 +42,8 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import URL
 
+from order_service.adapters.sql.engine import make_engine
 from order_service.application.access import Role
-from order_service.eventstore.engine import make_engine
 from order_service.projections.rebuild import rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
 from order_service.settings import Settings

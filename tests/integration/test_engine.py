@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from order_service.eventstore.engine import PING_AFTER_IDLE_SECONDS, make_engine
+from order_service.adapters.sql.engine import PING_AFTER_IDLE_SECONDS, make_engine
 
 
 def _backend_pid(engine: Engine) -> int:

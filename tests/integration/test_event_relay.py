@@ -16,20 +16,20 @@ from contextlib import contextmanager, suppress
 import pytest
 from sqlalchemy import Engine
 
+from order_service.adapters.nats.jetstream import JetStreamPublisher, event_document
+from order_service.adapters.sql.relay_checkpoints import SqlRelayCheckpoints, relay_lag
+from order_service.application.errors import PublishFailed
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.relay import (
     EventRelay,
     PublishedEvent,
-    PublishFailed,
     RelayState,
     StreamState,
     event_id,
 )
-from order_service.event_relay import RelayMetrics, build_relay
-from order_service.eventstore.relay_checkpoints import SqlRelayCheckpoints, relay_lag
-from order_service.jetstream import JetStreamPublisher, event_document
-from order_service.metrics import Metrics
+from order_service.bootstrap import build_relay
+from order_service.observability.metrics import Metrics
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.integration.builders import add_product, add_shipping_method, place
@@ -88,7 +88,7 @@ def relaying(engine: Engine, stream: RelayStream, metrics: Metrics | None = None
     """A relay to `stream`, in small batches, running while the block runs."""
     settings = Settings.model_validate(
         {**stream.settings(), "relay_batch_size": 4, "relay_lease_seconds": 1.0})
-    observer = None if metrics is None else RelayMetrics(metrics)
+    observer = None if metrics is None else metrics.relay_observer()
     running = RelayThread(build_relay(settings, engine, observer)).start()
     try:
         yield running

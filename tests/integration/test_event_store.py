@@ -27,6 +27,7 @@ def append(engine: Engine, context: CommandContext, stream_id: str,
     with engine.begin() as connection:
         store = SqlEventStore(connection, context, (), lambda: NOW)
         store.append(stream_id, new_events, expected_version=expected_version)
+        store.flush()
 
 
 def load(engine: Engine, context: CommandContext, stream_id: str) -> list[DomainEvent]:

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from order_service.adapters.http.nominatim import USER_AGENT, NominatimGeocoder
+from order_service.adapters.sql.address_locations import SqlAddressLocations
 from order_service.domain.values import Address
-from order_service.geocoding.locations import SqlAddressLocations
 from order_service.geocoding.locator import AddressLocator
-from order_service.geocoding.nominatim import USER_AGENT, NominatimGeocoder
 from order_service.geocoding.places import AddressQuery, LookupState, Point
 from tests.map_servers import Geocoder, wait_for
 

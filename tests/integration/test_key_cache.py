@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.key_cache import REVOCATION_TAKES_EFFECT_WITHIN, CachedApiKeys
 from order_service.application.access import Role
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.key_cache import REVOCATION_TAKES_EFFECT_WITHIN, CachedApiKeys
 from tests.api_keys import create_key_on, key_name, utc_now
 
 

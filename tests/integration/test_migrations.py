@@ -9,9 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import CheckConstraint, Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from order_service.eventstore.tables import metadata
+from order_service.adapters.sql.schema import alembic_config, current_revision, head_revision
+from order_service.adapters.sql.tables import metadata
+from order_service.eventstore import tables as _event_tables  # noqa: F401  (registers it)
 from order_service.projections import tables as read_model_tables
-from order_service.schema import alembic_config, current_revision, head_revision
 
 TABLES = {"events", *(table.name for table in read_model_tables.READ_MODEL_TABLES)}
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 from sqlalchemy import Engine, insert, select
 
-from order_service.eventstore.tables import events, payment_notification_ids
-from order_service.schema import alembic_config
+from order_service.adapters.sql.schema import alembic_config
+from order_service.adapters.sql.tables import payment_notification_ids
+from order_service.eventstore.tables import events
 
 AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import Engine, select, text
 
+from order_service.adapters.sql.tables import payment_notification_ids
 from order_service.application.commands import TakePaymentNotification
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
@@ -21,7 +22,6 @@ from order_service.application.queries import get_order
 from order_service.application.views import NotificationOutcome, OrderView
 from order_service.domain.payments import PaymentNotification
 from order_service.domain.values import OrderStatus
-from order_service.eventstore.tables import payment_notification_ids
 from tests.integration.builders import add_product, add_shipping_method, place
 
 TIMEOUT_S = 30

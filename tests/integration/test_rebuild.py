@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.commands import (
     AddProduct,
     CancelOrder,
@@ -29,7 +30,6 @@ from order_service.eventstore.tables import events
 from order_service.projections import rebuild
 from order_service.projections.rebuild import OutdatedEvents, UnknownEvents, rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
-from order_service.storage import SqlStorage
 from tests.integration.builders import (
     add_product,
     add_shipping_method,

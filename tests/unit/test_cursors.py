@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from order_service.api.cursors import BadCursor, CursorCodec
+from order_service.api.cursors import CursorCodec
+from order_service.api.errors import BadCursor
 
 CODEC = CursorCodec(b"a-shops-cursor-secret")
 KIND = "orders-before"

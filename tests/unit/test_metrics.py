@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from order_service.metrics import Metrics
+from order_service.observability.metrics import Metrics
 from tests.scrapes import value
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from order_service.api.spooled import PageSpool, spooled
-from order_service.application.ports import StorageUnavailable
+from order_service.application.errors import StorageUnavailable
 
 
 def _pieces(count: int, size: int) -> list[bytes]:

@@ -21,12 +21,12 @@ from order_service.application.commands import (
     RestockProduct,
     ShipOrder,
 )
-from order_service.application.handlers import MAX_ATTEMPTS
-from order_service.application.ports import (
+from order_service.application.errors import (
     AlreadyHandled,
     ConcurrencyConflict,
     IdempotencyKeyReused,
 )
+from order_service.application.handlers import MAX_ATTEMPTS
 from order_service.domain.errors import (
     OrderChangedMeanwhile,
     OrderNotFound,

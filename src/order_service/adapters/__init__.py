@@ -1,1 +1,1 @@
-"""Adapters: the application's ports over each technology."""
+"""Adapters by technology: each subpackage speaks to one outside system."""

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from datetime import UTC, datetime, timedelta
+from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import Depends, FastAPI
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from order_service import __version__
 from order_service.api.admin import install_admin
@@ -21,7 +17,6 @@ from order_service.api.edge import (
     SecurityHeadersMiddleware,
     StorefrontCors,
 )
-from order_service.api.expiry_sweeper import expire_pending_orders_forever
 from order_service.api.idempotency import install_idempotency_handlers
 from order_service.api.metrics import install_metrics
 from order_service.api.middleware import (
@@ -44,27 +39,9 @@ from order_service.api.routers import (
     reports,
     shipping_methods,
 )
-from order_service.application.handlers import Shop
-from order_service.application.observers import EveryObserver, ShopObserver
-from order_service.application.ports import OrderDocuments, Storage, StorageUnavailable
-from order_service.application.queries import ThreadedOrderDocuments
-from order_service.event_relay import relay_events_forever
-from order_service.eventstore.admin_sessions import SqlAdminSessions
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.idempotency import purge_expired_keys
-from order_service.eventstore.key_cache import REFRESH_SECONDS, CachedApiKeys
-from order_service.eventstore.relay_checkpoints import relay_lag
-from order_service.geocoding.locations import SqlAddressLocations
-from order_service.geocoding.locator import AddressLocator, GeocodePlacedOrders
-from order_service.geocoding.nominatim import NominatimGeocoder
-from order_service.metrics import Metrics
-from order_service.projections.async_documents import PgOrderDocuments
-from order_service.schema import require_schema_at_head
+from order_service.bootstrap import open_order_documents, serving
+from order_service.observability.metrics import Metrics
 from order_service.settings import Settings, get_settings
-from order_service.storage import SqlStorage
-
-log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Event-sourced order management for online shops.
@@ -76,152 +53,33 @@ RFC 9457 `application/problem+json`.
 """
 
 
-def utc_now() -> datetime:
-    """The current time in UTC: the service's clock."""
-    return datetime.now(UTC)
-
-
-# A back-office session left alone this long ends (sooner if its lifetime is shorter).
-ADMIN_IDLE_TIMEOUT = timedelta(hours=2)
-
-# Expired keys are also ignored when met, so purging is only housekeeping.
-PURGE_INTERVAL_SECONDS = 600
-
-
-async def _purge_idempotency_keys_forever(engine: Engine, settings: Settings) -> None:
-    ttl = timedelta(seconds=settings.idempotency_key_ttl_seconds)
-    while True:
-        try:
-            removed = await anyio.to_thread.run_sync(purge_expired_keys, engine, utc_now(), ttl)
-        except SQLAlchemyError:
-            log.warning("could not purge expired idempotency keys; will retry", exc_info=True)
-        else:
-            if removed:
-                log.info("purged %d expired idempotency keys", removed)
-        await anyio.sleep(PURGE_INTERVAL_SECONDS)
-
-
-# Lag is read from the database, so every worker reports the same figure whichever of
-# them holds the relay's lease, and a stalled relay shows as a growing lag.
-RELAY_LAG_INTERVAL_SECONDS = 5.0
-
-
-async def _report_relay_lag_forever(engine: Engine, settings: Settings, metrics: Metrics
-                                    ) -> None:
-    while True:
-        try:
-            lag = await anyio.to_thread.run_sync(relay_lag, engine, settings.nats_stream)
-        except (SQLAlchemyError, StorageUnavailable):
-            log.debug("could not read the relay's lag; will retry", exc_info=True)
-        else:
-            metrics.set_relay_lag(lag.events_behind)
-        await anyio.sleep(RELAY_LAG_INTERVAL_SECONDS)
-
-
-async def _refresh_key_cache_forever(keys: CachedApiKeys) -> None:
-    while True:
-        try:
-            await anyio.to_thread.run_sync(keys.refresh)
-        except (SQLAlchemyError, StorageUnavailable):
-            # The cache stops trusting itself on its own once its last answer is too old.
-            log.debug("could not check for revoked API keys; will retry", exc_info=True)
-        await anyio.sleep(REFRESH_SECONDS)
-
-
-def _check_schema(engine: Engine) -> None:
-    # A wrong schema is a deployment error: refuse to start. An unreachable database is
-    # an outage: start anyway, answer 503 (readiness included) until it is back, so a
-    # worker restarted mid-outage does not take the whole server down with it.
-    try:
-        require_schema_at_head(engine)
-    except OperationalError as error:
-        log.warning("database unreachable at startup; serving 503 until it is back: %s",
-                    str(error.orig).strip().splitlines()[0] if error.orig else error)
-
-
-def _address_locator(engine: Engine, settings: Settings) -> AddressLocator | None:
-    """The geocoding thread behind the order page's map (not started), if there is a map."""
-    if not settings.map_tile_url or not settings.geocoder_url:
-        return None
-    geocoder = NominatimGeocoder(settings.geocoder_url,
-                                 timeout_seconds=settings.geocoder_timeout_seconds)
-    return AddressLocator(geocoder, SqlAddressLocations(engine), utc_now,
-                          timeout_seconds=settings.geocoder_timeout_seconds)
-
-
-def _observer(metrics: Metrics, locator: AddressLocator | None) -> ShopObserver:
-    """Who hears what the shop did: the metrics, and the geocoding of new addresses."""
-    return metrics if locator is None else EveryObserver(metrics, GeocodePlacedOrders(locator))
-
-
-def _start_background_work(background: anyio.abc.TaskGroup, app: FastAPI, engine: Engine,
-                           settings: Settings, metrics: Metrics) -> None:
-    background.start_soon(_refresh_key_cache_forever, app.state.key_cache)
-    background.start_soon(_purge_idempotency_keys_forever, engine, settings)
-    if settings.nats_url:
-        background.start_soon(relay_events_forever, settings, engine, metrics)
-        background.start_soon(_report_relay_lag_forever, engine, settings, metrics)
-    if settings.payment_hold().enabled:
-        background.start_soon(expire_pending_orders_forever, app.state.shop,
-                              settings.payment_hold(), settings.expiry_sweep_seconds,
-                              metrics.record_sweep)
-
-
-def open_order_documents(settings: Settings, storage: Storage
-                         ) -> AbstractAsyncContextManager[OrderDocuments]:
-    """The hot reads: on the event loop on PostgreSQL, on worker threads elsewhere."""
-    if isinstance(storage, SqlStorage) and storage.engine.dialect.name == "postgresql":
-        return PgOrderDocuments.opened(settings.database_url, settings.db_pool_size,
-                                       settings.timeouts())
-    return nullcontext(ThreadedOrderDocuments(storage))
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database engine is made when it starts, not at import."""
     settings = settings or get_settings()
+    settings.require_own_cursor_secret()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
-                             timeouts=settings.timeouts())
-        locator = _address_locator(engine, settings)
-        try:
-            _check_schema(engine)
-            storage = SqlStorage(
-                engine, utc_now,
-                idempotency_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
-            )
-            app.state.address_locator = locator
-            app.state.shop = Shop(storage, settings.shop_terms(), utc_now,
-                                  observer=_observer(metrics, locator))
+        # Each route runs in a worker thread holding one pooled connection at a time.
+        # With more threads than connections, a burst of requests opens overflow
+        # connections and closes them again (a new PostgreSQL backend each time); with
+        # as many, the burst waits its turn in the event loop instead.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        async with serving(settings, metrics) as service, \
+                open_order_documents(settings, service.storage) as documents:
+            app.state.shop = service.shop
+            app.state.order_documents = documents
+            app.state.api_keys = service.api_keys
+            app.state.key_cache = service.key_cache
+            app.state.admin_sessions = service.admin_sessions
+            app.state.address_locator = service.address_locator
+            app.state.database_is_reachable = service.database_is_reachable
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())
-            app.state.api_keys = SqlApiKeys(engine, utc_now)
-            app.state.key_cache = CachedApiKeys(app.state.api_keys)
-            app.state.admin_sessions = SqlAdminSessions(
-                engine, utc_now, lifetime=timedelta(hours=settings.admin_session_hours),
-                idle=ADMIN_IDLE_TIMEOUT)
             app.state.settings = settings
             app.state.rate_limiter = (KeyRateLimiter(settings.rate_limit_per_minute)
                                       if settings.rate_limit_per_minute else None)
             app.state.keys_marked_used = {}
-            # Each route runs in a worker thread holding one pooled connection at a time.
-            # With more threads than connections, a burst of requests opens overflow
-            # connections and closes them again (a new PostgreSQL backend each time);
-            # with as many, the burst waits its turn in the event loop instead.
-            anyio.to_thread.current_default_thread_limiter().total_tokens = (
-                settings.db_pool_size)
-            async with open_order_documents(settings, storage) as documents, \
-                    anyio.create_task_group() as background:
-                app.state.order_documents = documents
-                _start_background_work(background, app, engine, settings, metrics)
-                if locator is not None:
-                    locator.start()
-                yield
-                background.cancel_scope.cancel()
-        finally:
-            if locator is not None:
-                locator.stop()
-            engine.dispose()
+            yield
 
     app = FastAPI(
         title="order-service",

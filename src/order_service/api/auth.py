@@ -10,9 +10,9 @@ import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from order_service.api.errors import Unauthenticated
 from order_service.api.rate_limit import KeyRateLimiter
-from order_service.application.access import Permission, Principal, require
-from order_service.eventstore.key_cache import CachedApiKeys
+from order_service.application.access import ApiKeys, Permission, Principal, require
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -26,17 +26,6 @@ bearer = HTTPBearer(
 MARK_USED_EVERY_SECONDS = 60.0
 
 
-class Unauthenticated(Exception):
-    """No usable API key came with the request."""
-
-    def __init__(self, *, key_given: bool) -> None:
-        super().__init__(
-            "the API key is unknown or revoked" if key_given else
-            "this route needs an API key: send Authorization: Bearer <key>"
-        )
-        self.key_given = key_given
-
-
 async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
@@ -44,7 +33,7 @@ async def authenticate(
     """The API key the request was made with, or Unauthenticated (401)."""
     if credentials is None:
         raise Unauthenticated(key_given=False)
-    keys: CachedApiKeys = request.app.state.key_cache
+    keys: ApiKeys = request.app.state.key_cache
     # A key verified recently is answered from memory, on the event loop; only an
     # unknown one costs a thread and a database round trip.
     principal = keys.cached(credentials.credentials)
@@ -59,7 +48,7 @@ async def authenticate(
     return principal
 
 
-async def _mark_used_now_and_then(request: Request, keys: CachedApiKeys, principal: Principal
+async def _mark_used_now_and_then(request: Request, keys: ApiKeys, principal: Principal
                                   ) -> None:
     last_marked: dict[str, float] = request.app.state.keys_marked_used
     now = time.monotonic()

@@ -13,14 +13,9 @@ import hashlib
 import hmac
 import re
 
+from order_service.api.errors import BadCursor
+
 SIGNATURE_BYTES = 12
-
-
-class BadCursor(Exception):
-    """A cursor this service did not hand out."""
-
-    def __init__(self) -> None:
-        super().__init__("the cursor is not one this service handed out; start from the first page")
 
 
 class CursorCodec:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from order_service.api.errors import NotAcceptable, ReversedPeriod, UnknownStatusFilter
 from order_service.domain.values import OrderStatus
 
-# Media types a client may ask for, by export format (see order_service.export.FORMATS).
+# Media types a client may ask for, by export format (see order_service.application.export.FORMATS).
 ACCEPTED = {
     "application/json": "json",
     "application/x-ndjson": "ndjson",
@@ -14,16 +15,6 @@ ACCEPTED = {
     "application/jsonl": "ndjson",
     "text/csv": "csv",
 }
-
-
-class NotAcceptable(Exception):
-    """The client accepts none of the export formats."""
-
-    def __init__(self, accept: str) -> None:
-        super().__init__(
-            f"cannot answer in any of {accept!r}; accept application/json, "
-            "application/x-ndjson or text/csv, or pass format=json|ndjson|csv"
-        )
 
 
 # When the client likes several formats equally, the first of these wins.
@@ -84,23 +75,6 @@ def parse_statuses(raw: list[str] | None) -> frozenset[OrderStatus]:
         return frozenset(OrderStatus(name) for name in names)
     except ValueError:
         raise UnknownStatusFilter(names) from None
-
-
-class UnknownStatusFilter(ValueError):
-    """A status filter names no status."""
-
-    def __init__(self, names: list[str]) -> None:
-        known = ", ".join(s.value for s in OrderStatus)
-        super().__init__(f"status must be among {known}; got {', '.join(names)}")
-
-
-class ReversedPeriod(ValueError):
-    """A period that ends before it starts."""
-
-    def __init__(self, start_name: str, end_name: str) -> None:
-        super().__init__(f"{start_name} must be before {end_name}")
-        self.start_name = start_name
-        self.end_name = end_name
 
 
 def require_ordered_period(start: datetime | None, end: datetime | None,

@@ -19,15 +19,12 @@ from pydantic import BaseModel
 
 from order_service.api.auth import PrincipalDep
 from order_service.api.deps import caused_by, request_id
+from order_service.api.errors import BadIdempotencyKey
 from order_service.api.problems import error_response, problem_response
 from order_service.api.responses import json_response
 from order_service.application.access import Principal
-from order_service.application.ports import (
-    AlreadyHandled,
-    CommandContext,
-    IdempotencyKeyReused,
-    IdempotentRequest,
-)
+from order_service.application.errors import AlreadyHandled, IdempotencyKeyReused
+from order_service.application.ports import CommandContext, IdempotentRequest
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -36,16 +33,6 @@ REMEMBERED_HEADERS = ("content-type", "location", "etag")
 MAX_KEY_LENGTH = 255
 
 T = TypeVar("T")
-
-
-class BadIdempotencyKey(Exception):
-    """An Idempotency-Key header that cannot be used."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            f"the {IDEMPOTENCY_KEY_HEADER} header must be 1 to {MAX_KEY_LENGTH} visible ASCII "
-            "characters, e.g. a UUID"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +96,7 @@ async def command_request(request: Request, principal: PrincipalDep) -> CommandR
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isascii()
                                 and key.isprintable() and key.strip() == key):
-        raise BadIdempotencyKey
+        raise BadIdempotencyKey(IDEMPOTENCY_KEY_HEADER, MAX_KEY_LENGTH)
     body = await request.body()
     return CommandRequest(
         correlation_id=request_id(request),

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 
 from order_service.api.problems import problem_response
-from order_service.metrics import CONTENT_TYPE, Metrics
+from order_service.observability.metrics import CONTENT_TYPE, Metrics
 
 METRICS_PATH = "/metrics"
 

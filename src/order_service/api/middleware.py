@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from order_service.api.deps import REQUEST_ID_HEADER, request_id
 from order_service.api.problems import RETRY_AFTER_SECONDS, problem_response
-from order_service.logs import ACCESS_LOGGER, current_request_id
-from order_service.metrics import UNMATCHED_ROUTE, Metrics
+from order_service.observability.logs import ACCESS_LOGGER, current_request_id
+from order_service.observability.metrics import UNMATCHED_ROUTE, Metrics
 
 ACCESS_LOG = logging.getLogger(ACCESS_LOGGER)
 

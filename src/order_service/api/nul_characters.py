@@ -14,16 +14,11 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
+from order_service.api.errors import NulInPath
+
 NUL = "\x00"
 NUL_TYPE = "nul_character"
 NUL_MESSAGE = "must not contain a NUL character (%00)"
-
-
-class NulInPath(Exception):
-    """A path with a NUL character: nothing lives at such an address."""
-
-    def __init__(self) -> None:
-        super().__init__("nothing lives at an address with a NUL character (%00) in its path")
 
 
 async def refuse_nul_characters(request: Request) -> None:

@@ -15,15 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from order_service.api.auth import Unauthenticated
-from order_service.api.cursors import BadCursor
-from order_service.api.export_params import NotAcceptable, ReversedPeriod, UnknownStatusFilter
-from order_service.api.nul_characters import NulInPath
-from order_service.api.rate_limit import RateLimited
-from order_service.api.signatures import BadSignature, GatewayNotConfigured
-from order_service.application.access import Forbidden
-from order_service.application.ports import (
+from order_service.api.errors import (
+    BadCursor,
+    BadSignature,
+    GatewayNotConfigured,
+    NotAcceptable,
+    NulInPath,
+    RateLimited,
+    ReversedPeriod,
+    Unauthenticated,
+    UnknownStatusFilter,
+)
+from order_service.application.errors import (
     ConcurrencyConflict,
+    Forbidden,
     IdempotencyKeyReused,
     StorageUnavailable,
 )

@@ -11,13 +11,7 @@ import math
 import threading
 import time
 
-
-class RateLimited(Exception):
-    """A key made more requests than its limit allows."""
-
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"too many requests with this API key; retry in {retry_after_seconds} s")
-        self.retry_after_seconds = retry_after_seconds
+from order_service.api.errors import RateLimited
 
 
 class KeyRateLimiter:

@@ -13,23 +13,13 @@ import hmac
 import re
 from collections.abc import Sequence
 
+from order_service.api.errors import BadSignature
+
 SIGNATURE_HEADER = "Signature"
 DEFAULT_TOLERANCE_SECONDS = 300
 # A v1 value is a hex SHA-256 digest; anything else (other characters, non-ASCII bytes)
 # could never match, and compare_digest refuses non-ASCII text with a TypeError.
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
-
-
-class BadSignature(Exception):
-    """A notification whose signature does not prove it came from the gateway."""
-
-
-class GatewayNotConfigured(Exception):
-    """No shared secret is set, so no notification can be trusted."""
-
-    def __init__(self) -> None:
-        super().__init__("payment notifications are not set up on this service: set "
-                         "ORDER_SERVICE_PAYMENT_GATEWAY_SECRET to the gateway's signing secret")
 
 
 def sign(body: bytes, secret: str, timestamp: int) -> str:

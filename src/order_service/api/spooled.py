@@ -24,7 +24,7 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from order_service.application.ports import StorageUnavailable
+from order_service.application.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
+
+from order_service.application.errors import Forbidden
 
 
 class Role(StrEnum):
@@ -59,24 +62,12 @@ class Principal:
         return self.may(Permission.READ_ALL_ORDERS)
 
 
-class Forbidden(Exception):
-    """A valid key whose role does not grant what the request needs."""
-
-    def __init__(self, principal: Principal, permission: Permission) -> None:
-        roles = sorted(role.value for role, granted in ROLE_PERMISSIONS.items()
-                       if permission in granted)
-        super().__init__(
-            f"the {principal.role.value} key {principal.name!r} may not {permission.value}; "
-            f"that needs a key with the role {' or '.join(roles)}"
-        )
-        self.permission = permission
-        self.roles_needed = tuple(roles)
-
-
 def require(principal: Principal, permission: Permission) -> None:
     """Refuse the request unless the principal's role grants `permission`."""
     if not principal.may(permission):
-        raise Forbidden(principal, permission)
+        roles = sorted(role.value for role, granted in ROLE_PERMISSIONS.items()
+                       if permission in granted)
+        raise Forbidden(principal, permission, roles)
 
 
 # -- API keys ---------------------------------------------------------------------------
@@ -111,16 +102,46 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
-class KeyNameTaken(Exception):
-    """An active key already has this name."""
+class ApiKeys(Protocol):
+    """What a request needs of the API keys: which key a token is, and that it was used."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"an active API key is already named {name!r}; choose another name "
-                         "or revoke that key first")
+    def cached(self, token: str) -> Principal | None:
+        """The key `token` is, if known without asking the store; None: authenticate it."""
+        ...
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The active key `token` is, or None."""
+        ...
+
+    def mark_used(self, key_id: str) -> None:
+        """Record that a key was just used."""
+        ...
 
 
-class UnknownKeyName(Exception):
-    """No active key has this name."""
+@dataclass(frozen=True, slots=True)
+class AdminSession:
+    """A live session: the key it was signed in with, and the message waiting for it."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no active API key is named {name!r}; see `order-service api-key list`")
+    principal: Principal
+    created_at: datetime
+    flash: str | None
+
+
+class AdminSessions(Protocol):
+    """Signed-in sessions of the merchant back office, found by their cookie's token."""
+
+    def start(self, token: str, principal: Principal) -> None:
+        """Record a new session of `principal`."""
+        ...
+
+    def find(self, token: str) -> AdminSession | None:
+        """The live session `token` names, if any."""
+        ...
+
+    def leave_flash(self, token: str, flash: str | None) -> None:
+        """Keep `flash` for the session's next page (None: nothing to show)."""
+        ...
+
+    def end(self, token: str) -> None:
+        """Forget the session."""
+        ...

@@ -22,6 +22,11 @@ from order_service.application.commands import (
     ShipOrder,
     TakePaymentNotification,
 )
+from order_service.application.errors import (
+    AlreadyHandled,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+)
 from order_service.application.expiry import BATCH_SIZE, expire_batch
 from order_service.application.observers import (
     NOBODY_WATCHING,
@@ -30,11 +35,8 @@ from order_service.application.observers import (
 )
 from order_service.application.ports import (
     NUMBER_AT_COMMIT,
-    AlreadyHandled,
     Clock,
     CommandContext,
-    ConcurrencyConflict,
-    IdempotencyKeyReused,
     IdempotentRequest,
     Outcome,
     Storage,

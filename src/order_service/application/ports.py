@@ -27,47 +27,6 @@ from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOpt
 Clock = Callable[[], datetime]
 
 
-class ConcurrencyConflict(Exception):
-    """A stream moved on since it was read: the command must be decided again."""
-
-    def __init__(self, stream_id: str, expected_version: int) -> None:
-        super().__init__(
-            f"stream {stream_id} is no longer at version {expected_version}; it changed meanwhile"
-        )
-        self.stream_id = stream_id
-        self.expected_version = expected_version
-
-    @classmethod
-    def aborted(cls, reason: str) -> ConcurrencyConflict:
-        """The database aborted the transaction in favour of a concurrent one."""
-        conflict = cls("(any)", -1)
-        conflict.args = (f"the database aborted the transaction for a concurrent one: {reason}",)
-        return conflict
-
-
-class StorageUnavailable(Exception):
-    """The database cannot be reached or did not answer in time; try again shortly."""
-
-
-class AlreadyHandled(Exception):
-    """This idempotency key's request was handled before; here is how it was answered."""
-
-    def __init__(self, recording: str) -> None:
-        super().__init__("this request was already handled")
-        self.recording = recording
-
-
-class IdempotencyKeyReused(Exception):
-    """An idempotency key came back with a different request."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(
-            f"the Idempotency-Key {key!r} was already used for a different request; "
-            "use a new key for a new request"
-        )
-        self.key = key
-
-
 @dataclass(frozen=True, slots=True)
 class IdempotentRequest:
     """A command sent with an idempotency key: carried out once, answered alike each time.
@@ -111,10 +70,6 @@ class Catalogue(Protocol):
 
     def lock_products(self, skus: Collection[str]) -> dict[str, CatalogueEntry]:
         """The products with these SKUs, held so that no one else takes their stock."""
-        ...
-
-    def shipping_option(self, code: str) -> ShippingOption | None:
-        """A shipping method by code, if the shop offers it."""
         ...
 
     def shipping_codes(self) -> list[str]:

@@ -141,13 +141,6 @@ def _newest_first(read_models: ReadModels,
     return tuple(found), page[-1] if len(numbers) > limit else None
 
 
-def order_by_number(storage: Storage, number: int) -> OrderView | None:
-    """The order with this receipt number, if there is one."""
-    with storage.streaming() as read_models:
-        found = list(read_models.orders_between(number - 1, number, OrderFilter()))
-    return found[0] if found else None
-
-
 def count_by_status(storage: Storage, where: OrderFilter) -> dict[OrderStatus, int]:
     """How many orders matching `where`, whatever statuses it names, are in each status."""
     with storage.reading() as read_models:

@@ -28,7 +28,13 @@ from typing import Protocol, TypeVar
 
 import anyio
 
-from order_service.application.ports import ConcurrencyConflict, Storage, StorageUnavailable
+from order_service.application.errors import (
+    ConcurrencyConflict,
+    LeaseLost,
+    PublishFailed,
+    StorageUnavailable,
+)
+from order_service.application.ports import Storage
 from order_service.application.views import StoredEventView
 from order_service.domain.events import known_to_this_version
 
@@ -44,10 +50,6 @@ MAX_BACKOFF_SECONDS = 30.0
 def event_id(event: StoredEventView) -> str:
     """The event's id (also in the event feed): its Nats-Msg-Id."""
     return event.id
-
-
-class PublishFailed(Exception):
-    """The broker could not be reached, refused an event or did not acknowledge it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +141,6 @@ class RelayCheckpoints(Protocol):
     def release(self) -> None:
         """Give the lease up, so a standby takes over at once."""
         ...
-
-
-class LeaseLost(Exception):
-    """Another relay took the lease over: stop publishing."""
 
 
 class RelayObserver(Protocol):

@@ -1,4 +1,4 @@
-"""What every command needs: failing with a one-line explanation, and settings."""
+"""The commands' own exception, and failing with a one-line explanation of any error."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ import sys
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from order_service.application.access import KeyNameTaken, UnknownKeyName
-from order_service.eventstore.engine import UnsupportedDatabase
-from order_service.schema import MigrationNotPermitted, SchemaOutOfDate
+from order_service.adapters.sql.errors import (
+    MigrationNotPermitted,
+    SchemaOutOfDate,
+    UnsupportedDatabase,
+)
+from order_service.application.errors import KeyNameTaken, UnknownKeyName
+from order_service.settings import PlaceholderSecret
 
 # Errors a user can fix: reported in one line with the fix, exit status 2.
 EXPLAINED = (ValidationError, UnsupportedDatabase, SchemaOutOfDate, MigrationNotPermitted,
-             OSError, OperationalError, KeyNameTaken, UnknownKeyName)
+             OSError, OperationalError, KeyNameTaken, UnknownKeyName, PlaceholderSecret)
 
 
 def explain(error: Exception) -> str:
@@ -47,3 +51,7 @@ def _settings_problem(error: ValidationError) -> str:
         for e in error.errors()
     ]
     return "invalid setting " + "; ".join(problems)
+
+
+class ReaderGone(Exception):
+    """The reader of standard output closed it before the export was written."""

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 
+from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
 from order_service.application.expiry import BATCH_SIZE, sweep_context
 from order_service.application.handlers import Shop
-from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
+from order_service.bootstrap import bootstrap
 from order_service.cli.errors import fail
 from order_service.domain.payment_hold import PaymentHold
-from order_service.eventstore.engine import make_engine
-from order_service.schema import require_schema_at_head
 from order_service.settings import MAX_PAYMENT_HOLD_HOURS, get_settings
-from order_service.storage import SqlStorage
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,26 +47,24 @@ def _expire_pending(args: argparse.Namespace) -> int:
         print("the payment hold is 0 (unpaid orders never expire): nothing to do; set "
               "ORDER_SERVICE_PAYMENT_HOLD_HOURS or --hold-hours", file=sys.stderr)
         return 0
-    engine = make_engine(settings.database_url, pool_size=1, timeouts=settings.timeouts())
-    try:
-        require_schema_at_head(engine)
-        shop = Shop(SqlStorage(engine, _utc_now), settings.shop_terms(), _utc_now)
-        expired = 0
-        batches = shop.expire_pending_batches(hold, sweep_context("expire-pending"),
-                                              batch_size=args.batch_size)
-        for number, cancelled in enumerate(batches, start=1):
-            expired += cancelled
-            if number > 1:  # a backlog: show that it is moving
-                print(f"... {expired} cancelled so far", file=sys.stderr)
-    except (StorageUnavailable, ConcurrencyConflict) as error:
-        # Each batch commits on its own: what was cancelled before this stays cancelled.
-        return fail(f"the sweep stopped part-way: {error}; run it again (orders already "
-                    "cancelled are not touched twice)")
-    finally:
-        engine.dispose()
+    with bootstrap(settings, pool_size=1) as service:
+        service.require_schema()
+        try:
+            expired = _expire(service.shop, hold, args.batch_size)
+        except (StorageUnavailable, ConcurrencyConflict) as error:
+            # Each batch commits on its own: what was cancelled before this stays cancelled.
+            return fail(f"the sweep stopped part-way: {error}; run it again (orders already "
+                        "cancelled are not touched twice)")
     print(f"cancelled {expired} orders unpaid after the {hold.duration} payment hold")
     return 0
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+def _expire(shop: Shop, hold: PaymentHold, batch_size: int) -> int:
+    expired = 0
+    batches = shop.expire_pending_batches(hold, sweep_context("expire-pending"),
+                                          batch_size=batch_size)
+    for number, cancelled in enumerate(batches, start=1):
+        expired += cancelled
+        if number > 1:  # a backlog: show that it is moving
+            print(f"... {expired} cancelled so far", file=sys.stderr)
+    return expired

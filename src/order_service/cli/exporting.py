@@ -14,25 +14,22 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from sqlalchemy import Engine
 from tqdm import tqdm
 
-from order_service import export
+from order_service.adapters.sql.storage import SqlStorage
 from order_service.api.timestamps import in_utc
-from order_service.application import queries
+from order_service.application import export, queries
 from order_service.application.views import OrderFilter
+from order_service.bootstrap import bootstrap
+from order_service.cli.errors import ReaderGone
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
-from order_service.eventstore.engine import make_engine
 from order_service.projections.documents import ndjson_export
-from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
-from order_service.storage import SqlStorage
 
 T = TypeVar("T")
 
@@ -78,35 +75,27 @@ def _moment(text: str) -> datetime:
 
 
 def _export(args: argparse.Namespace) -> int:
-    engine = _export_engine()
+    settings = get_settings()
     where = OrderFilter(
         statuses=frozenset(OrderStatus(s) for s in args.status or []),
         placed_from=args.placed_from, placed_to=args.placed_to,
         updated_since=args.updated_since,
     )
-    try:
-        require_schema_at_head(engine)
-        storage = SqlStorage(engine, lambda: datetime.now(UTC))
-        transfer = get_settings().transfer_terms()
-        with (_export_of(args.format, storage, where, transfer) as (total, counted_chunks),
-              tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar):
-            written = _write_atomically(args.out, counted_chunks(bar))
-    except ReaderGone:
-        # Stopped at once, the database released; not 0, which would claim a whole export.
-        return READER_GONE_STATUS
-    finally:
-        engine.dispose()
+    # The statement timeout keeps HTTP requests from queueing behind a slow query; a CSV
+    # or JSON export of a million orders is one statement of a minute.
+    with bootstrap(settings, pool_size=2, statement_timeout=False) as service:
+        try:
+            service.require_schema()
+            with (_export_of(args.format, service.storage, where, settings.transfer_terms())
+                  as (total, counted_chunks),
+                  tqdm(total=total, unit="order", desc="exporting", file=sys.stderr) as bar):
+                written = _write_atomically(args.out, counted_chunks(bar))
+        except ReaderGone:
+            # Stopped at once, the database released; not 0, which would claim a whole
+            # export.
+            return READER_GONE_STATUS
     print(f"exported {bar.n} orders ({written} bytes) to {args.out}", file=sys.stderr)
     return 0
-
-
-def _export_engine() -> Engine:
-    """An engine whose statements may run as long as the export takes."""
-    settings = get_settings()
-    # The statement timeout keeps HTTP requests from queueing behind a slow query; a CSV
-    # or JSON export of a million orders is one statement of a minute (0 turns it off).
-    timeouts = replace(settings.timeouts(), statement_ms=0)
-    return make_engine(settings.database_url, pool_size=2, timeouts=timeouts)
 
 
 @contextmanager
@@ -171,10 +160,6 @@ def _write_atomically(target: Path, chunks: Iterator[bytes]) -> int:
     finally:
         partial.unlink(missing_ok=True)
     return written
-
-
-class ReaderGone(Exception):
-    """The reader of standard output closed it before the export was written."""
 
 
 def _write_to_stdout(chunks: Iterator[bytes]) -> int:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 
-from sqlalchemy import Engine
-
+from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
 from order_service.application.access import Role
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.key_cache import REVOCATION_TAKES_EFFECT_WITHIN
-from order_service.schema import require_schema_at_head
-from order_service.settings import Settings, get_settings
+from order_service.bootstrap import bootstrap
+from order_service.settings import get_settings
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,18 +40,16 @@ def _key_name(text: str) -> str:
     return name
 
 
-def _api_keys(settings: Settings) -> tuple[Engine, SqlApiKeys]:
-    engine = make_engine(settings.database_url, pool_size=1)
-    require_schema_at_head(engine)
-    return engine, SqlApiKeys(engine, lambda: datetime.now(UTC))
+@contextmanager
+def _api_keys() -> Iterator[SqlApiKeys]:
+    with bootstrap(get_settings(), pool_size=1) as service:
+        service.require_schema()
+        yield service.api_keys
 
 
 def _create_key(args: argparse.Namespace) -> int:
-    engine, keys = _api_keys(get_settings())
-    try:
+    with _api_keys() as keys:
         token, info = keys.create(args.name, Role(args.role))
-    finally:
-        engine.dispose()
     # The key alone on standard output, so `KEY=$(order-service api-key create ...)` works.
     print(token)
     print(f"created {info.role.value} key {info.name!r}; it is shown only now, "
@@ -61,11 +58,8 @@ def _create_key(args: argparse.Namespace) -> int:
 
 
 def _list_keys(_args: argparse.Namespace) -> int:
-    engine, keys = _api_keys(get_settings())
-    try:
+    with _api_keys() as keys:
         rows = keys.list()
-    finally:
-        engine.dispose()
     print(f"{'NAME':<24} {'ROLE':<10} {'KEY':<16} {'CREATED':<20} {'LAST USED':<20} STATE")
     for key in rows:
         state = "revoked " + _when(key.revoked_at) if key.revoked_at else "active"
@@ -75,11 +69,8 @@ def _list_keys(_args: argparse.Namespace) -> int:
 
 
 def _revoke_key(args: argparse.Namespace) -> int:
-    engine, keys = _api_keys(get_settings())
-    try:
+    with _api_keys() as keys:
         info = keys.revoke(args.name)
-    finally:
-        engine.dispose()
     # Running servers drop the key from their caches within this bound; returning only
     # then means that "revoked" printed here is true of every server when it is read.
     time.sleep(REVOCATION_TAKES_EFFECT_WITHIN)

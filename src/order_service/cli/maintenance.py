@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime, timedelta
 
 from tqdm import tqdm
 
+from order_service.bootstrap import bootstrap
 from order_service.cli.errors import fail
-from order_service.eventstore.engine import make_engine
-from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.projections.rebuild import (
     OutdatedEvents,
     UnknownEvents,
     count_events,
     rebuild_projections,
 )
-from order_service.schema import require_schema_at_head
 from order_service.settings import get_settings
 
 
@@ -36,33 +33,27 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _rebuild(_args: argparse.Namespace) -> int:
-    engine = make_engine(get_settings().database_url, pool_size=1)
-    try:
-        require_schema_at_head(engine)
-        with tqdm(total=count_events(engine), unit="event", desc="replaying",
-                  file=sys.stderr) as bar:
+    with bootstrap(get_settings(), pool_size=1) as service:
+        service.require_schema()
+        try:
+            with tqdm(total=count_events(service.engine), unit="event", desc="replaying",
+                      file=sys.stderr) as bar:
 
-            def advance(events: int) -> None:
-                bar.update(events)
+                def advance(events: int) -> None:
+                    bar.update(events)
 
-            report = rebuild_projections(engine, progress=advance)
-    except (OutdatedEvents, UnknownEvents) as error:
-        return fail(str(error))
-    finally:
-        engine.dispose()
+                report = rebuild_projections(service.engine, progress=advance)
+        except (OutdatedEvents, UnknownEvents) as error:
+            return fail(str(error))
     print(f"rebuilt read models from {report.events} events: {report.orders} orders, "
           f"{report.products} products", file=sys.stderr)
     return 0
 
 
 def _purge(_args: argparse.Namespace) -> int:
-    settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        require_schema_at_head(engine)
-        ttl = timedelta(seconds=settings.idempotency_key_ttl_seconds)
-        removed = purge_expired_keys(engine, datetime.now(UTC), ttl)
-    finally:
-        engine.dispose()
-    print(f"purged {removed} idempotency keys older than {ttl}", file=sys.stderr)
+    with bootstrap(get_settings(), pool_size=1) as service:
+        service.require_schema()
+        removed = service.purge_idempotency_keys()
+    print(f"purged {removed} idempotency keys older than {service.idempotency_ttl}",
+          file=sys.stderr)
     return 0

@@ -10,13 +10,12 @@ import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from order_service.adapters.sql.engine import database_url
 from order_service.application.relay import EventRelay
 from order_service.application.views import StoredEventView
+from order_service.bootstrap import bootstrap
 from order_service.cli.errors import fail
-from order_service.event_relay import build_relay
-from order_service.eventstore.engine import database_url, make_engine
-from order_service.schema import require_schema_at_head
-from order_service.settings import get_settings
+from order_service.settings import Settings, get_settings
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,24 +52,25 @@ def _relay(args: argparse.Namespace) -> int:
     settings = get_settings()
     if not settings.nats_url:
         return fail("set ORDER_SERVICE_NATS_URL (e.g. nats://127.0.0.1:4222) to relay events")
-    engine = make_engine(settings.database_url, pool_size=2, timeouts=settings.timeouts())
     progress = Progress()
-    try:
-        require_schema_at_head(engine)
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(message)s")
-        print(f"relaying the events of "
-              f"{database_url(settings.database_url).render_as_string(hide_password=True)} "
-              f"to JetStream stream {settings.nats_stream} ({settings.nats_subject_prefix}.*) "
-              f"on {_without_credentials(settings.nats_url)}; Ctrl-C stops",
-              file=sys.stderr, flush=True)
-        relay = build_relay(settings, engine, progress, from_start=args.from_start)
-        asyncio.run(_until_stopped(relay))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print(f"relay stopped; published {progress.count} events", file=sys.stderr)
-    finally:
-        engine.dispose()
+    with bootstrap(settings, pool_size=2) as service:
+        try:
+            service.require_schema()
+            logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                                format="%(asctime)s %(levelname)s %(message)s")
+            _announce(settings, settings.nats_url)
+            asyncio.run(_until_stopped(service.relay(progress, from_start=args.from_start)))
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            print(f"relay stopped; published {progress.count} events", file=sys.stderr)
     return 0
+
+
+def _announce(settings: Settings, nats_url: str) -> None:
+    print(f"relaying the events of "
+          f"{database_url(settings.database_url).render_as_string(hide_password=True)} "
+          f"to JetStream stream {settings.nats_stream} ({settings.nats_subject_prefix}.*) "
+          f"on {_without_credentials(nats_url)}; Ctrl-C stops",
+          file=sys.stderr, flush=True)
 
 
 async def _until_stopped(relay: EventRelay) -> None:

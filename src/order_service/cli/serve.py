@@ -12,14 +12,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from order_service.adapters.sql.engine import database_url
 from order_service.application.access import Role
-from order_service.eventstore.api_keys import SqlApiKeys
-from order_service.eventstore.engine import database_url, make_engine
-from order_service.schema import require_schema_at_head, upgrade_to_head
+from order_service.bootstrap import bootstrap, migrate
 from order_service.settings import Settings, get_settings
 
 log = logging.getLogger("order_service.serve")
@@ -51,10 +49,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    url = get_settings().migration_url()
-    print(f"migrating {database_url(url).render_as_string(hide_password=True)} ...",
-          file=sys.stderr)
-    upgrade_to_head(url)
+    settings = get_settings()
+    url = database_url(settings.migration_url()).render_as_string(hide_password=True)
+    print(f"migrating {url} ...", file=sys.stderr)
+    migrate(settings)
     print("database schema is up to date", file=sys.stderr)
     return 0
 
@@ -66,15 +64,16 @@ def _serve(args: argparse.Namespace) -> int:
     # Imported here: the other commands need no web server, and each pays for its imports.
     import uvicorn  # noqa: PLC0415
 
-    from order_service.logs import log_config  # noqa: PLC0415
+    from order_service.observability.logs import log_config  # noqa: PLC0415
 
     settings = get_settings()
+    settings.require_own_cursor_secret()
     logging_config = log_config(settings.log_level, settings.log_format)
     # From the first line on, what `serve` says goes through the log (JSON by default).
     logging.config.dictConfig(logging_config)
     url = database_url(settings.migration_url()).render_as_string(hide_password=True)
     log.info("migrating %s ...", url)
-    upgrade_to_head(settings.migration_url())
+    migrate(settings)
     log.info("database schema is up to date")
     first_key = ensure_a_first_key(settings)
     if first_key is not None:
@@ -150,13 +149,9 @@ def _running(pid: int) -> bool:
 
 def ensure_a_first_key(settings: Settings) -> str | None:
     """On a store that never had a key, make a first merchant key; None otherwise."""
-    engine = make_engine(settings.database_url, pool_size=1)
-    keys = SqlApiKeys(engine, lambda: datetime.now(UTC))
-    try:
-        require_schema_at_head(engine)
-        if keys.list():
+    with bootstrap(settings, pool_size=1) as service:
+        service.require_schema()
+        if service.api_keys.list():
             return None
-        token, _ = keys.create(FIRST_KEY_NAME, Role.MERCHANT)
-    finally:
-        engine.dispose()
+        token, _ = service.api_keys.create(FIRST_KEY_NAME, Role.MERCHANT)
     return token

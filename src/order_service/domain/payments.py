@@ -8,12 +8,6 @@ from uuid import UUID
 
 from order_service.domain.events import PaymentNotified
 
-# Why a notification was recorded but did not pay the order.
-NOT_APPLIED_REASONS = (
-    "payment_failed", "order_cancelled", "already_paid", "currency_mismatch", "amount_mismatch",
-    "duplicate_notification_id",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class PaymentNotification:

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from order_service.application.ports import Clock, CommandContext, ConcurrencyConflict
+from order_service.adapters.sql.errors import is_unique_violation
+from order_service.application.errors import ConcurrencyConflict
+from order_service.application.ports import Clock, CommandContext
 from order_service.domain.events import DomainEvent
 from order_service.eventstore.codec import JsonObject, decode, encode
-from order_service.eventstore.engine import is_unique_violation
 from order_service.eventstore.tables import events
 
 # Any constant works; it only has to be the same in every process that appends.
@@ -57,16 +58,11 @@ class SqlEventStore:
         context: CommandContext,
         projectors: Sequence[Projector],
         clock: Clock,
-        *,
-        serialise_appends: bool = True,
-        defer_inserts: bool = False,
     ) -> None:
         self._connection = connection
         self._context = context
         self._projectors = projectors
         self._clock = clock
-        self._serialise = serialise_appends
-        self._defer = defer_inserts
         self._deferred: list[tuple[str, int, list[PendingEvent]]] = []
 
     def load(self, stream_id: str) -> list[DomainEvent]:
@@ -77,7 +73,8 @@ class SqlEventStore:
     def append(
         self, stream_id: str, new_events: Sequence[DomainEvent], *, expected_version: int
     ) -> None:
-        """Store `new_events` after `expected_version`, or raise ConcurrencyConflict."""
+        """Store `new_events` after `expected_version` at the next flush (which raises
+        ConcurrencyConflict if the stream moved on meanwhile)."""
         if not new_events:
             return
         recorded_at = self._clock()
@@ -102,13 +99,11 @@ class SqlEventStore:
         for project in self._projectors:
             project(self._connection, pending)
         self._deferred.append((stream_id, expected_version, pending))
-        if not self._defer:
-            self.flush()
 
     def flush(self) -> None:
         """Insert the events appended so far; the caller commits right after.
 
-        A unit of work defers its inserts to here, its last statement before COMMIT:
+        Inserts wait for this, the unit of work's last statement before COMMIT:
         the append lock below is then held for one INSERT and the COMMIT, not for the
         rest of the command (reading the result back, remembering the idempotent answer).
         """
@@ -130,7 +125,7 @@ class SqlEventStore:
         # event. Holding this lock from insert to commit makes positions commit in order.
         # It is taken last, after every row lock, so it is held only for the insert and
         # the commit. SQLite already allows a single writer at a time.
-        if self._serialise and self._connection.dialect.name == "postgresql":
+        if self._connection.dialect.name == "postgresql":
             self._connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
             )

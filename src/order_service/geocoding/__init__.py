@@ -6,8 +6,8 @@ backoff) is kept in the database. Pages only read what was stored; the browser n
 talks to the geocoder.
 
 - `places`: what is asked (an address's street, town and country) and what is kept.
-- `nominatim`: the geocoder over HTTP.
-- `locations`: the stored answers, in SQL.
+- `adapters.http.nominatim`: the geocoder over HTTP.
+- `adapters.sql.address_locations`: the stored answers, in SQL.
 - `locator`: the thread that asks, at most once a second, pausing while the geocoder
   is down.
 """

@@ -18,13 +18,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from order_service.application.ports import StorageUnavailable
+from order_service.application.errors import GeocoderUnavailable, StorageUnavailable
 from order_service.domain.errors import OrderServiceError
 from order_service.domain.events import DomainEvent, OrderPlaced
 from order_service.domain.values import Address
-from order_service.geocoding.locations import SqlAddressLocations
-from order_service.geocoding.nominatim import GeocoderUnavailable
-from order_service.geocoding.places import AddressQuery, LookupState, Point, retry_after
+from order_service.geocoding.places import (
+    AddressQuery,
+    Location,
+    LookupState,
+    Point,
+    retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +51,27 @@ class Geocoder(Protocol):
         ...
 
 
+class AddressLocations(Protocol):
+    """Where the answers are kept, and who is asking the geocoder about an address now."""
+
+    def find(self, key: str) -> Location | None:
+        """What is known of the address, if it was ever asked about."""
+        ...
+
+    def claim(self, key: str, now: datetime, lease: timedelta) -> bool:
+        """Whether this process may ask the geocoder about the address now (one at a time)."""
+        ...
+
+    def record(self, key: str, point: Point | None, now: datetime, *,
+               answered: bool = True) -> Location:
+        """Keep what the geocoder answered, or that it did not answer."""
+        ...
+
+
 class AddressLocator:
     """Looks up addresses in a thread of its own and keeps what it finds."""
 
-    def __init__(self, geocoder: Geocoder, locations: SqlAddressLocations, clock: Clock, *,
+    def __init__(self, geocoder: Geocoder, locations: AddressLocations, clock: Clock, *,
                  timeout_seconds: float,
                  seconds_between_requests: float = SECONDS_BETWEEN_REQUESTS) -> None:
         self._geocoder = geocoder

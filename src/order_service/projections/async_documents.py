@@ -24,10 +24,10 @@ from uuid import UUID
 
 import asyncpg
 
-from order_service.application.ports import StorageUnavailable
+from order_service.adapters.sql.engine import Timeouts, database_url
+from order_service.application.errors import StorageUnavailable
 from order_service.application.views import OrderDocument, OrderDocumentPage, OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
-from order_service.eventstore.engine import Timeouts, database_url
 from order_service.projections.documents import pg_newest_first_query, pg_order_document_query
 
 # What a broken or unreachable database raises here (asyncio.TimeoutError: no connection

@@ -3,7 +3,7 @@
 The export is the one place where hundreds of thousands of orders pass through at once.
 Decoding every row into Python objects and encoding them back to JSON costs ~100 µs an
 order; asking the database for the finished JSON text costs a few. The documents here
-must stay equal (as JSON) to `order_service.export.order_record`, which the HTTP API
+must stay equal (as JSON) to `order_service.application.export.order_record`, which the HTTP API
 shows; the export tests compare the two for every field.
 
 On PostgreSQL the document is one text concatenation that writes, byte for byte, what
@@ -32,9 +32,9 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, TextClause, Uuid, bindparam, text
 
+from order_service.adapters.sql.column_types import FOLD_CASE
 from order_service.application.views import OrderDocument, OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
-from order_service.eventstore.sql_types import FOLD_CASE
 from order_service.projections.payment_instructions import (
     pg_instructions,
     pg_named_instructions,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select, update
 
-from order_service.application.ports import ConcurrencyConflict
+from order_service.application.errors import ConcurrencyConflict
 from order_service.eventstore.codec import JsonObject
 from order_service.eventstore.store import PendingEvent
 from order_service.projections.rows import insert_first_row

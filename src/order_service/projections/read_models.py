@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, or_, select
 
+from order_service.adapters.sql.column_types import fold_case
 from order_service.application.views import (
     Amounts,
     OrderDocument,
@@ -25,7 +26,6 @@ from order_service.domain.events import order_stream
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
 from order_service.eventstore.codec import as_followed
-from order_service.eventstore.sql_types import fold_case
 from order_service.eventstore.tables import events
 from order_service.projections.documents import order_document, order_documents
 from order_service.projections.tables import orders, products, shipping_methods

@@ -29,8 +29,8 @@ from sqlalchemy import (
     text,
 )
 
+from order_service.adapters.sql.engine import WRITE_OPTION
 from order_service.eventstore.codec import EVENT_CLASSES
-from order_service.eventstore.engine import WRITE_OPTION
 from order_service.eventstore.tables import events
 from order_service.projections import replay_catalogue, replay_orders, tables
 from order_service.projections.replay import Dialect, dialect_of, outdated_event_types

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import IntegrityError
 
-from order_service.application.ports import ConcurrencyConflict
-from order_service.eventstore.engine import is_unique_violation
+from order_service.adapters.sql.errors import is_unique_violation
+from order_service.application.errors import ConcurrencyConflict
 from order_service.eventstore.store import PendingEvent
 
 

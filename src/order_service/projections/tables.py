@@ -15,8 +15,8 @@ from sqlalchemy import (
     func,
 )
 
-from order_service.eventstore.sql_types import JsonDocument, UtcDateTime
-from order_service.eventstore.tables import metadata
+from order_service.adapters.sql.column_types import JsonDocument, UtcDateTime
+from order_service.adapters.sql.tables import metadata
 
 
 def define_products(target: MetaData, name: str = "products", temporary: bool = False) -> Table:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from order_service.adapters.memory.state import ReadModelRows, StoredEvent
-from order_service.application.ports import ConcurrencyConflict
+from order_service.application.errors import ConcurrencyConflict
 from order_service.application.views import (
     OrderView,
     PaymentNotificationView,

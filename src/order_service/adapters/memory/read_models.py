@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from uuid import UUID
 
 from order_service.adapters.memory.state import MemoryState
+from order_service.application.export import order_record
 from order_service.application.views import (
     Amounts,
     OrderDocument,
@@ -22,7 +23,6 @@ from order_service.domain.events import order_stream
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
 from order_service.eventstore.codec import as_followed
-from order_service.export import order_record
 
 
 class MemoryReadModels:

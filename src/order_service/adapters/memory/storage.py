@@ -23,10 +23,10 @@ from order_service.adapters.memory.transaction import (
     catalogue_entries,
     earlier_answer,
 )
+from order_service.application.errors import ConcurrencyConflict
 from order_service.application.ports import (
     Clock,
     CommandContext,
-    ConcurrencyConflict,
     IdempotentRequest,
     OrderInputs,
     Outcome,

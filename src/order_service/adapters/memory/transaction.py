@@ -16,14 +16,8 @@ from uuid import UUID
 from order_service.adapters.memory.projection import project
 from order_service.adapters.memory.read_models import MemoryReadModels
 from order_service.adapters.memory.state import KeyRecord, MemoryState, StoredEvent
-from order_service.application.ports import (
-    NUMBER_AT_COMMIT,
-    Clock,
-    CommandContext,
-    ConcurrencyConflict,
-    IdempotencyKeyReused,
-    PendingOrder,
-)
+from order_service.application.errors import ConcurrencyConflict, IdempotencyKeyReused
+from order_service.application.ports import NUMBER_AT_COMMIT, Clock, CommandContext, PendingOrder
 from order_service.domain.events import DomainEvent, OrderPlaced
 from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
 from order_service.eventstore.codec import decode, encode

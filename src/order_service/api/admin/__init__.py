@@ -10,10 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Response
 
 from order_service.api.admin import catalogue, orders, receipts, sales, sign_in
-from order_service.api.admin.errors import AdminRoute, PageNotFound
+from order_service.api.admin.errors import AdminRoute
 from order_service.api.admin.pages import STATIC, BackOffice
 from order_service.api.admin.sessions import SignedInDep
 from order_service.api.docs import DocsAssets
+from order_service.api.errors import PageNotFound
 from order_service.api.rate_limit import KeyRateLimiter
 from order_service.settings import Settings
 

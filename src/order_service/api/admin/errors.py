@@ -17,28 +17,21 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from order_service.api.admin.pages import render
-from order_service.api.admin.sessions import CsrfRefused, NotSignedIn
-from order_service.api.cursors import BadCursor
-from order_service.api.export_params import ReversedPeriod
-from order_service.api.nul_characters import NulInPath
+from order_service.api.errors import (
+    BadCursor,
+    BadInput,
+    CsrfRefused,
+    NotSignedIn,
+    NulInPath,
+    PageNotFound,
+    RateLimited,
+    ReversedPeriod,
+)
 from order_service.api.problems import RETRY_AFTER_SECONDS, field_message
-from order_service.api.rate_limit import RateLimited
-from order_service.application.access import Forbidden
-from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
+from order_service.application.errors import ConcurrencyConflict, Forbidden, StorageUnavailable
 from order_service.domain.errors import NotFound, OrderServiceError
 
 SIGN_IN = "/admin/sign-in"
-
-
-class BadInput(Exception):
-    """A page was asked for with a parameter it cannot use."""
-
-
-class PageNotFound(Exception):
-    """No back-office page lives at this path."""
-
-    def __init__(self) -> None:
-        super().__init__("There is no back-office page at this address.")
 
 
 def sign_in_url(request: Request) -> str:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from order_service.api.admin import order_actions
-from order_service.api.admin.errors import AdminRoute, BadInput, PageNotFound
+from order_service.api.admin.errors import AdminRoute
 from order_service.api.admin.flash import Flash
 from order_service.api.admin.history import timeline
 from order_service.api.admin.order_actions import ACTIONS, Action, Change, Outcome
@@ -26,10 +26,11 @@ from order_service.api.admin.sessions import (
 )
 from order_service.api.cursors import CursorCodec
 from order_service.api.deps import ShopDep, order_id_from_path
+from order_service.api.errors import BadInput, PageNotFound
 from order_service.application import queries
 from order_service.application.access import Permission, require
+from order_service.application.errors import AlreadyHandled
 from order_service.application.handlers import Shop
-from order_service.application.ports import AlreadyHandled
 from order_service.application.views import OrderFilter, OrderView
 from order_service.domain.errors import NotFound, OrderServiceError
 from order_service.domain.values import OrderStatus

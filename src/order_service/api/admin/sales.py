@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from order_service.api.admin.errors import AdminRoute, BadInput
+from order_service.api.admin.errors import AdminRoute
 from order_service.api.admin.pages import back_office, render
 from order_service.api.admin.sessions import SignedInDep
 from order_service.api.deps import ShopDep
+from order_service.api.errors import BadInput
 from order_service.api.export_params import require_ordered_period
 from order_service.application import queries
 from order_service.application.access import Permission, require

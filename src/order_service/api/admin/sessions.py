@@ -20,25 +20,14 @@ from fastapi import Depends, Form, Request, Response
 
 from order_service.api.admin.flash import Flash
 from order_service.api.deps import caused_by, request_id
-from order_service.application.access import Permission, Principal, require
+from order_service.api.errors import CsrfRefused, NotSignedIn
+from order_service.application.access import AdminSessions, Permission, Principal, require
 from order_service.application.ports import CommandContext, IdempotentRequest
-from order_service.eventstore.admin_sessions import SqlAdminSessions
 
 SESSION_COOKIE = "os_admin_session"
 # The sign-in form has no session yet: it is protected by a double-submitted token.
 SIGN_IN_COOKIE = "os_admin_sign_in"
 COOKIE_PATH = "/admin"
-
-
-class NotSignedIn(Exception):
-    """The request carries no live session (none, expired, signed out or key revoked)."""
-
-
-class CsrfRefused(Exception):
-    """A POST without this session's CSRF token, or sent from another site."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(f"This form was refused: {why}. Reload the page and try again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +55,9 @@ def csrf_token_for(session_token: str) -> str:
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
-def sessions_of(request: Request) -> SqlAdminSessions:
+def sessions_of(request: Request) -> AdminSessions:
     """The app's session store."""
-    sessions: SqlAdminSessions = request.app.state.admin_sessions
+    sessions: AdminSessions = request.app.state.admin_sessions
     return sessions
 
 

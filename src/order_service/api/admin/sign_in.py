@@ -14,7 +14,6 @@ from order_service.api.admin.sessions import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     CheckedFormDep,
-    CsrfRefused,
     clear_cookie,
     current_session,
     new_token,
@@ -22,6 +21,7 @@ from order_service.api.admin.sessions import (
     sessions_of,
     set_cookie,
 )
+from order_service.api.errors import CsrfRefused
 from order_service.api.rate_limit import KeyRateLimiter
 from order_service.application.access import Permission, Principal
 

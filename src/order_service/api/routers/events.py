@@ -12,7 +12,7 @@ from order_service.api.deps import StorageDep
 from order_service.api.schemas.events import EventPageOut, StoredEventPage
 from order_service.application import queries
 from order_service.application.access import Permission
-from order_service.metrics import Metrics
+from order_service.observability.metrics import Metrics
 
 router = APIRouter(prefix="/v1/events", tags=["events"],
                    dependencies=[Depends(allowed(Permission.FOLLOW_EVENTS))])

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from order_service import export
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.auth import allowed
@@ -22,7 +21,7 @@ from order_service.api.export_params import (
 from order_service.api.middleware import DEADLINE_STATE
 from order_service.api.spooled import SpooledResponse, spooled
 from order_service.api.timestamps import Moment
-from order_service.application import queries
+from order_service.application import export, queries
 from order_service.application.access import Permission
 from order_service.application.ports import Storage
 from order_service.application.views import OrderFilter

@@ -9,7 +9,6 @@ from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.problems import problem_response
 from order_service.api.schemas.health import HealthOut
-from order_service.schema import database_is_reachable
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -27,7 +26,7 @@ async def live() -> HealthOut:
                        503: ex.refusal("The database cannot be reached", px.NOT_READY)})
 def ready(request: Request) -> HealthOut | JSONResponse:
     """The service can reach its database and take traffic."""
-    if database_is_reachable(request.app.state.shop.storage.engine):
+    if request.app.state.database_is_reachable():
         return HealthOut()
     return problem_response(503, "not-ready", "Service Unavailable",
                             "The database cannot be reached.")

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Body, Depends, Request
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.deps import ShopDep, request_id
+from order_service.api.errors import GatewayNotConfigured
 from order_service.api.schemas.payments import NotificationOutcomeOut, PaymentNotificationIn
-from order_service.api.signatures import SIGNATURE_HEADER, GatewayNotConfigured, verify
+from order_service.api.signatures import SIGNATURE_HEADER, verify
 from order_service.application.ports import CommandContext
 
 

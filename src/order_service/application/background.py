@@ -1,22 +1,48 @@
-"""The payment-hold sweeper each server worker runs beside the API."""
+"""The loops each server worker runs beside the API, until the server stops.
+
+None of them ever raises: a database that is down or busy is expected and logged as
+such, and the loop tries again at its next turn. Anything else is a bug, logged with its
+traceback, and the loop goes on too: a failing loop must not take the API down with it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Callable
+from typing import TypeVar
 
 import anyio
-from sqlalchemy.exc import SQLAlchemyError
 
+from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
 from order_service.application.expiry import sweep_context
 from order_service.application.handlers import Shop
-from order_service.application.ports import ConcurrencyConflict, StorageUnavailable
 from order_service.domain.payment_hold import PaymentHold
 
 log = logging.getLogger(__name__)
 
-DATABASE_TROUBLE = (SQLAlchemyError, StorageUnavailable, ConcurrencyConflict)
+T = TypeVar("T")
+
+# What a database that is down, slow or busy raises through the adapters.
+DATABASE_TROUBLE = (StorageUnavailable, ConcurrencyConflict)
+
+
+async def repeat(job: Callable[[], T], interval_seconds: float, then: Callable[[T], None],
+                 *, failing: str, level: int = logging.DEBUG) -> None:
+    """Run `job` in a thread now and every `interval_seconds`; `then` gets each result.
+
+    A round the database makes fail is logged at `level` as "could not <failing>".
+    """
+    while True:
+        try:
+            result = await anyio.to_thread.run_sync(job)
+        except DATABASE_TROUBLE:
+            log.log(level, "could not %s; will retry", failing, exc_info=True)
+        except Exception:
+            log.exception("could not %s (a bug); will retry", failing)
+        else:
+            then(result)
+        await anyio.sleep(interval_seconds)
 
 
 async def expire_pending_orders_forever(shop: Shop, hold: PaymentHold, interval_seconds: float,

@@ -13,15 +13,15 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
 
+from order_service.adapters.sql.engine import WRITE_OPTION, statement_at_a_time
+from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.idempotency import SqlIdempotencyKeys
+from order_service.adapters.sql.notification_ids import SqlNotificationIds
+from order_service.adapters.sql.pending_orders import SqlPendingOrders
+from order_service.adapters.sql.two_step import SqlTwoStepCommands
 from order_service.application.ports import Clock, CommandContext
-from order_service.eventstore.engine import WRITE_OPTION, statement_at_a_time
-from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.idempotency import SqlIdempotencyKeys
-from order_service.eventstore.notification_ids import SqlNotificationIds
 from order_service.eventstore.store import Projector, SqlEventStore
-from order_service.eventstore.two_step import SqlTwoStepCommands
 from order_service.projections.orders import project_orders
-from order_service.projections.pending_orders import SqlPendingOrders
 from order_service.projections.products import (
     SqlCatalogue,
     project_products,
@@ -57,15 +57,10 @@ class SqlStorage:
         clock: Clock,
         *,
         idempotency_ttl: timedelta = timedelta(hours=24),
-        serialise_appends: bool = True,
-        defer_inserts: bool = True,
     ) -> None:
         self.engine = engine
         self._clock = clock
         self._idempotency_ttl = idempotency_ttl
-        # Only a test that demonstrates the skipped-event pitfall turns these off.
-        self._serialise_appends = serialise_appends
-        self._defer_inserts = defer_inserts
         two_step = SqlTwoStepCommands(engine, clock, idempotency_ttl)
         # The hot commands (place, pay, ship, cancel) read once and write once.
         self.read_for_placement = two_step.read_for_placement
@@ -96,9 +91,7 @@ class SqlStorage:
 
     def _ports(self, connection: Connection, context: CommandContext) -> SqlTransaction:
         return SqlTransaction(
-            events=SqlEventStore(connection, context, LIVE_PROJECTORS, self._clock,
-                                 serialise_appends=self._serialise_appends,
-                                 defer_inserts=self._defer_inserts),
+            events=SqlEventStore(connection, context, LIVE_PROJECTORS, self._clock),
             catalogue=SqlCatalogue(connection),
             read_models=SqlReadModels(connection),
             idempotency_keys=SqlIdempotencyKeys(connection, self._clock, self._idempotency_ttl),

@@ -155,6 +155,10 @@ class Metrics:
             if not known_to_this_version(event.type, event.schema_version):
                 self.unknown_events.labels(reader, event.type).inc()
 
+    def relay_observer(self) -> RelayMetrics:
+        """What a relay in this process tells the metrics."""
+        return RelayMetrics(self)
+
     def exposition(self) -> bytes:
         """Every metric in Prometheus' text format, across all worker processes."""
         if self._registry is not None:
@@ -162,3 +166,18 @@ class Metrics:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+class RelayMetrics:
+    """The relay's observer in a server worker: its rewinds and unknown events, counted."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def published(self, events: Sequence[StoredEventView], position: int) -> None:
+        """Count the events of types this version does not know."""
+        self._metrics.passed_on("relay", events)
+
+    def rewound(self, checkpoint: int, position: int) -> None:
+        """Count a rewind."""
+        self._metrics.relay_rewound()

@@ -13,8 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from order_service.adapters.sql.api_keys import SqlApiKeys
 from order_service.application.access import Principal, key_hash
-from order_service.eventstore.api_keys import SqlApiKeys
 
 REFRESH_SECONDS = 0.25
 REVOCATION_TAKES_EFFECT_WITHIN = 1.0

@@ -33,7 +33,8 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig, StreamInfo
 from nats.js.errors import NotFoundError
 
-from order_service.application.relay import PublishedEvent, PublishFailed, StreamState, event_id
+from order_service.application.errors import PublishFailed
+from order_service.application.relay import PublishedEvent, StreamState, event_id
 from order_service.application.views import StoredEventView
 
 log = logging.getLogger(__name__)

@@ -10,19 +10,18 @@ from uuid import uuid4
 from sqlalchemy import Engine, Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from order_service.adapters.sql.engine import statement_at_a_time
+from order_service.adapters.sql.errors import is_unique_violation, translated_failures
+from order_service.adapters.sql.tables import api_keys
 from order_service.application.access import (
     SHOWN_PREFIX_LENGTH,
     ApiKeyInfo,
-    KeyNameTaken,
     Principal,
     Role,
-    UnknownKeyName,
     key_hash,
     new_api_key,
 )
-from order_service.eventstore.engine import is_unique_violation, statement_at_a_time
-from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.tables import api_keys
+from order_service.application.errors import KeyNameTaken, UnknownKeyName
 
 Clock = Callable[[], datetime]
 
@@ -86,14 +85,6 @@ class SqlApiKeys:
         with self._engine.connect() as connection:
             rows = connection.execute(select(api_keys).order_by(api_keys.c.created_at))
             return [_info(row._asdict()) for row in rows]
-
-    def count_active(self) -> int:
-        """How many keys are not revoked."""
-        with self._engine.connect() as connection:
-            return int(connection.execute(
-                select(func.count()).select_from(api_keys)
-                .where(api_keys.c.revoked_at.is_(None))
-            ).scalar_one())
 
     def revoke(self, name: str) -> ApiKeyInfo:
         """Revoke the active key called `name`; it stops working at once everywhere."""

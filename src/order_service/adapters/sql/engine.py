@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import DisconnectionError
 
-from order_service.eventstore.sql_types import FOLD_CASE
+from order_service.adapters.sql.column_types import FOLD_CASE
+from order_service.adapters.sql.errors import UnsupportedDatabase
 
 # Set per connection by the unit of work; SQLite then takes the write lock at BEGIN
 # instead of upgrading a read lock mid-transaction, which is what deadlocks writers.
@@ -28,10 +29,6 @@ def statement_at_a_time(connection: Connection) -> Connection:
     if connection.dialect.name == "postgresql":
         connection.execution_options(isolation_level="AUTOCOMMIT")
     return connection
-
-
-class UnsupportedDatabase(ValueError):
-    """The URL names a database this service does not run on."""
 
 
 def database_url(raw: str) -> URL:
@@ -145,22 +142,3 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
-
-
-# SQLSTATEs that mean "run the transaction again": PostgreSQL chose this transaction as
-# a deadlock victim, or could not serialise it.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-
-
-def is_unique_violation(error: IntegrityError) -> bool:
-    """Whether the database refused a row because its key already exists."""
-    original = error.orig
-    if getattr(original, "sqlstate", None) == "23505":
-        return True
-    name = getattr(original, "sqlite_errorname", "")
-    return name in {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
-
-
-def is_retryable(error: DBAPIError) -> bool:
-    """Whether the database aborted the transaction only because of another one."""
-    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES

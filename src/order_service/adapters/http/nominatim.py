@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 from order_service import __version__
+from order_service.application.errors import GeocoderUnavailable
 from order_service.geocoding.places import AddressQuery, Point
 
 # Nominatim's usage policy asks for a User-Agent that names the application; a library's
@@ -17,14 +18,6 @@ from order_service.geocoding.places import AddressQuery, Point
 USER_AGENT = f"order-service/{__version__} (shop back office: the map of an order's address)"
 # One result is a few hundred bytes; anything far larger is not an answer to read.
 LARGEST_ANSWER_BYTES = 256 * 1024
-
-
-class GeocoderUnavailable(Exception):
-    """The geocoder gave no usable answer: unreachable, too slow, refusing or garbled."""
-
-    def __init__(self, why: str, retry_after_seconds: float | None = None) -> None:
-        super().__init__(why)
-        self.retry_after_seconds = retry_after_seconds
 
 
 class NominatimGeocoder:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from order_service.eventstore.engine import WRITE_OPTION, is_unique_violation
-from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.tables import address_locations as table
+from order_service.adapters.sql.engine import WRITE_OPTION
+from order_service.adapters.sql.errors import is_unique_violation, translated_failures
+from order_service.adapters.sql.tables import address_locations as table
 from order_service.geocoding.places import Location, LookupState, Point, retry_after
 
 

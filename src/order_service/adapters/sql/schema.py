@@ -12,13 +12,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
+from order_service.adapters.sql.errors import MigrationNotPermitted, SchemaOutOfDate
+
 
 def migrations_directory() -> Path:
     """The migrations folder: inside the installed wheel, or at the repository's top."""
     packaged = Path(str(resources.files("order_service"))) / "migrations"
     if (packaged / "env.py").is_file():
         return packaged
-    in_repository = Path(__file__).resolve().parents[2] / "migrations"
+    in_repository = Path(__file__).resolve().parents[4] / "migrations"
     if (in_repository / "env.py").is_file():
         return in_repository
     raise FileNotFoundError(
@@ -79,18 +81,3 @@ def database_is_reachable(engine: Engine) -> bool:
     except SQLAlchemyError:
         return False
     return True
-
-
-class SchemaOutOfDate(RuntimeError):
-    """The database needs migrating before the service can use it."""
-
-
-class MigrationNotPermitted(RuntimeError):
-    """The role migrating may not change the schema (a service role, not the owner)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"the database refused to change the schema ({reason}): migrate as the role "
-            "that owns the tables, set in ORDER_SERVICE_MIGRATION_DATABASE_URL (see README, "
-            "Least privilege)"
-        )

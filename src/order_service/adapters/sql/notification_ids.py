@@ -13,7 +13,7 @@ from uuid import UUID
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from order_service.eventstore.tables import payment_notification_ids as ids
+from order_service.adapters.sql.tables import payment_notification_ids as ids
 
 Clock = Callable[[], datetime]
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, Engine, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from order_service.adapters.sql.engine import WRITE_OPTION
+from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.tables import event_relay
 from order_service.application.relay import RelayState
-from order_service.eventstore.engine import WRITE_OPTION
-from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.tables import event_relay, events
+from order_service.eventstore.tables import events
 
 _CREATE = {
     dialect.dialect.name: dialect.insert(event_relay).on_conflict_do_nothing(

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from order_service.application.ports import ConcurrencyConflict, IdempotencyKeyReused
-from order_service.eventstore.tables import idempotency_keys
+from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.tables import idempotency_keys
+from order_service.application.errors import ConcurrencyConflict, IdempotencyKeyReused
 
 Clock = Callable[[], datetime]
 
@@ -87,7 +88,7 @@ class SqlIdempotencyKeys:
 
 def purge_expired_keys(engine: Engine, now: datetime, ttl: timedelta) -> int:
     """Forget keys older than `ttl`; returns how many were removed."""
-    with engine.begin() as connection:
+    with translated_failures(), engine.begin() as connection:
         result = connection.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - ttl)
         )

@@ -46,7 +46,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 # The SQL function that lower-cases text by Unicode's rules on SQLite (registered on each
-# connection by eventstore/engine.py): SQLite's own lower() folds ASCII letters only.
+# connection by adapters/sql/engine.py): SQLite's own lower() folds ASCII letters only.
 FOLD_CASE = "fold_case"
 
 

@@ -41,30 +41,29 @@ from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ClauseElement
 
+from order_service.adapters.sql import pg_outcome
+from order_service.adapters.sql.engine import WRITE_OPTION, statement_at_a_time
+from order_service.adapters.sql.errors import is_unique_violation, translated_failures
+from order_service.adapters.sql.tables import idempotency_keys
+from order_service.application.errors import (
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    StorageUnavailable,
+)
 from order_service.application.ports import (
     NUMBER_AT_COMMIT,
     Clock,
     CommandContext,
-    ConcurrencyConflict,
-    IdempotencyKeyReused,
     IdempotentRequest,
     OrderInputs,
     Outcome,
     PlacementInputs,
-    StorageUnavailable,
 )
 from order_service.application.views import OrderView
 from order_service.domain.events import OrderPlaced, order_stream
 from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
-from order_service.eventstore import pg_outcome
 from order_service.eventstore.codec import decode, encode
-from order_service.eventstore.engine import (
-    WRITE_OPTION,
-    is_unique_violation,
-    statement_at_a_time,
-)
-from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.tables import events, idempotency_keys
+from order_service.eventstore.tables import events
 from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
 from order_service.projections.products import OCCURRED_AT, stock_changes
 from order_service.projections.read_models import order_view

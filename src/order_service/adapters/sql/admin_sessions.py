@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, delete, insert, or_, select, update
 
-from order_service.application.access import Principal, Role
-from order_service.eventstore.failures import translated_failures
-from order_service.eventstore.tables import admin_sessions, api_keys
+from order_service.adapters.sql.errors import translated_failures
+from order_service.adapters.sql.tables import admin_sessions, api_keys
+from order_service.application.access import AdminSession, Principal, Role
 
 Clock = Callable[[], datetime]
 
 # Writing last_seen_at on every page would make every read a write; a minute late is
 # nothing next to an idle timeout of hours.
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-@dataclass(frozen=True, slots=True)
-class AdminSession:
-    """A live session: the key it was signed in with, and the message waiting for it."""
-
-    principal: Principal
-    created_at: datetime
-    flash: str | None
 
 
 def token_hash(token: str) -> str:

@@ -1,0 +1,1 @@
+"""NATS JetStream: where the event relay publishes the stored events."""
