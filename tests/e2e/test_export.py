@@ -443,14 +443,6 @@ def test_a_cursor_continues_after_its_page_whatever_the_next_limit(client: TestC
 # -- filters ------------------------------------------------------------------------------
 
 
-def test_the_status_filter_keeps_only_orders_in_that_status(client: TestClient) -> None:
-    orders = _all_statuses(client)
-
-    exported = {status: exported_orders(client, status=status) for status in orders}
-
-    assert exported == {status: [order] for status, order in orders.items()}
-
-
 def test_several_statuses_may_be_repeated_or_comma_separated(client: TestClient) -> None:
     orders = _all_statuses(client)
     spellings = (("paid", "cancelled"), ("paid,cancelled",), ("cancelled, paid",),
@@ -471,26 +463,6 @@ def test_an_unknown_status_is_a_422_problem(client: TestClient) -> None:
         assert problem["errors"][0]["parameter"] == "status", status
 
 
-def test_placed_from_is_inclusive_and_placed_to_exclusive(client: TestClient) -> None:
-    placed = place_orders(client, 5)
-
-    items = exported_orders(client, placed_from=placed[1]["placed_at"],
-                            placed_to=placed[3]["placed_at"])
-
-    assert _numbers(items) == _numbers(placed[1:3])
-
-
-def test_an_instant_just_after_placed_at_leaves_that_order_out_of_placed_from(
-    client: TestClient,
-) -> None:
-    placed = place_orders(client, 3)
-    just_after = _moment(placed[1]["placed_at"]) + timedelta(microseconds=1)
-
-    items = exported_orders(client, placed_from=_iso(just_after))
-
-    assert _numbers(items) == [placed[2]["number"]]
-
-
 def test_times_without_a_zone_are_utc_and_offsets_are_honoured(client: TestClient) -> None:
     placed = place_orders(client, 3)
     moment = _moment(placed[1]["placed_at"]).astimezone(UTC)
@@ -502,31 +474,6 @@ def test_times_without_a_zone_are_utc_and_offsets_are_honoured(client: TestClien
                 for name, given in spellings.items()}
 
     assert exported == {name: _numbers(placed[1:]) for name in spellings}
-
-
-def test_updated_since_returns_the_orders_changed_at_or_after_the_moment(
-    client: TestClient,
-) -> None:
-    first, second, third, fourth = place_orders(client, 4)
-    paid = act(client, second, "pay")
-    act(client, fourth, "cancel")
-
-    items = exported_orders(client, updated_since=paid["updated_at"])
-
-    assert [item["id"] for item in items] == [second["id"], fourth["id"]]
-    assert first["id"] not in {item["id"] for item in items}
-    assert third["id"] not in {item["id"] for item in items}
-
-
-def test_updated_since_just_after_a_change_leaves_that_order_out(client: TestClient) -> None:
-    first, second = place_orders(client, 2)
-    paid = act(client, first, "pay")
-    just_after = _moment(paid["updated_at"]) + timedelta(microseconds=1)
-
-    items = exported_orders(client, updated_since=_iso(just_after))
-
-    assert items == []
-    assert _moment(second["updated_at"]) < _moment(paid["updated_at"])
 
 
 def test_the_filters_combine(client: TestClient) -> None:
