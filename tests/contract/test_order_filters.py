@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -182,3 +183,62 @@ def test_a_payment_moves_an_order_from_pending_to_collected(
 
     report = queries.sales_report(shop.storage, OrderFilter(), "EUR")
     assert (report.pending, report.collected) == (_figures([]), _figures([order]))
+
+
+def _walk_while_changing(shop: Shop, context: CommandContext, where: OrderFilter
+                         ) -> tuple[list[OrderView], list[OrderView], set[UUID]]:
+    """Walk the export 7 a page; between pages, place an order and change old ones.
+
+    Returns the orders walked, those that existed before the walk, and the ids changed.
+    """
+    existing = placed(shop, context, 20)
+    sku, method = existing[0].lines[0].sku, existing[0].shipping_method
+    pending = [o.id for o in existing]
+    paid: list[UUID] = []
+    changed: set[UUID] = set()
+    walked: list[OrderView] = []
+    after: int | None = 0
+    while after is not None:
+        page = queries.export_page(shop.storage, where, after=after, limit=7)
+        with queries.orders_in(shop.storage, where, page) as orders:
+            walked += orders
+        after = page.next_after
+        pending.append(shop.place_order(order_of([(sku, 1)], method), context).id)
+        # Pay one behind the walk and cancel one ahead of it; ship or cancel a paid one.
+        paid.append(shop.pay_order(PayOrder(pending.pop(0)), context).id)
+        cancelled = shop.cancel_order(CancelOrder(pending.pop(len(pending) // 2)), context)
+        changed |= {paid[-1], cancelled.id}
+        if len(paid) > 1:
+            old = paid.pop(0)
+            if len(walked) % 2:
+                shop.ship_order(ShipOrder(old), context)
+            else:
+                shop.cancel_order(CancelOrder(old), context)
+            changed.add(old)
+    return walked, existing, changed
+
+
+def test_walking_the_export_while_orders_are_placed_and_change_gives_each_order_once(
+    shop: Shop, context: CommandContext
+) -> None:
+    walked, existing, changed = _walk_while_changing(shop, context, OrderFilter())
+
+    ids = [order.id for order in walked]
+    assert len(ids) == len(set(ids)), "an order was exported twice"
+    assert {o.id for o in existing} <= set(ids), "an order that existed was skipped"
+    assert [o.number for o in walked] == sorted(o.number for o in walked)
+    assert len(changed & {o.id for o in existing}) >= 6  # the walk met several rounds
+
+
+def test_walking_a_status_filter_while_orders_leave_it_skips_none_that_stayed(
+    shop: Shop, context: CommandContext
+) -> None:
+    where = OrderFilter(statuses=frozenset({OrderStatus.PENDING_PAYMENT}))
+
+    walked, existing, changed = _walk_while_changing(shop, context, where)
+
+    ids = [order.id for order in walked]
+    assert len(ids) == len(set(ids)), "an order was exported twice"
+    assert {o.id for o in existing} - changed <= set(ids), "an order that stayed was skipped"
+    assert {order.status for order in walked} == {OrderStatus.PENDING_PAYMENT}
+    assert changed & {o.id for o in existing}
