@@ -27,8 +27,9 @@ def _load_script() -> ModuleType:
 
 
 billing = _load_script()
-LINES = [{"position": n, "order_id": f"order-{n}", "type": "OrderPlaced", "number": n,
-          "total": 1_000 * n, "currency": "EUR"} for n in (1, 2, 3)]
+LINES: list[dict[str, object]] = [
+    {"position": n, "order_id": f"order-{n}", "type": "OrderPlaced", "number": n,
+     "total": 1_000 * n, "currency": "EUR"} for n in (1, 2, 3)]
 
 
 def synced(state_dir: Path, lines: list[dict[str, object]]) -> int:

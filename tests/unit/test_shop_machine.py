@@ -77,7 +77,8 @@ EXAMPLES_VARIABLE = "ORDER_SERVICE_STATEFUL_EXAMPLES"
 SLUGS: dict[type[Exception], str] = {OutOfStock: "out-of-stock",
                                      UnknownProducts: "unknown-product",
                                      UnknownShippingMethod: "unknown-shipping-method"}
-COMMANDS = {"pay": PayOrder, "ship": ShipOrder, "cancel": CancelOrder}
+COMMANDS: dict[str, type[PayOrder | ShipOrder | CancelOrder]] = {
+    "pay": PayOrder, "ship": ShipOrder, "cancel": CancelOrder}
 
 
 def shown(order: OrderView) -> JsonObject:
@@ -241,10 +242,15 @@ class ShopMachine(RuleBasedStateMachine):
             else:
                 self._change(self.model.orders[order_id], action, expected, with_note, keyed_)
 
-    def _send(self, command: Any, context: CommandContext) -> OrderView:
-        send = {PayOrder: self.shop.pay_order, ShipOrder: self.shop.ship_order,
-                CancelOrder: self.shop.cancel_order}[type(command)]
-        return send(command, context)
+    def _send(self, command: PayOrder | ShipOrder | CancelOrder, context: CommandContext
+              ) -> OrderView:
+        match command:
+            case PayOrder():
+                return self.shop.pay_order(command, context)
+            case ShipOrder():
+                return self.shop.ship_order(command, context)
+            case CancelOrder():
+                return self.shop.cancel_order(command, context)
 
     def _change(self, order: Order, action: str, expected: str | None, with_note: bool,
                 keyed_: bool) -> None:
