@@ -308,63 +308,6 @@ def test_each_orders_last_ledger_line_has_its_current_status_number_total_and_cu
             order["status"], order["number"], order["total"], order["currency"]), order_id
 
 
-def test_lines_written_after_the_last_checkpoint_are_replaced_not_repeated_on_restart(
-    server: Server, tmp_path: Path
-) -> None:
-    state_dir = tmp_path / "billing"
-    assert sync_once(server, state_dir).returncode == 0
-    before = checkpoint(state_dir)
-    for _ in range(3):
-        place_paid_order(server.client)
-    assert sync_once(server, state_dir).returncode == 0
-    complete = (state_dir / "ledger.ndjson").read_bytes()
-    assert len(complete) > before["ledger_bytes"]
-    # A kill between fsyncing the ledger and renaming the checkpoint leaves exactly this.
-    (state_dir / "checkpoint.json").write_text(json.dumps(before), encoding="utf-8")
-
-    again = sync_once(server, state_dir)
-
-    assert again.returncode == 0, again.stderr
-    assert f"dropped {len(complete) - before['ledger_bytes']} bytes" in again.stderr
-    assert (state_dir / "ledger.ndjson").read_bytes() == complete
-
-
-def test_a_torn_last_line_is_dropped_on_restart(server: Server, tmp_path: Path) -> None:
-    state_dir = tmp_path / "billing"
-    place_paid_order(server.client)
-    assert sync_once(server, state_dir).returncode == 0
-    synced = (state_dir / "ledger.ndjson").read_bytes()
-    whole_line = synced.splitlines(keepends=True)[-1]
-    with (state_dir / "ledger.ndjson").open("ab") as file:
-        file.write(whole_line[: len(whole_line) // 2])
-    order = place_paid_order(server.client)
-
-    again = sync_once(server, state_dir)
-
-    assert again.returncode == 0, again.stderr
-    assert f"dropped {len(whole_line) // 2} bytes" in again.stderr
-    lines = ledger(state_dir)
-    assert (state_dir / "ledger.ndjson").read_bytes().startswith(synced)
-    assert as_recorded(lines) == order_events(server.client)
-    assert [entry["type"] for entry in lines if entry["order_id"] == order["id"]] == [
-        "OrderPlaced", "OrderPaid"]
-
-
-def test_a_ledger_shorter_than_its_checkpoint_stops_the_sync_instead_of_guessing(
-    server: Server, tmp_path: Path
-) -> None:
-    state_dir = tmp_path / "billing"
-    place_paid_order(server.client)
-    assert sync_once(server, state_dir).returncode == 0
-    (state_dir / "ledger.ndjson").write_bytes(b"")
-
-    again = sync_once(server, state_dir)
-
-    assert again.returncode == 1
-    assert "was truncated or replaced" in again.stderr
-    assert (state_dir / "ledger.ndjson").read_bytes() == b""
-
-
 # -- errors and progress -------------------------------------------------------------------
 
 

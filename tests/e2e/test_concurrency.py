@@ -4,11 +4,14 @@ Each race runs twice: against one server with two workers, and against two serve
 instances on the same database (more nodes means more stateless API processes on one
 PostgreSQL). Each test releases its requests together (see `tests.e2e.live.race`) and
 then checks that the answers, the read models and the event store all tell the same story.
+
+The races' rules are tested on Shop with threads on both databases
+(tests/integration/test_races.py); these keep what only servers show: the HTTP answers
+(409 problems, 412 with the current version, ETag) of requests racing across processes.
 """
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from typing import Any
 
@@ -22,8 +25,6 @@ from tests.e2e.builders import (
     line,
     order_body,
     place_order,
-    unique_code,
-    unique_sku,
 )
 from tests.e2e.expectations import assert_problem
 from tests.e2e.live import SERVER_SETTINGS, all_orders, available, events_after, post, race
@@ -39,13 +40,6 @@ def servers(request: pytest.FixtureRequest, start_server: StartServer) -> list[S
     if request.param == "two workers":
         return [start_server(workers=2, settings=SERVER_SETTINGS)]
     return [start_server(workers=1, settings=SERVER_SETTINGS) for _ in range(2)]
-
-
-def _quantities(lines: list[JsonObject]) -> Counter[str]:
-    wanted: Counter[str] = Counter()
-    for item in lines:
-        wanted[item["sku"]] += item["quantity"]
-    return wanted
 
 
 def _placed_events(client: httpx.Client) -> list[JsonObject]:
@@ -93,82 +87,6 @@ def test_twenty_buyers_per_item_left_get_exactly_the_stock_and_every_other_one_4
     assert {event["data"]["order_id"] for event in placed} == accepted
     assert {order["id"] for order in all_orders(client)} == accepted
     assert _added_stock(client, sku) - len(placed) == available(client, sku)
-
-
-@POSTGRES_ONLY
-def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_all(
-    servers: list[Server],
-) -> None:
-    client = servers[0].client
-    opening = {create_product(client, stock=stock)["sku"]: stock for stock in (6, 9, 12)}
-    method = create_shipping_method(client)["code"]
-    rng = random.Random(20240611)
-    requested: list[list[JsonObject]] = []
-    for _ in range(60):
-        skus = rng.sample(sorted(opening), k=rng.randint(2, 3))
-        requested.append([line(sku, rng.randint(1, 2)) for sku in skus])
-
-    responses = race(servers, [post("/v1/orders", order_body(lines, method))
-                                for lines in requested])
-
-    assert set(_statuses(responses)) <= {201, 409}, _server_errors(responses)
-    sold: Counter[str] = Counter()
-    for lines, response in zip(requested, responses, strict=True):
-        if response.status_code == 201:
-            assert _quantities(response.json()["lines"]) == _quantities(lines)
-            sold += _quantities(lines)
-        else:
-            problem = assert_problem(response, 409)
-            assert problem["type"] == OUT_OF_STOCK
-            for shortage in problem["out_of_stock"]:
-                assert shortage["requested"] == _quantities(lines)[shortage["sku"]]
-                assert shortage["available"] < shortage["requested"]
-    assert 0 < sum(1 for r in responses if r.status_code == 201) < len(responses)
-    for sku, stock in opening.items():
-        assert available(client, sku) == stock - sold[sku], sku
-    placed_lines: Counter[str] = Counter()
-    for event in _placed_events(client):
-        placed_lines += _quantities(event["data"]["lines"])
-    assert placed_lines == sold
-
-
-@POSTGRES_ONLY
-def test_order_numbers_are_exactly_1_to_n_after_a_race_with_refusals(
-    servers: list[Server],
-) -> None:
-    client = servers[0].client
-    scarce = create_product(client, stock=6)["sku"]
-    plenty = create_product(client, stock=1000)["sku"]
-    method = create_shipping_method(client)["code"]
-    kinds: dict[str, JsonObject] = {
-        "scarce": order_body([line(scarce, 1)], method),
-        "plenty": order_body([line(plenty, 1)], method),
-        "both": order_body([line(plenty, 1), line(scarce, 1)], method),
-        "unknown sku": order_body([line(unique_sku("NOPE"), 1)], method),
-        "unknown method": order_body([line(plenty, 1)], unique_code("nope")),
-    }
-    plan = ["scarce"] * 20 + ["plenty"] * 10 + ["both"] * 10 + ["unknown sku"] * 10 \
-        + ["unknown method"] * 10
-    random.Random(7).shuffle(plan)
-
-    responses = race(servers, [post("/v1/orders", kinds[kind]) for kind in plan])
-
-    allowed: dict[str, set[tuple[int, str | None]]] = {
-        "scarce": {(201, None), (409, OUT_OF_STOCK)},
-        "both": {(201, None), (409, OUT_OF_STOCK)},
-        "plenty": {(201, None)},
-        "unknown sku": {(422, "urn:order-service:problem:unknown-product")},
-        "unknown method": {(422, "urn:order-service:problem:unknown-shipping-method")},
-    }
-    for kind, response in zip(plan, responses, strict=True):
-        problem_type = None if response.status_code == 201 else response.json().get("type")
-        assert (response.status_code, problem_type) in allowed[kind], (kind, response.text)
-    accepted = [r.json()["number"] for r in responses if r.status_code == 201]
-    expected = list(range(1, len(accepted) + 1))
-    assert sorted(accepted) == expected
-    assert sorted(order["number"] for order in all_orders(client)) == expected
-    assert sorted(event["data"]["number"] for event in _placed_events(client)) == expected
-    assert available(client, scarce) == 0
 
 
 # -- transitions on one order -------------------------------------------------------
@@ -261,15 +179,3 @@ def test_two_changes_sent_with_the_same_if_match_get_one_200_and_one_412(
     assert available(client, sku) == cancelled
 
 
-@POSTGRES_ONLY
-def test_forty_restocks_of_one_product_sent_at_once_are_all_added(
-    servers: list[Server],
-) -> None:
-    client = servers[0].client
-    sku = create_product(client, stock=0)["sku"]
-
-    responses = race(servers, [post(f"/v1/products/{sku}/restock", {"quantity": 1})] * 40)
-
-    refused = [r.text for r in responses if r.status_code != 200]
-    assert available(client, sku) == 40 - len(refused)
-    assert refused == []

@@ -1,9 +1,12 @@
-"""The order history export (GET /v1/orders/export) as a billing system uses it."""
+"""The order history export (GET /v1/orders/export) as a billing system uses it.
+
+What its filters select, and that a walk meets every order once while orders are placed
+and change between its pages, is tests/contract/test_order_filters.py's, on every storage.
+"""
 
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -443,14 +446,6 @@ def test_a_cursor_continues_after_its_page_whatever_the_next_limit(client: TestC
 # -- filters ------------------------------------------------------------------------------
 
 
-def test_the_status_filter_keeps_only_orders_in_that_status(client: TestClient) -> None:
-    orders = _all_statuses(client)
-
-    exported = {status: exported_orders(client, status=status) for status in orders}
-
-    assert exported == {status: [order] for status, order in orders.items()}
-
-
 def test_several_statuses_may_be_repeated_or_comma_separated(client: TestClient) -> None:
     orders = _all_statuses(client)
     spellings = (("paid", "cancelled"), ("paid,cancelled",), ("cancelled, paid",),
@@ -471,26 +466,6 @@ def test_an_unknown_status_is_a_422_problem(client: TestClient) -> None:
         assert problem["errors"][0]["parameter"] == "status", status
 
 
-def test_placed_from_is_inclusive_and_placed_to_exclusive(client: TestClient) -> None:
-    placed = place_orders(client, 5)
-
-    items = exported_orders(client, placed_from=placed[1]["placed_at"],
-                            placed_to=placed[3]["placed_at"])
-
-    assert _numbers(items) == _numbers(placed[1:3])
-
-
-def test_an_instant_just_after_placed_at_leaves_that_order_out_of_placed_from(
-    client: TestClient,
-) -> None:
-    placed = place_orders(client, 3)
-    just_after = _moment(placed[1]["placed_at"]) + timedelta(microseconds=1)
-
-    items = exported_orders(client, placed_from=_iso(just_after))
-
-    assert _numbers(items) == [placed[2]["number"]]
-
-
 def test_times_without_a_zone_are_utc_and_offsets_are_honoured(client: TestClient) -> None:
     placed = place_orders(client, 3)
     moment = _moment(placed[1]["placed_at"]).astimezone(UTC)
@@ -502,31 +477,6 @@ def test_times_without_a_zone_are_utc_and_offsets_are_honoured(client: TestClien
                 for name, given in spellings.items()}
 
     assert exported == {name: _numbers(placed[1:]) for name in spellings}
-
-
-def test_updated_since_returns_the_orders_changed_at_or_after_the_moment(
-    client: TestClient,
-) -> None:
-    first, second, third, fourth = place_orders(client, 4)
-    paid = act(client, second, "pay")
-    act(client, fourth, "cancel")
-
-    items = exported_orders(client, updated_since=paid["updated_at"])
-
-    assert [item["id"] for item in items] == [second["id"], fourth["id"]]
-    assert first["id"] not in {item["id"] for item in items}
-    assert third["id"] not in {item["id"] for item in items}
-
-
-def test_updated_since_just_after_a_change_leaves_that_order_out(client: TestClient) -> None:
-    first, second = place_orders(client, 2)
-    paid = act(client, first, "pay")
-    just_after = _moment(paid["updated_at"]) + timedelta(microseconds=1)
-
-    items = exported_orders(client, updated_since=_iso(just_after))
-
-    assert items == []
-    assert _moment(second["updated_at"]) < _moment(paid["updated_at"])
 
 
 def test_the_filters_combine(client: TestClient) -> None:
@@ -676,126 +626,6 @@ def test_a_cursor_signed_by_a_service_with_another_secret_is_a_400_problem(
         cursor = _cursor_of(foreign)
 
     _assert_bad_cursor(client.get(EXPORT, params={"cursor": cursor}))
-
-
-# -- stable paging under concurrent writes ------------------------------------------------
-
-
-class _Writer:
-    """Places orders and pays, ships and cancels old ones, a round per page walked."""
-
-    def __init__(self, client: TestClient, existing: list[JsonObject], sku: str, method: str
-                 ) -> None:
-        self.client, self.sku, self.method = client, sku, method
-        self.pending = [order["id"] for order in existing]
-        self.paid: list[str] = []
-        self.rounds = 0
-        self.pages_seen = 0
-        self.changed: set[str] = set()
-        self.done = threading.Event()
-        self.failure: BaseException | None = None
-        self.progress = threading.Condition()
-
-    def run(self) -> None:
-        try:
-            while not self.done.is_set() and self.rounds < 60 and len(self.pending) > 3:
-                self._one_round()
-                with self.progress:
-                    self.rounds += 1
-                    self.progress.notify_all()
-                    self.progress.wait_for(
-                        lambda: self.pages_seen >= self.rounds or self.done.is_set(), timeout=5)
-        except BaseException as error:
-            self.failure = error
-        finally:
-            with self.progress:
-                self.done.set()
-                self.progress.notify_all()
-
-    def _one_round(self) -> None:
-        placed = place_order(self.client, [line(self.sku)], self.method)
-        self.pending.append(placed["id"])
-        # Pay and cancel old pending orders from both ends (behind and ahead of the walk),
-        # ship or cancel a paid one.
-        self._change(self.pending.pop(0), "pay", self.paid)
-        self._change(self.pending.pop(len(self.pending) // 2), "cancel", None)
-        if len(self.paid) > 1:
-            self._change(self.paid.pop(0), "ship" if self.rounds % 2 else "cancel", None)
-
-    def _change(self, order_id: str, action: str, then: list[str] | None) -> None:
-        response = self.client.post(f"/v1/orders/{order_id}/{action}")
-        assert response.status_code == 200, response.text
-        self.changed.add(order_id)
-        if then is not None:
-            then.append(order_id)
-
-    def page_walked(self) -> None:
-        """Tell the writer a page was fetched; wait until it has changed things since."""
-        with self.progress:
-            self.pages_seen += 1
-            self.progress.notify_all()
-            self.progress.wait_for(lambda: self.rounds >= self.pages_seen or self.done.is_set(),
-                                   timeout=10)
-
-
-def _walk_while_writing(client: TestClient, **params: Any
-                        ) -> tuple[list[JsonObject], list[JsonObject], _Writer]:
-    """Walk the export by Link, 7 a page, while a thread places and changes orders.
-
-    Returns the orders walked, those that existed before the walk, and the writer.
-    """
-    product = create_product(client, stock=10_000)
-    method = create_shipping_method(client)
-    existing = [place_order(client, [line(product["sku"])], method["code"]) for _ in range(40)]
-    writer = _Writer(client, existing, product["sku"], method["code"])
-    thread = threading.Thread(target=writer.run, daemon=True)
-    thread.start()
-    walked: list[JsonObject] = []
-    url: str | None = EXPORT
-    try:
-        response = client.get(url, params={**params, "limit": 7})
-        while True:
-            assert response.status_code == 200, response.text
-            walked.extend(response.json()["items"])
-            writer.page_walked()
-            if (url := next_link(response)) is None:
-                break
-            response = client.get(url)
-    finally:
-        writer.done.set()
-        with writer.progress:
-            writer.progress.notify_all()
-        thread.join(timeout=30)
-    if writer.failure is not None:
-        raise writer.failure
-    assert writer.rounds >= 5, "the writer barely ran during the walk"
-    return walked, existing, writer
-
-
-def test_walking_pages_while_orders_are_placed_and_change_state_gives_each_order_once(
-    client: TestClient,
-) -> None:
-    walked, existing, writer = _walk_while_writing(client)
-
-    ids = [item["id"] for item in walked]
-    assert len(ids) == len(set(ids)), "an order was exported twice"
-    assert {o["id"] for o in existing} <= set(ids), "an order that existed was skipped"
-    assert _numbers(walked) == sorted(_numbers(walked))
-    # Each round paid an order that existed before the walk, and cancelled another.
-    assert len(writer.changed & {o["id"] for o in existing}) >= writer.rounds
-
-
-def test_walking_a_status_filter_while_orders_leave_it_skips_none_that_stayed(
-    client: TestClient,
-) -> None:
-    walked, existing, writer = _walk_while_writing(client, status="pending_payment")
-
-    ids = [item["id"] for item in walked]
-    assert len(ids) == len(set(ids)), "an order was exported twice"
-    stayed = {o["id"] for o in existing} - writer.changed
-    assert stayed <= set(ids), "an order that stayed pending was skipped"
-    assert {item["status"] for item in walked} == {"pending_payment"}
-    assert len(writer.changed & {o["id"] for o in existing}) >= writer.rounds
 
 
 # -- incremental sync -----------------------------------------------------------------------

@@ -3,6 +3,9 @@
 Most tests share one server per backend (the `server` fixture) and look only at what
 they did themselves: their own products and orders, and the events after their start.
 Tests that need their own settings or a quiet database start their own server.
+
+What a key means to the shop (a no-op answered alike, a refusal repeated even after a
+restock) is tested on Shop itself: tests/unit/test_shop.py, tests/contract/.
 """
 
 from __future__ import annotations
@@ -114,24 +117,6 @@ def test_repeating_a_command_with_its_key_replays_the_answer_and_stores_nothing_
     assert repeat.headers[REPLAYED] == "true"
     for header in ("content-type", "location", "etag"):
         assert repeat.headers.get(header) == first.headers.get(header), header
-    assert events_after(client, end) == []
-
-
-def test_paying_a_paid_order_with_a_new_key_changes_nothing_and_is_replayed_alike(
-    server: Server,
-) -> None:
-    client = server.client
-    order = _paid_order(client)
-    end = feed_end(client)
-    key = _key()
-
-    again = client.post(f"/v1/orders/{order['id']}/pay", headers=key)
-    repeat = client.post(f"/v1/orders/{order['id']}/pay", headers=key)
-
-    assert again.status_code == 200, again.text
-    assert (again.json()["status"], again.json()["version"]) == ("paid", 2)
-    assert repeat.headers[REPLAYED] == "true"
-    assert repeat.json() == again.json()
     assert events_after(client, end) == []
 
 
@@ -277,32 +262,6 @@ def test_a_key_sent_again_to_pay_another_order_is_refused_422_and_changes_nothin
     problem = assert_problem(response, 422)
     assert problem["type"] == "urn:order-service:problem:idempotency-key-reused"
     assert events_after(client, end) == []
-
-
-# -- refusals are remembered ------------------------------------------------------------
-
-
-def test_a_refused_order_is_refused_again_on_repeat_even_after_a_restock(
-    server: Server,
-) -> None:
-    client = server.client
-    sku = create_product(client, stock=1)["sku"]
-    body = order_body([line(sku, 2)], create_shipping_method(client)["code"])
-    key = _key()
-    refused = client.post("/v1/orders", json=body, headers=key)
-    assert assert_problem(refused, 409)["type"] == "urn:order-service:problem:out-of-stock"
-    assert client.post(f"/v1/products/{sku}/restock", json={"quantity": 5}).status_code == 200
-    end = feed_end(client)
-
-    repeat = client.post("/v1/orders", json=body, headers=key)
-
-    assert repeat.status_code == 409
-    assert repeat.json() == refused.json()
-    assert repeat.headers[REPLAYED] == "true"
-    assert repeat.headers["content-type"] == refused.headers["content-type"]
-    assert events_after(client, end) == []
-    assert available(client, sku) == 6
-    assert client.post("/v1/orders", json=body, headers=_key()).status_code == 201
 
 
 # -- keys expire --------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Random sequences of commands against the real HTTP app, checked against a tiny model.
 
+The rules are explored far more widely on Shop and the in-memory storage, against the same
+model (tests/unit/test_shop_machine.py, tests/unit/shop_model.py); this machine checks that
+the API maps them alike: status codes, problem types, ETag, Location and replayed answers.
+
 Hypothesis drives the shop through the API (products, restocks, shipping methods,
 orders that sometimes ask for too much, name unknown SKUs or methods, or repeat a SKU;
 pay, ship and cancel in every order, legal or not, with and without If-Match; retries
@@ -11,7 +15,7 @@ example the read models rebuilt from the events must equal the live ones.
 Each example gets a database of its own, cloned from the session's migrated template
 (the same way the root conftest makes one per test), so the model is the whole shop.
 
-Runs 25 derandomised examples of up to 30 steps per backend by default; set
+Runs 10 derandomised examples of up to 30 steps per backend by default; set
 ORDER_SERVICE_STATEFUL_EXAMPLES=500 to explore longer, with fresh randomness each run.
 """
 
@@ -21,7 +25,6 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,37 +53,22 @@ from order_service.settings import Settings
 from tests.api_keys import app_client, create_key
 from tests.e2e.builders import JsonObject, order_body
 from tests.e2e.expectations import assert_problem
+from tests.unit.shop_model import (
+    CHANGES,
+    GHOST_METHOD,
+    GHOST_SKU,
+    LEGAL_HISTORIES,
+    RARELY,
+    TRANSITIONS,
+    Model,
+    Order,
+    Product,
+    check_order,
+)
 
 EXAMPLES_VARIABLE = "ORDER_SERVICE_STATEFUL_EXAMPLES"
 RELEASED_BEFORE_DROPPING = 10
-GHOST_SKU = "GHOST-SKU"
-GHOST_METHOD = "ghost-method"
-# Mostly not: a fault in every other order would leave few orders to pay and ship.
-RARELY = st.sampled_from([False, False, False, False, True])
-# Changes to an order: (action, If-Match to send, whether to send a body).
-CHANGES = st.lists(st.tuples(st.sampled_from(["pay", "ship", "cancel"]),
-                             st.sampled_from([None, None, "current", "stale", "*"]),
-                             st.booleans()), min_size=1, max_size=4)
-PENDING, PAID, SHIPPED, CANCELLED = "pending_payment", "paid", "shipped", "cancelled"
-
-# action -> status before -> (status after, event) ; None means "no change" (a 200 no-op)
-TRANSITIONS: dict[str, dict[str, tuple[str, str] | None]] = {
-    "pay": {PENDING: (PAID, "OrderPaid"), PAID: None},
-    "ship": {PAID: (SHIPPED, "OrderShipped"), SHIPPED: None},
-    "cancel": {PENDING: (CANCELLED, "OrderCancelled"), PAID: (CANCELLED, "OrderCancelled"),
-               CANCELLED: None},
-}
-# Every history an order may have: placed, then at most paid, then shipped or cancelled.
-LEGAL_HISTORIES = {
-    ("OrderPlaced",),
-    ("OrderPlaced", "OrderPaid"),
-    ("OrderPlaced", "OrderCancelled"),
-    ("OrderPlaced", "OrderPaid", "OrderShipped"),
-    ("OrderPlaced", "OrderPaid", "OrderCancelled"),
-}
 BODY_FIELD = {"pay": "payment_reference", "ship": "tracking_number", "cancel": "reason"}
-RECORDED_FIELD = {"pay": "payment_reference", "ship": "tracking_number",
-                  "cancel": "cancel_reason"}
 
 
 # -- a database per example ----------------------------------------------------------
@@ -153,43 +141,6 @@ def read_models(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-# -- the model -----------------------------------------------------------------------
-
-
-@dataclass
-class Product:
-    """A product as the model knows it."""
-
-    name: str
-    price: int
-    available: int
-
-
-@dataclass
-class Order:
-    """An order as the model knows it."""
-
-    id: str
-    number: int
-    status: str
-    lines: list[JsonObject]
-    subtotal: int
-    shipping: int
-    tax: int
-    history: list[str]
-    recorded: dict[str, str | None] = field(default_factory=dict)
-
-    @property
-    def version(self) -> int:
-        """How many events the order has."""
-        return len(self.history)
-
-    @property
-    def total(self) -> int:
-        """What the customer pays."""
-        return self.subtotal + self.shipping + self.tax
-
-
 @dataclass
 class Keyed:
     """A command sent with an Idempotency-Key, and the answer it got."""
@@ -202,69 +153,10 @@ class Keyed:
     other_body: JsonObject  # a different valid body for the same path
 
 
-@dataclass
-class Model:
-    """What the shop must hold after the commands so far."""
-
-    tax_rate: Decimal
-    products: dict[str, Product] = field(default_factory=dict)
-    methods: dict[str, int] = field(default_factory=dict)
-    orders: dict[str, Order] = field(default_factory=dict)
-
-    def quote(self, lines: list[tuple[str, int]], method: str) -> tuple[list[JsonObject], int]:
-        """The lines as sold (one per SKU, in first-seen order) and the tax."""
-        wanted: dict[str, int] = {}
-        for sku, quantity in lines:
-            wanted[sku] = wanted.get(sku, 0) + quantity
-        sold = [{"sku": sku, "name": self.products[sku].name, "quantity": quantity,
-                 "unit_price": self.products[sku].price,
-                 "line_total": self.products[sku].price * quantity}
-                for sku, quantity in wanted.items()]
-        taxable = sum(line["line_total"] for line in sold) + self.methods[method]
-        tax = int((Decimal(taxable) * self.tax_rate).quantize(Decimal(1), ROUND_HALF_UP))
-        return sold, tax
-
-    def refusals(self, lines: list[tuple[str, int]], method: str) -> dict[str, Any]:
-        """Every refusal this order deserves (problem slug -> what it must name)."""
-        wanted: dict[str, int] = {}
-        for sku, quantity in lines:
-            wanted[sku] = wanted.get(sku, 0) + quantity
-        found: dict[str, Any] = {}
-        if method not in self.methods:
-            found["unknown-shipping-method"] = method
-        unknown = [sku for sku in wanted if sku not in self.products]
-        if unknown:
-            found["unknown-product"] = unknown
-        else:
-            shortages = sorted(
-                (sku, quantity, self.products[sku].available)
-                for sku, quantity in wanted.items() if self.products[sku].available < quantity
-            )
-            if shortages:
-                found["out-of-stock"] = shortages
-        return found
-
-
 def problem_slug(problem: JsonObject) -> str:
     """The last part of a problem type URI."""
     slug: str = problem["type"].rsplit(":", 1)[-1]
     return slug
-
-
-def check_order(answer: JsonObject, expected: Order) -> None:
-    """An order as the API shows it is the order the model holds."""
-    assert answer["id"] == expected.id
-    assert answer["number"] == expected.number
-    assert answer["status"] == expected.status
-    assert answer["lines"] == expected.lines
-    assert answer["subtotal"] == sum(line["line_total"] for line in expected.lines)
-    assert (answer["subtotal"], answer["shipping"], answer["tax"]) == (
-        expected.subtotal, expected.shipping, expected.tax)
-    assert answer["total"] == answer["subtotal"] + answer["shipping"] + answer["tax"]
-    assert answer["total"] == expected.total
-    assert answer["version"] == expected.version
-    for name, value in expected.recorded.items():
-        assert answer[name] == value, name
 
 
 # -- the machine ---------------------------------------------------------------------
@@ -417,16 +309,9 @@ class ShopMachine(RuleBasedStateMachine):
             self._check_refusal(response, refusals, method)
             return multiple()
         assert response.status_code == 201, response.text
-        sold, tax = self.model.quote(lines, method)
-        placed = response.json()
-        order = Order(id=placed["id"], number=len(self.model.orders) + 1, status=PENDING,
-                      lines=sold, subtotal=sum(line["line_total"] for line in sold),
-                      shipping=self.model.methods[method], tax=tax, history=["OrderPlaced"])
-        check_order(placed, order)
+        order = self.model.place(response.json()["id"], lines, method)
+        check_order(response.json(), order)
         assert response.headers["location"] == f"/v1/orders/{order.id}"
-        for line in sold:
-            self.model.products[line["sku"]].available -= line["quantity"]
-        self.model.orders[order.id] = order
         for action, if_match, with_body in then:
             self._change(order, action, if_match, with_body, keyed)
         self._check_one(order)
@@ -489,20 +374,9 @@ class ShopMachine(RuleBasedStateMachine):
             assert order.status in problem["detail"]
         else:
             assert response.status_code == 200, response.text
-            change = TRANSITIONS[action][order.status]
-            if change is not None:
-                self._apply(order, action, change, note if with_body else None)
+            self.model.change(order, action, note if with_body else None)
             check_order(response.json(), order)
             assert response.headers["etag"] == f'"{order.version}"'
-
-    def _apply(self, order: Order, action: str, change: tuple[str, str],
-               note: str | None) -> None:
-        order.status, event = change
-        order.history.append(event)
-        order.recorded[RECORDED_FIELD[action]] = note
-        if event == "OrderCancelled":
-            for line in order.lines:
-                self.model.products[line["sku"]].available += line["quantity"]
 
     # -- retries
 
@@ -573,7 +447,7 @@ class ShopMachine(RuleBasedStateMachine):
 def _hypothesis_settings() -> settings:
     examples = os.environ.get(EXAMPLES_VARIABLE)
     return settings(
-        max_examples=int(examples) if examples else 25,
+        max_examples=int(examples) if examples else 10,
         stateful_step_count=30,
         deadline=None,
         # Reproducible in CI; a longer local run explores with fresh randomness.

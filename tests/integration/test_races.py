@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -14,12 +16,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.commands import CancelOrder, PayOrder, RestockProduct, ShipOrder
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.queries import get_order
 from order_service.application.views import OrderView
-from order_service.domain.errors import IllegalTransition, OrderChangedMeanwhile, OutOfStock
+from order_service.domain.errors import (
+    IllegalTransition,
+    OrderChangedMeanwhile,
+    OutOfStock,
+    UnknownProducts,
+    UnknownShippingMethod,
+)
 from order_service.domain.events import order_stream
 from order_service.domain.values import OrderStatus
 from order_service.eventstore.tables import events
@@ -97,6 +105,63 @@ def test_orders_naming_two_skus_in_opposite_orders_neither_deadlock_nor_take_hal
     assert all(sorted(line.quantity for line in order.lines) == [1, 1] for order in sold)
     assert (available(shop, left), available(shop, right)) == (0, 0)
     assert placed_numbers(engine) == list(range(1, stock + 1))
+
+
+def test_orders_mixing_three_skus_in_any_line_order_are_served_whole_or_not_at_all(
+    shop: Shop, context: CommandContext
+) -> None:
+    opening = {add_product(shop, context, stock=stock): stock for stock in (6, 9, 12)}
+    postnl = add_shipping_method(shop, context)
+    rng = random.Random(20240611)
+    wanted = [[(sku, rng.randint(1, 2)) for sku in rng.sample(sorted(opening), k=rng.randint(2, 3))]
+              for _ in range(40)]
+
+    outcomes = race(*[partial(place, shop, context, lines, postnl) for lines in wanted])
+
+    sold: Counter[str] = Counter()
+    for lines, outcome in zip(wanted, outcomes, strict=True):
+        if isinstance(outcome, OrderView):
+            assert {line.sku: line.quantity for line in outcome.lines} == dict(lines)
+            sold.update(dict(lines))
+        else:
+            assert isinstance(outcome, OutOfStock), outcome
+    assert 0 < sum(isinstance(outcome, OrderView) for outcome in outcomes) < len(wanted)
+    assert {sku: available(shop, sku) for sku in opening} == {
+        sku: stock - sold[sku] for sku, stock in opening.items()}
+
+
+def test_order_numbers_are_exactly_1_to_n_after_a_race_with_refusals(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    scarce, plenty = add_product(shop, context, stock=6), add_product(shop, context, stock=99)
+    postnl = add_shipping_method(shop, context)
+    kinds = {"scarce": ([(scarce, 1)], postnl), "both": ([(plenty, 1), (scarce, 1)], postnl),
+             "plenty": ([(plenty, 1)], postnl), "unknown sku": ([("NO-SUCH-SKU", 1)], postnl),
+             "unknown method": ([(plenty, 1)], "no-such-method")}
+    plan = ["scarce"] * 10 + ["both"] * 6 + ["plenty"] * 6 + ["unknown sku", "unknown method"] * 4
+    random.Random(7).shuffle(plan)
+
+    outcomes = race(*[partial(place, shop, context, *kinds[kind]) for kind in plan])
+
+    refusals = {(kind, type(outcome)) for kind, outcome in zip(plan, outcomes, strict=True)
+                if not isinstance(outcome, OrderView)}
+    assert refusals <= {("scarce", OutOfStock), ("both", OutOfStock),
+                                     ("unknown sku", UnknownProducts),
+                                     ("unknown method", UnknownShippingMethod)}, refusals
+    numbers = sorted(o.number for o in outcomes if isinstance(o, OrderView))
+    assert numbers == placed_numbers(engine) == list(range(1, len(numbers) + 1))
+    assert available(shop, scarce) == 0
+
+
+def test_forty_restocks_of_one_product_at_once_are_all_added(
+    shop: Shop, context: CommandContext
+) -> None:
+    sku = add_product(shop, context, stock=0)
+
+    outcomes = race(*[lambda: shop.restock_product(RestockProduct(sku, 1), context)] * 40)
+
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    assert available(shop, sku) == 40
 
 
 def test_paying_and_cancelling_a_pending_order_at_once_leaves_a_legal_history(

@@ -12,12 +12,13 @@ from order_service.domain.errors import (
     CurrencyMismatch,
     EmptyOrder,
     InvalidQuantity,
+    OrderTooLarge,
     OutOfStock,
     Shortage,
     UnknownPaymentMethod,
     UnknownProducts,
 )
-from order_service.domain.pricing import Quote, ShopTerms, quote_order
+from order_service.domain.pricing import MAX_ORDER_TOTAL, Quote, ShopTerms, quote_order
 from order_service.domain.values import (
     CatalogueEntry,
     OrderLine,
@@ -159,6 +160,20 @@ def test_a_line_must_ask_for_at_least_one(quantity: int) -> None:
         quote([("A", 1), ("B", quantity)], [entry("A"), entry("B")])
 
     assert refused.value.quantity == quantity
+
+
+# 8,265 items at the highest price (10**11), shipping and 21 % tax come to just over
+# 10**15 minor units, the most an order may total; 8,264 stay just under.
+def test_an_order_whose_total_passes_the_maximum_is_refused_naming_it() -> None:
+    with pytest.raises(OrderTooLarge, match=str(MAX_ORDER_TOTAL)):
+        quote([("GOLD", 8_265)], [entry("GOLD", 10**11, available=10_000)])
+
+
+def test_an_order_whose_total_is_just_under_the_maximum_is_quoted() -> None:
+    quoted = quote([("GOLD", 8_264)], [entry("GOLD", 10**11, available=10_000)])
+
+    assert quoted.subtotal.amount == 8_264 * 10**11
+    assert quoted.total.amount <= MAX_ORDER_TOTAL == 10**15
 
 
 def test_placing_a_quote_records_its_prices_and_number() -> None:
