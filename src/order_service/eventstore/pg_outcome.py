@@ -26,6 +26,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
+from order_service.application.ports import NUMBER_AT_COMMIT
 from order_service.eventstore.store import APPEND_LOCK_KEY
 from order_service.projections.tables import orders
 
@@ -63,9 +64,12 @@ def placement(*, stock: Sequence[Mapping[str, Any]], order: Mapping[str, Any],
 
     `remembered` is (key, fingerprint, answer before the number, answer after it).
     """
-    values = ", ".join(
-        "numbered.last_number" if name == "number"
-        else f"CAST(%(o_{name})s AS {_ORDER_TYPES[name]})" for name in _ORDER_TYPES)
+    numbered_values = {
+        "number": "numbered.last_number",
+        # The document names its number too: written around it, like the answer below.
+        "document": "%(document_head)s || numbered.last_number || %(document_tail)s"}
+    values = ", ".join(numbered_values.get(name, f"CAST(%(o_{name})s AS {_ORDER_TYPES[name]})")
+                       for name in _ORDER_TYPES)
     parts = [
         _HELD.format(gate=""),
         _STOCKED,
@@ -75,9 +79,11 @@ def placement(*, stock: Sequence[Mapping[str, Any]], order: Mapping[str, Any],
         f"placed AS (INSERT INTO orders ({', '.join(_ORDER_TYPES)}) "
         f"SELECT {values} FROM numbered)",
     ]
-    params = {**_stock_params(stock), **_event_params(event),
-              **{f"o_{name}": Jsonb(value) if name in JSON_COLUMNS else value
-                 for name, value in order.items()}}
+    document_head, found, document_tail = order["document"].partition(str(NUMBER_AT_COMMIT))
+    if not found:
+        raise ValueError("a placed order's document does not show its number")
+    params = {**_stock_params(stock), **_event_params(event), **_order_params(order),
+              "document_head": document_head, "document_tail": document_tail}
     if remembered is not None:
         key, fingerprint, head, tail = remembered
         parts.append(f"claimed AS (INSERT INTO idempotency_keys ({_KEY_COLUMNS}) "
@@ -108,7 +114,7 @@ def change(*, order_id: Any, changes: Mapping[str, Any], stock: Sequence[Mapping
     parts.append(f"ready AS ({ready})")
     params: dict[str, Any] = {
         "order_id": order_id, "from_version": changes["version"] - 1,
-        **{f"o_{name}": value for name, value in changes.items()},
+        **_order_params(changes),
         **_stock_params(stock), **_event_params(event)}
     if remembered is not None:
         key, fingerprint, answer = remembered
@@ -120,6 +126,11 @@ def change(*, order_id: Any, changes: Mapping[str, Any], stock: Sequence[Mapping
 
 
 REMEMBER_ONLY = f"INSERT INTO idempotency_keys ({_KEY_COLUMNS}) VALUES (%s, %s, %s, %s)"
+
+
+def _order_params(columns: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"o_{name}": Jsonb(value) if name in JSON_COLUMNS else value
+            for name, value in columns.items()}
 
 
 def _stock_params(stock: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -54,8 +54,14 @@ from order_service.application.ports import (
     StorageUnavailable,
 )
 from order_service.application.views import OrderView
-from order_service.domain.events import OrderPlaced, order_stream
-from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
+from order_service.domain.events import (
+    OrderCancelled,
+    OrderPaid,
+    OrderPlaced,
+    OrderShipped,
+    order_stream,
+)
+from order_service.domain.values import CatalogueEntry, ShippingOption
 from order_service.eventstore import pg_outcome
 from order_service.eventstore.codec import decode, encode
 from order_service.eventstore.engine import (
@@ -65,10 +71,17 @@ from order_service.eventstore.engine import (
 )
 from order_service.eventstore.failures import translated_failures
 from order_service.eventstore.tables import events, idempotency_keys
-from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
-from order_service.projections.products import OCCURRED_AT, stock_changes
+from order_service.projections.projectors import (
+    Recorded,
+    changed_columns,
+    order_row,
+    project_order,
+    stock_changes,
+)
 from order_service.projections.read_models import order_view
 from order_service.projections.tables import order_numbers, orders, products, shipping_methods
+
+_TWO_STEP_EVENTS = (OrderPlaced, OrderPaid, OrderShipped, OrderCancelled)
 
 
 @dataclass
@@ -176,30 +189,27 @@ class SqlTwoStepCommands:
         if context.api_key_id is not None:
             metadata["api_key_id"] = context.api_key_id
         plan = _Plan(view=current, remembered=None)
-        row: dict[str, Any] | None = None
+        order = current
         for version, event in enumerate(outcome.events, start=outcome.expected_version + 1):
-            data = encode(event)
+            if not isinstance(event, _TWO_STEP_EVENTS):
+                raise ValueError(f"{event.TYPE} is not a two-step command's event")
             plan.events.append({"stream_id": outcome.stream_id, "version": version,
                                 "type": event.TYPE, "schema_version": event.SCHEMA_VERSION,
-                                "data": data, "metadata": metadata, "recorded_at": recorded_at})
-            if isinstance(event, OrderPlaced):
-                row = plan.placed_order = placed_row(data, metadata)
-            elif event.TYPE in TRANSITIONS:
-                changes = transition_values(event.TYPE, data, version)
-                plan.order_changes = {**(plan.order_changes or {}), **changes}
-            else:
-                raise ValueError(f"{event.TYPE} is not a two-step command's event")
-            if event.TYPE in OCCURRED_AT:
-                at = datetime.fromisoformat(data[OCCURRED_AT[event.TYPE]])
-                plan.stock += [{"sku": sku, "change": change, "at": at}
-                               for sku, change in stock_changes(event.TYPE, data)]
+                                "data": encode(event), "metadata": metadata,
+                                "recorded_at": recorded_at})
+            order = project_order(order, Recorded(event, version, context.api_key_id))
+            plan.stock += [{"sku": change.sku, "change": change.change, "at": change.at}
+                           for change in stock_changes(event)]
         plan.stock.sort(key=lambda change: change["sku"])
-        if row is not None:
-            plan.view = order_view(row)
-        elif plan.order_changes is not None and current is not None:
-            plan.view = replace(current, **_view_changes(plan.order_changes))
-        if plan.view is None:
+        if order is None:
             raise ValueError("an outcome that neither places nor changes an order")
+        plan.view = order
+        if plan.events:
+            row = order_row(order)
+            if current is None:
+                plan.placed_order = row
+            else:
+                plan.order_changes = changed_columns(order_row(current), row)
         remembered = context.idempotency
         if remembered is not None:
             plan.remembered = (remembered.key, remembered.fingerprint,
@@ -259,7 +269,9 @@ class SqlTwoStepCommands:
                             .values(plan.order_changes))
                     if plan.placed_order is not None:
                         number = connection.execute(_TAKE_NUMBER).scalar_one()
-                        connection.execute(insert(orders), {**plan.placed_order, "number": number})
+                        connection.execute(insert(orders), {
+                            **plan.placed_order, "number": number,
+                            "document": _numbered(plan.placed_order["document"], number)})
                         if recording is not None:
                             connection.execute(_REMEMBER, {
                                 "claimed": plan.remembered[0],  # type: ignore[index]
@@ -401,17 +413,6 @@ _PG_KEY = _pg(select(idempotency_keys.c.fingerprint, idempotency_keys.c.recordin
               .where(idempotency_keys.c.key == bindparam("key")))
 _PG_HISTORY = _pg(_HISTORY)
 _PG_ORDER = _pg(_ORDER)
-
-
-_VIEW_FIELDS = {"status", "paid_at", "shipped_at", "cancelled_at", "updated_at",
-                "payment_reference", "tracking_number", "cancel_reason", "version"}
-
-
-def _view_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    view = {name: value for name, value in changes.items() if name in _VIEW_FIELDS}
-    if "status" in view:
-        view["status"] = OrderStatus(view["status"])
-    return view
 
 
 def _around_number(recording: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
     func,
 )
@@ -89,6 +90,10 @@ def define_orders(target: MetaData, name: str = "orders", temporary: bool = Fals
         Column("placed_by", String(36)),
         # Every gateway notification about the order, applied or only recorded.
         Column("payment_notifications", JsonDocument),
+        # The order's JSON as the API sends it, less the payment instructions (which come
+        # from the current settings, added on read). Text, not JSON: only the projector
+        # writes it, and the database need not parse it again on every write.
+        Column("document", Text),
         prefixes=_prefixes(temporary),
     )
 
