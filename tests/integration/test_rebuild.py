@@ -23,11 +23,11 @@ from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.queries import get_order
 from order_service.domain.errors import OrderServiceError
-from order_service.domain.events import OrderPaid, OrderShipped
+from order_service.domain.events import OrderShipped
 from order_service.domain.payments import PaymentNotification
 from order_service.eventstore.tables import events
 from order_service.projections import rebuild
-from order_service.projections.rebuild import OutdatedEvents, UnknownEvents, rebuild_projections
+from order_service.projections.rebuild import UnknownEvents, rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
 from order_service.storage import SqlStorage
 from tests.integration.builders import (
@@ -309,20 +309,6 @@ def test_a_rebuild_stores_whole_second_timestamps_as_the_projections_do(
     rebuild_projections(engine)
 
     assert stored(engine) == live
-
-
-def test_a_rebuild_refuses_payloads_that_still_need_an_upcaster(
-    shop: Shop, context: CommandContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    every_kind_of_event(shop, context)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM orders"))
-    monkeypatch.setattr(OrderPaid, "SCHEMA_VERSION", 2)
-
-    with pytest.raises(OutdatedEvents, match="OrderPaid events of schema version 1"):
-        rebuild_projections(engine)
-
-    assert snapshot(engine)["orders"] == []
 
 
 # -- events a newer version stored -----------------------------------------------------

@@ -12,7 +12,6 @@ from order_service.cli.errors import fail
 from order_service.eventstore.engine import make_engine
 from order_service.eventstore.idempotency import purge_expired_keys
 from order_service.projections.rebuild import (
-    OutdatedEvents,
     UnknownEvents,
     count_events,
     rebuild_projections,
@@ -36,7 +35,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _rebuild(_args: argparse.Namespace) -> int:
-    engine = make_engine(get_settings().database_url, pool_size=1)
+    # Two connections: one reads the next batch of events while the other writes rows.
+    engine = make_engine(get_settings().database_url, pool_size=2)
     try:
         require_schema_at_head(engine)
         with tqdm(total=count_events(engine), unit="event", desc="replaying",
@@ -46,7 +46,7 @@ def _rebuild(_args: argparse.Namespace) -> int:
                 bar.update(events)
 
             report = rebuild_projections(engine, progress=advance)
-    except (OutdatedEvents, UnknownEvents) as error:
+    except UnknownEvents as error:
         return fail(str(error))
     finally:
         engine.dispose()

@@ -1,55 +1,73 @@
 """Rebuild every read model from the event store, then swap the result in.
 
+The events are decoded and upcast like every read of them, and folded into rows by the
+same projectors the live paths run (projections/projectors.py, history_fold.py). They
+are read newest first in large batches: on PostgreSQL one connection reads the next
+batch (COPY out) while this one folds the last and writes its rows (COPY in); SQLite
+gets many rows per executemany.
+
 The replay runs into temporary twin tables while the service keeps serving. Only the
 final step (replaying what arrived meanwhile and copying the twins over the live tables)
 holds the write locks, so commands wait seconds at most, and readers never wait.
-
-The replay is set-based (see `replay`): the database folds the events itself, a batch of
-positions at a time, instead of sending each event through Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
     Column,
     Connection,
     Engine,
     MetaData,
-    String,
     Table,
     and_,
+    bindparam,
+    delete,
     func,
+    insert,
     or_,
     select,
     text,
+    update,
 )
 
-from order_service.eventstore.codec import EVENT_CLASSES
+from order_service.domain.events import DomainEvent, ProductAdded, ShippingMethodAdded
+from order_service.eventstore.codec import EVENT_CLASSES, decode, decode_json
 from order_service.eventstore.engine import WRITE_OPTION
 from order_service.eventstore.tables import events
-from order_service.projections import replay_catalogue, replay_orders, tables
-from order_service.projections.replay import Dialect, dialect_of, outdated_event_types
-from order_service.projections.replay_orders import CHANGED_COLUMNS
+from order_service.projections import tables
+from order_service.projections.history_fold import BackwardFold, forward_order_row
+from order_service.projections.projectors import (
+    ORDER_EVENTS,
+    Recorded,
+    Row,
+    product_row,
+    shipping_method_row,
+    stock_changes,
+)
 from order_service.projections.swap import lock_read_models, swap_in
 
-# Events per replayed batch: one progress step, one short transaction.
-BATCH_SIZE = 200_000
+# Events per batch: one read, one write, one progress step.
+BATCH_SIZE = 50_000
 Progress = Callable[[int], None]
+# (stream id, version, type, schema version, payload's JSON text, API key id)
+StoredRow = tuple[str, int, str, int, str, str | None]
 
 # Settings for the replay's own transactions on PostgreSQL: statements as long as the
-# history is (not the service's 10 s), no JIT (compiling costs more than it saves here),
-# and enough memory to sort a batch without spilling to disk.
-_PG_SETTINGS = ("SET LOCAL statement_timeout = 0", "SET LOCAL jit = off",
-                "SET LOCAL work_mem = '256MB'")
-
-
-class OutdatedEvents(Exception):
-    """Stored events need an upcaster, which the set-based replay cannot apply."""
+# history is (not the service's 10 s), and no JIT (compiling costs more than it saves).
+_PG_SETTINGS = ("SET LOCAL statement_timeout = 0", "SET LOCAL jit = off")
+_PG_BATCH = ("COPY (SELECT stream_id, version, type, schema_version, data, "
+             "metadata->>'api_key_id' FROM events WHERE position > %s AND position <= %s "
+             "ORDER BY position DESC) TO STDOUT")
+_SQLITE_BATCH = ("SELECT stream_id, version, type, schema_version, data, "
+                 "json_extract(metadata, '$.api_key_id') FROM events "
+                 "WHERE position > ? AND position <= ? ORDER BY position DESC")
+_JSON_COLUMNS = ("lines", "shipping_address", "billing_address", "payment_notifications")
 
 
 class UnknownEvents(Exception):
@@ -79,21 +97,21 @@ def rebuild_projections(engine: Engine, progress: Progress | None = None) -> Reb
     """Replay every event into fresh read models and swap them in atomically."""
     twins = _twins()
     with engine.connect() as connection:
-        dialect = dialect_of(connection)
         with _transaction(connection):
             _refuse_unknown_events(connection, after=0)
-            _refuse_outdated_events(connection)
             # A pooled connection may still hold twins from a rebuild that failed.
             twins.drop_all(connection)
             twins.create_all(connection)
-        replayed, high = _replay(connection, dialect, progress)
+            high = int(connection.execute(
+                select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
+        replayed = _replay(engine, connection, twins, high, progress)
         connection.execution_options(**{WRITE_OPTION: True})
         with _transaction(connection):
             lock_read_models(connection)
-            caught_up = _catch_up(connection, dialect, after=high)
+            caught_up = _catch_up(connection, twins, after=high)
             if progress is not None and caught_up:
                 progress(caught_up)
-            last_number, products = swap_in(connection, dialect)
+            last_number, products = swap_in(connection)
         with _transaction(connection):
             twins.drop_all(connection)
     return RebuildReport(events=replayed + caught_up, orders=last_number, products=products)
@@ -107,12 +125,6 @@ def _twins() -> MetaData:
           prefixes=["TEMPORARY"])
     tables.define_products(twins, "rebuild_products", temporary=True)
     tables.define_shipping_methods(twins, "rebuild_shipping_methods", temporary=True)
-    changed = {column.name: column.type for column in tables.orders.columns}
-    # Indexed only after it is filled (see _replay): one sort beats 300,000 insertions.
-    Table("rebuild_changes", twins, Column("stream_id", String(200), nullable=False),
-          *(Column(name, changed[name]) for name in CHANGED_COLUMNS), prefixes=["TEMPORARY"])
-    Table("rebuild_streams", twins, Column("stream_id", String(200), primary_key=True),
-          prefixes=["TEMPORARY"])
     return twins
 
 
@@ -123,18 +135,6 @@ def _transaction(connection: Connection) -> Iterator[None]:
             for setting in _PG_SETTINGS:
                 connection.execute(text(setting))
         yield
-
-
-def _refuse_outdated_events(connection: Connection) -> None:
-    for event_type, version in outdated_event_types():
-        found = connection.execute(
-            select(events.c.position).where(events.c.type == event_type,
-                                            events.c.schema_version == version).limit(1)
-        ).first()
-        if found is not None:
-            raise OutdatedEvents(
-                f"{event_type} events of schema version {version} are stored; the rebuild "
-                f"reads payloads as stored, so teach replay.py the upcaster first")
 
 
 def _refuse_unknown_events(connection: Connection, *, after: int) -> None:
@@ -154,72 +154,122 @@ def _refuse_unknown_events(connection: Connection, *, after: int) -> None:
             "installation first); nothing was changed")
 
 
-def _execute(connection: Connection, statement: str, **params: Any) -> None:
-    connection.execute(text(statement), params)
-
-
-def _replay(connection: Connection, d: Dialect, progress: Progress | None) -> tuple[int, int]:
-    """Fold every event stored now into the twins; (events replayed, last position)."""
-    with _transaction(connection):
-        low, high = (int(position) for position in connection.execute(
-            select(func.coalesce(func.min(events.c.position) - 1, 0),
-                   func.coalesce(func.max(events.c.position), 0))).one())
-        _execute(connection, replay_orders.fold_changes(d, "e.position <= :hi"), hi=high)
-        _fold_catalogue(connection, d, after=0, high=high)
-        if d.name == "postgresql":
-            # Temporary tables are never analysed by autovacuum; the joins below need it.
-            _execute(connection, "ANALYZE rebuild_changes")
-        else:
-            # SQLite joins by looking rows up, so the batches below need an index.
-            _execute(connection, "CREATE INDEX rebuild_changes_stream ON rebuild_changes "
-                     "(stream_id)")
+def _replay(engine: Engine, connection: Connection, twins: MetaData, high: int,
+            progress: Progress | None) -> int:
+    """Fold every event up to position `high` into the twins; how many there were."""
+    fold = BackwardFold()
     replayed = 0
-    for after in range(low, high, BATCH_SIZE):
+    for batch in _batches(engine, high):
+        rows = []
+        for stream_id, version, event_type, schema_version, data, api_key_id in batch:
+            event = decode_json(event_type, schema_version, data)
+            row = fold.feed(stream_id, Recorded(event, version, api_key_id))
+            if row is not None:
+                rows.append(row)
         with _transaction(connection):
-            upto = min(after + BATCH_SIZE, high)
-            _execute(connection, replay_orders.fold_orders(
-                d, "e.position > :lo AND e.position <= :hi"), lo=after, hi=upto)
-            batch = _count_between(connection, after, upto)
-        replayed += batch
+            _write_orders(connection, twins, rows)
+        replayed += len(batch)
         if progress is not None and batch:
-            progress(batch)
-    if d.name == "sqlite":
-        with _transaction(connection):  # for the catch-up and the swap, as above
-            _execute(connection, "CREATE INDEX rebuild_orders_id ON rebuild_orders (id)")
-    return replayed, high
+            progress(len(batch))
+    with _transaction(connection):
+        _insert(connection, twins.tables["rebuild_products"], list(fold.products()))
+        _insert(connection, twins.tables["rebuild_shipping_methods"], fold.shipping_methods)
+        if connection.dialect.name == "sqlite":  # the catch-up and the swap look rows up
+            connection.execute(text("CREATE INDEX rebuild_orders_id ON rebuild_orders (id)"))
+    return replayed
 
 
-def _fold_catalogue(connection: Connection, d: Dialect, *, after: int, high: int) -> None:
-    for statement in (replay_catalogue.add_products(d), replay_catalogue.add_shipping_methods(d),
-                      replay_catalogue.change_stock(d)):
-        _execute(connection, statement, lo=after, hi=high)
+def _batches(engine: Engine, high: int) -> Iterator[list[StoredRow]]:
+    """The events up to `high`, newest first, BATCH_SIZE positions at a time.
+
+    On PostgreSQL the next batch is read on a second connection while the caller works.
+    Each read runs in its own snapshot: every position up to `high` is already committed
+    (appends commit in position order), and none holds a lock between batches.
+    """
+    ranges = [(max(upto - BATCH_SIZE, 0), upto) for upto in range(high, 0, -BATCH_SIZE)]
+    if engine.dialect.name != "postgresql":
+        for low, upto in ranges:
+            with engine.connect() as reader, reader.begin():
+                yield list(reader.exec_driver_sql(_SQLITE_BATCH, (low, upto)))
+        return
+    with engine.connect() as reader, ThreadPoolExecutor(1, "rebuild-reader") as pool:
+        raw = reader.connection.driver_connection
+        assert raw is not None
+
+        def read(low: int, upto: int) -> list[StoredRow]:
+            with raw.transaction(), raw.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = 0")
+                with cursor.copy(_PG_BATCH, (low, upto)) as copy:
+                    copy.set_types(["text", "int4", "text", "int4", "text", "text"])
+                    return list(copy.rows())
+
+        reading = pool.submit(read, *ranges[0]) if ranges else None
+        for index in range(len(ranges)):
+            assert reading is not None
+            batch = reading.result()
+            if index + 1 < len(ranges):
+                reading = pool.submit(read, *ranges[index + 1])
+            yield batch
 
 
-def _count_between(connection: Connection, low: int, high: int) -> int:
-    return int(connection.execute(
-        select(func.count()).select_from(events)
-        .where(events.c.position > low, events.c.position <= high)
-    ).scalar_one())
+def _write_orders(connection: Connection, twins: MetaData, rows: Sequence[Row]) -> None:
+    if connection.dialect.name != "postgresql":
+        _insert(connection, twins.tables["rebuild_orders"], rows)
+        return
+    names = [column.name for column in tables.orders.columns]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY rebuild_orders ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            for name in _JSON_COLUMNS:
+                row[name] = json.dumps(row[name])
+            copy.write_row([row[name] for name in names])
 
 
-def _catch_up(connection: Connection, d: Dialect, *, after: int) -> int:
+def _insert(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
+    if rows:
+        connection.execute(insert(table), rows)
+
+
+def _catch_up(connection: Connection, twins: MetaData, *, after: int) -> int:
     """Fold the events stored after `after` into the twins; how many there were."""
-    high = int(connection.execute(select(func.coalesce(func.max(events.c.position), after))
-                                  ).scalar_one())
-    if high == after:
-        return 0
     _refuse_unknown_events(connection, after=after)
-    # Each order stream with a new event is folded again from its first event.
-    _execute(connection, "INSERT INTO rebuild_streams (stream_id) SELECT DISTINCT stream_id "
-             "FROM events WHERE position > :lo AND position <= :hi", lo=after, hi=high)
-    in_streams = "e.stream_id IN (SELECT stream_id FROM rebuild_streams)"
-    _execute(connection, "DELETE FROM rebuild_changes WHERE stream_id IN "
-             "(SELECT stream_id FROM rebuild_streams)")
-    _execute(connection, "DELETE FROM rebuild_orders WHERE id IN (SELECT "  # noqa: S608
-             f"{d.uuid(d.text('e.data', 'order_id'))} FROM events e "
-             f"WHERE e.type = 'OrderPlaced' AND {in_streams})")
-    scope = f"e.position <= :hi AND {in_streams}"
-    _execute(connection, replay_orders.fold_changes(d, scope), hi=high)
-    _execute(connection, replay_orders.fold_orders(d, scope), hi=high)
-    _fold_catalogue(connection, d, after=after, high=high)
-    return _count_between(connection, after, high)
+    found = connection.execute(
+        select(events.c.stream_id, events.c.type, events.c.schema_version, events.c.data)
+        .where(events.c.position > after).order_by(events.c.position)).all()
+    products = twins.tables["rebuild_products"]
+    streams: set[str] = set()
+    for row in found:
+        event = decode(row.type, row.schema_version, row.data)
+        if isinstance(event, ORDER_EVENTS):
+            streams.add(row.stream_id)
+        if isinstance(event, ProductAdded):
+            _insert(connection, products, [product_row(event)])
+        elif isinstance(event, ShippingMethodAdded):
+            _insert(connection, twins.tables["rebuild_shipping_methods"],
+                    [shipping_method_row(event)])
+        for change in stock_changes(event):
+            connection.execute(
+                update(products).where(products.c.sku == change.sku)
+                .values(available=products.c.available + change.change,
+                        updated_at=change.at))
+    _refold_orders(connection, twins.tables["rebuild_orders"], streams)
+    return len(found)
+
+
+def _refold_orders(connection: Connection, twin: Table, streams: set[str]) -> None:
+    """Make each of these order streams' twin row again, from its first event."""
+    history: dict[str, list[tuple[DomainEvent, int, str | None]]] = {}
+    for row in connection.execute(
+            select(events.c.stream_id, events.c.version, events.c.type,
+                   events.c.schema_version, events.c.data, events.c.metadata)
+            .where(events.c.stream_id.in_(bindparam("streams", expanding=True)))
+            .order_by(events.c.stream_id, events.c.version), {"streams": sorted(streams)}):
+        event = decode(row.type, row.schema_version, row.data)
+        history.setdefault(row.stream_id, []).append(
+            (event, row.version, row.metadata.get("api_key_id")))
+    for stream_events in history.values():
+        order = forward_order_row(stream_events)
+        if order is not None:
+            connection.execute(delete(twin).where(twin.c.id == order["id"]))
+            _insert(connection, twin, [order])
+
