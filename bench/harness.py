@@ -2,6 +2,7 @@
 
     make bench                                  # the whole harness (under 10 min on 2 cores)
     make bench BENCH_ARGS=--quick               # a ~2-minute smoke run
+    make bench BENCH_ARGS="--only rebuild"      # only the rebuild figures (~3 min)
     .venv/bin/python bench/harness.py --help    # --keep, --admin-url, --results ...
 
 Every figure sits next to a yardstick measured in the same run, on the same machine,
@@ -588,6 +589,13 @@ class Bench:
             plain_store.create_schema(database.url)
             plain_store.seed(database.url, catalogue, STOCK, plain.token)
         return service, ceiling, plain, rebuilt
+
+    def set_up_rebuild(self) -> seed.BenchDatabase:
+        """Only the database the rebuild figures need (for --only rebuild)."""
+        log("creating and migrating the rebuild's database")
+        rebuilt = self.database("rebuild")
+        seed.migrate(rebuilt)
+        return rebuilt
 
     def seed_pools(self, service: Store, ceiling: Store, plain: Plain
                    ) -> tuple[dict[str, list[list[str]]], dict[str, list[list[str]]]]:
@@ -1350,6 +1358,24 @@ def interrupts_as_exit() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def run(bench: Bench, only: str | None) -> None:
+    """Measure every figure, or only those `only` names."""
+    if only == "rebuild":
+        bench.rebuild(bench.set_up_rebuild())
+        return
+    service, ceiling, plain, rebuilt = bench.set_up()
+    pools = bench.seed_pools(service, ceiling, plain)
+    bench.capture_sql(ceiling)
+    bench.load(service, plain, pools)
+    log("checking consistency after the load")
+    bench.consistency(service.url, "after the load", versions=True)
+    bench.plain_consistency(plain)
+    bench.compare_events(service)
+    bench.rebuild(rebuilt)
+    log("export figures on the rebuilt store")
+    bench.export(rebuilt)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -1361,13 +1387,19 @@ def main() -> int:
     parser.add_argument("--results", type=Path, default=None,
                         help="markdown file for the table (default bench/RESULTS.md for a "
                         "full run, none for --quick)")
+    parser.add_argument("--only", choices=["rebuild"], default=None,
+                        help="only these figures: `rebuild` runs the rebuild-projections "
+                        "figures and their ceilings (PostgreSQL and SQLite, then the "
+                        "consistency checks) and nothing else; no results file unless "
+                        "--results names one")
     parser.add_argument("--keep", action="store_true",
                         help="keep the databases and the work directory (logs) afterwards")
     args = parser.parse_args()
     profile = QUICK if args.quick else FULL
-    results_path = args.results or (None if args.quick else RESULTS_FILE)
+    results_path = args.results or (None if args.quick or args.only else RESULTS_FILE)
 
-    ensure_tools()
+    if args.only is None:  # wrk and pgbench drive the load figures only
+        ensure_tools()
     try:
         with psycopg.connect(args.admin_url, connect_timeout=5) as connection:
             connection.execute("SELECT 1")
@@ -1382,17 +1414,7 @@ def main() -> int:
         bench.results.note(busy)
     try:
         with interrupts_as_exit():
-            service, ceiling, plain, rebuilt = bench.set_up()
-            pools = bench.seed_pools(service, ceiling, plain)
-            bench.capture_sql(ceiling)
-            bench.load(service, plain, pools)
-            log("checking consistency after the load")
-            bench.consistency(service.url, "after the load", versions=True)
-            bench.plain_consistency(plain)
-            bench.compare_events(service)
-            bench.rebuild(rebuilt)
-            log("export figures on the rebuilt store")
-            bench.export(rebuilt)
+            run(bench, args.only)
     except KeyboardInterrupt:
         log("interrupted")
         return 130

@@ -17,8 +17,8 @@ The payloads are the service's own: the fields of each event class in
 order_service.domain.events, in their declaration order, timestamps and ids as pydantic
 writes them (`2026-01-01T10:00:00.123456Z`); the metadata is what SqlEventStore.append
 writes (correlation_id, caused_by, api_key_id). The read-model rows are made by the
-service's projection functions (placed_row, transition_values, product_row,
-shipping_method_row) from those payloads. `event_shape` and `compare_shapes` check the
+service's projectors (order_service.projections.projectors) from those payloads,
+decoded as the service decodes them. `event_shape` and `compare_shapes` check the
 generated events against events the real API stored in the same run.
 """
 
@@ -40,8 +40,15 @@ import psycopg
 import seed
 from psycopg import sql
 
-from order_service.projections.orders import placed_row, transition_values
-from order_service.projections.products import product_row, shipping_method_row
+from order_service.domain.events import ProductAdded, ShippingMethodAdded
+from order_service.eventstore.codec import decode
+from order_service.projections.projectors import (
+    Recorded,
+    order_row,
+    product_row,
+    project_order,
+    shipping_method_row,
+)
 
 Product = tuple[str, str, int]  # sku, name, price
 
@@ -151,10 +158,12 @@ def order_events(told: seed.Story, metadata: Metadata) -> list[Event]:
 
 def projected_order_row(events: Sequence[Event]) -> dict[str, Any]:
     """The orders row the service's projection makes of one order's events."""
-    row = placed_row(events[0].data, events[0].metadata)
-    for event in events[1:]:
-        row.update(transition_values(event.type, event.data, event.version))
-    return row
+    order = None
+    for event in events:
+        order = project_order(order, Recorded(decode(event.type, 1, event.data), event.version,
+                                              event.metadata.get("api_key_id")))
+    assert order is not None
+    return order_row(order)
 
 
 # A whole history ----------------------------------------------------------------------
@@ -314,13 +323,14 @@ def seed_catalogue(url: str, products: list[Product], stock: int, metadata: Meta
     at = datetime.now(UTC) - timedelta(days=1)
     events = [product_added(p, stock, at, metadata) for p in products]
     events += [shipping_method_added(m, at, metadata) for m in seed.SHIPPING_METHODS]
+    decoded = [decode(event.type, 1, event.data) for event in events]
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
         _copy_events(cursor, events)
         _copy_rows(cursor, "products",
-                   [product_row(e.data) for e in events if e.type == "ProductAdded"])
+                   [product_row(added) for added in decoded if isinstance(added, ProductAdded)])
         _copy_rows(cursor, "shipping_methods",
-                   [shipping_method_row(e.data) for e in events
-                    if e.type == "ShippingMethodAdded"])
+                   [shipping_method_row(added) for added in decoded
+                    if isinstance(added, ShippingMethodAdded)])
 
 
 def seed_pool(url: str, products: list[Product], count: int, status: str,
