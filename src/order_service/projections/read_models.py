@@ -27,8 +27,17 @@ from order_service.domain.values import Address, Customer, OrderLine, OrderStatu
 from order_service.eventstore.codec import as_followed
 from order_service.eventstore.sql_types import fold_case
 from order_service.eventstore.tables import events
-from order_service.projections.documents import order_document, order_documents
+from order_service.projections.documents import (
+    order_document,
+    order_documents,
+    pg_document_statement,
+)
 from order_service.projections.tables import orders, products, shipping_methods
+
+# The one-statement SQL of "the order document for an id" and of "a page of documents"
+# on PostgreSQL, for a route that runs it itself (e.g. on an async connection) and sends
+# the text the database returns as the body.
+order_document_sql = pg_document_statement
 
 # The hottest read, built once.
 _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
