@@ -74,6 +74,7 @@ from order_service.eventstore.tables import events, idempotency_keys
 from order_service.projections.projectors import (
     Recorded,
     changed_columns,
+    order_columns,
     order_row,
     project_order,
     stock_changes,
@@ -209,7 +210,7 @@ class SqlTwoStepCommands:
             if current is None:
                 plan.placed_order = row
             else:
-                plan.order_changes = changed_columns(order_row(current), row)
+                plan.order_changes = changed_columns(order_columns(current), row)
         remembered = context.idempotency
         if remembered is not None:
             plan.remembered = (remembered.key, remembered.fingerprint,

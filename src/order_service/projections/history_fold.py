@@ -4,8 +4,9 @@ Why backwards: an order's row is final once its stream has no more events, and a
 first event (OrderPlaced) is the last one a backward scan meets. So each order's row is
 finished, and can be written and forgotten, the moment its OrderPlaced arrives; only the
 events of orders whose placement is still ahead are held, not every order at once. The
-row itself is made forwards, by the same `project_order` the live paths run, from the
-OrderPlaced and then the held events oldest first.
+row itself is made forwards, by the same projector the live paths run (`project_stream`
+is `project_order` over a whole stream), from the OrderPlaced and then the held events
+oldest first.
 
 Stock is a sum, so its order does not matter: each product's row is its ProductAdded row
 plus every change `stock_changes` gives, `updated_at` from the newest change (the first
@@ -31,6 +32,7 @@ from order_service.projections.projectors import (
     order_row,
     product_row,
     project_order,
+    project_stream,
     shipping_method_row,
     stock_changes,
 )
@@ -61,10 +63,12 @@ class BackwardFold:
             else:
                 held.change += change.change
         if isinstance(event, OrderPlaced):
-            order = project_order(None, recorded)
-            for later in reversed(self._later.pop(stream_id, ())):
-                order = project_order(order, later)
-            return order_row(order)
+            later = self._later.pop(stream_id, None)
+            if later is None:
+                return order_row(project_order(None, recorded))
+            later.append(recorded)
+            later.reverse()
+            return order_row(project_stream(later))
         if isinstance(event, ORDER_EVENTS):
             self._later.setdefault(stream_id, []).append(recorded)
         elif isinstance(event, ProductAdded):
@@ -87,8 +91,6 @@ class BackwardFold:
 def forward_order_row(events: list[tuple[DomainEvent, int, str | None]]) -> Row | None:
     """The orders row of one order's whole stream, given oldest first as (event, version,
     API key); None for a stream that is not an order's."""
-    order = None
-    for event, version, api_key_id in events:
-        if isinstance(event, ORDER_EVENTS):
-            order = project_order(order, Recorded(event, version, api_key_id))
-    return None if order is None else order_row(order)
+    stream = [Recorded(event, version, api_key_id) for event, version, api_key_id in events
+              if isinstance(event, ORDER_EVENTS)]
+    return order_row(project_stream(stream)) if stream else None

@@ -18,6 +18,7 @@ from order_service.projections.projectors import (
     OrderEvent,
     Recorded,
     changed_columns,
+    order_columns,
     order_row,
     project_order,
 )
@@ -45,7 +46,7 @@ def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> N
         result = connection.execute(
             update(orders)
             .where(orders.c.id == before.id, orders.c.version == event.version - 1)
-            .values(changed_columns(order_row(before), after))
+            .values(changed_columns(order_columns(before), after))
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(event.stream_id, event.version - 1)

@@ -13,12 +13,12 @@ holds the write locks, so commands wait seconds at most, and readers never wait.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from pydantic_core import to_json
 from sqlalchemy import (
     Column,
     Connection,
@@ -218,11 +218,11 @@ def _write_orders(connection: Connection, twins: MetaData, rows: Sequence[Row]) 
         return
     names = [column.name for column in tables.orders.columns]
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    json_columns = [name in _JSON_COLUMNS for name in names]
     with cursor.copy(f"COPY rebuild_orders ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
-            for name in _JSON_COLUMNS:
-                row[name] = json.dumps(row[name])
-            copy.write_row([row[name] for name in names])
+            copy.write_row([to_json(row[name]).decode() if is_json else row[name]
+                            for name, is_json in zip(names, json_columns, strict=True)])
 
 
 def _insert(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
