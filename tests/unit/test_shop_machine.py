@@ -42,7 +42,8 @@ from order_service.application.commands import (
     RestockProduct,
     ShipOrder,
 )
-from order_service.application.ports import AlreadyHandled, CommandContext, IdempotencyKeyReused
+from order_service.application.errors import AlreadyHandled, IdempotencyKeyReused
+from order_service.application.ports import CommandContext
 from order_service.application.views import OrderFilter, OrderView
 from order_service.domain.errors import (
     IllegalTransition,
