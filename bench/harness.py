@@ -474,6 +474,7 @@ def _short(result: Any) -> str:
 
 # The plain app's bare placement (bench/plain_app.py), the simplest design on this box.
 BARE_PLACE_PATH = "/bare/v1/orders"
+BARE_GAP_FREE_PLACE_PATH = "/bare-gap-free/v1/orders"
 
 
 def median_ratio(values: list[float], ceilings: list[float]) -> tuple[float, float, float]:
@@ -741,9 +742,10 @@ class Bench:
                                             f"{nonce}w")
         self.service_pgbench("place_order", p.warmup, variables)
         pgbench(plain_db.minimal.url, minimal_sql, p.warmup, variables, self.workdir)
-        Side(plain.server, plain.token).wrk("place_order.lua", p.warmup, *sku_range,
-                                            f"{nonce}wb", BARE_PLACE_PATH)
-        service_runs, plain_runs, bare_runs, sql_runs, minimal_runs = alternate(
+        for path in (BARE_PLACE_PATH, BARE_GAP_FREE_PLACE_PATH):
+            Side(plain.server, plain.token).wrk("place_order.lua", p.warmup, *sku_range,
+                                                f"{nonce}w{path[:5]}", path)
+        service_runs, plain_runs, bare_runs, gap_free_runs, sql_runs, minimal_runs = alternate(
             p.place_pairs, "place order",
             lambda i: service.wrk("place_order.lua", p.place_seconds, *sku_range,
                                   f"{nonce}p{i}"),
@@ -752,18 +754,21 @@ class Bench:
             lambda i: Side(plain.server, plain.token).wrk(
                 "place_order.lua", p.place_seconds, *sku_range, f"{nonce}b{i}",
                 BARE_PLACE_PATH),
+            lambda i: Side(plain.server, plain.token).wrk(
+                "place_order.lua", p.place_seconds, *sku_range, f"{nonce}g{i}",
+                BARE_GAP_FREE_PLACE_PATH),
             lambda _: self.service_pgbench("place_order", p.place_pgbench_seconds, variables),
             lambda _: pgbench(plain_db.minimal.url, minimal_sql, p.place_pgbench_seconds,
                               variables, self.workdir))
         assert service.sampler is not None
         assert plain.sampler is not None
         self.report_place(service_runs, plain_runs)
-        self.report_bare_place(service_runs, plain_runs, bare_runs)
+        self.report_bare_place(service_runs, plain_runs, bare_runs, gap_free_runs)
         self.report_waits(service.sampler, plain.sampler)
         self.report_sql(sql_runs, minimal_runs)
 
     def report_bare_place(self, runs: list[WrkRun], plains: list[WrkRun],
-                          bares: list[WrkRun]) -> None:
+                          bares: list[WrkRun], gap_free: list[WrkRun]) -> None:
         """The plain app's bare placement against the plain app, and the service against
         it: what the simplest design does on this box, in the same run."""
         p = self.profile
@@ -780,6 +785,17 @@ class Bench:
             times_text(median_ratio([r.rate for r in runs], [b.rate for b in bares]),
                        len(runs))))
         self.report_cpu("place order against the simplest placement", runs, bares)
+        of_plain = median_ratio([g.rate for g in gap_free], [q.rate for q in plains])
+        self.results.add(Row(
+            "  (reference) the same simplest placement, numbered gap-free from a one-row "
+            "counter as the service numbers (held from its UPDATE to COMMIT)",
+            f"{statistics.median(g.rate for g in gap_free):,.0f}/s (p99 "
+            f"{ms(statistics.median(g.p99 for g in gap_free))}, "
+            f"{sum(g.errors for g in gap_free)} errors); against the plain app: "
+            f"{times_text(of_plain, len(gap_free))}",
+            "the service against it",
+            times_text(median_ratio([r.rate for r in runs], [g.rate for g in gap_free]),
+                       len(runs))))
 
     def report_sql(self, sql_runs: list[PgbenchRun | None], minimal_runs: list[PgbenchRun]
                    ) -> None:

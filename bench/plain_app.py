@@ -105,6 +105,14 @@ orders = Table(
     Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+# Only the bare placement's gap-free variant uses this: one row, the last number given,
+# counting from far above anything the plain app's sequence gives.
+GAP_FREE_FIRST_NUMBER = 10**12
+gap_free_numbers = Table(
+    "gap_free_numbers", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("last_number", BigInteger, nullable=False),
+)
 events = Table(
     "events", metadata,
     Column("position", BigInteger, primary_key=True, autoincrement=True),
@@ -218,6 +226,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/v1/orders", place_order, methods=["POST"], status_code=201)
     app.add_api_route("/v1/orders", bare_list, methods=["GET"])
     app.add_api_route("/bare/v1/orders", bare_place, methods=["POST"])
+    app.add_api_route("/bare-gap-free/v1/orders", bare_place_gap_free, methods=["POST"])
     app.add_api_route("/v1/orders/{order_id}", bare_get, methods=["GET"])
     app.add_api_route("/v1/orders/{order_id}/pay", pay_order, methods=["POST"])
     app.add_api_route("/v1/orders/{order_id}/ship", ship_order, methods=["POST"])
@@ -311,21 +320,43 @@ totals AS (
 placed AS (
     INSERT INTO orders (id, status, customer, lines, shipping_address, billing_address,
                         payment_method, shipping_method, subtotal, shipping, tax, total,
-                        placed_by)
+                        placed_by{number_column})
     SELECT $3::uuid, 'pending_payment', $4::jsonb, lines, $5::jsonb, $6::jsonb, $7::text,
            $8::text, subtotal, $9::bigint, div((subtotal + $9::bigint) * $10::bigint, 100),
            subtotal + $9::bigint + div((subtotal + $9::bigint) * $10::bigint, 100), $11::text
-    FROM totals
+           {number_value}
+    FROM totals{numbered_from}
     RETURNING *),
 recorded AS (
     INSERT INTO events (order_id, type, data)
     SELECT id, 'OrderPlaced', to_jsonb(placed) FROM placed)
 SELECT row_to_json(placed)::text FROM placed
 """
+# The same with gap-free numbers, as the service gives them: the one counter row is
+# taken (and held until COMMIT) only once every line's stock was.
+GAP_FREE_NUMBER = """
+numbered AS (
+    UPDATE gap_free_numbers SET last_number = last_number + 1
+    WHERE id = 1 AND EXISTS (SELECT FROM totals) RETURNING last_number),"""
+BARE_PLACE_WITH_SEQUENCE = BARE_PLACE.format(number_column="", number_value="",
+                                             numbered_from="")
+BARE_PLACE_GAP_FREE = BARE_PLACE.replace("placed AS (", GAP_FREE_NUMBER.strip() + "\nplaced AS (",
+                                         1).format(number_column=", number",
+                                                   number_value=", numbered.last_number",
+                                                   numbered_from=", numbered")
 
 
 async def bare_place(request: Request) -> Response:
     """Place an order in one statement; 201 with the order, 409 if it cannot be filled."""
+    return await _bare_place(request, BARE_PLACE_WITH_SEQUENCE)
+
+
+async def bare_place_gap_free(request: Request) -> Response:
+    """The same, numbered from the one-row counter instead of a sequence."""
+    return await _bare_place(request, BARE_PLACE_GAP_FREE)
+
+
+async def _bare_place(request: Request, statement: str) -> Response:
     key_id = request.app.state.key_hashes.get(key_hash(
         request.headers.get("authorization", "").removeprefix("Bearer ")))
     if key_id is None:
@@ -336,7 +367,7 @@ async def bare_place(request: Request) -> Response:
     try:
         async with request.app.state.reads.acquire() as connection:
             placed = await connection.fetchval(
-                BARE_PLACE, [line["sku"] for line in lines],
+                statement, [line["sku"] for line in lines],
                 [line["quantity"] for line in lines], uuid4(), json.dumps(body["customer"]),
                 json.dumps(body["shipping_address"]), json.dumps(body["billing_address"]),
                 body["payment_method"], body["shipping_method"], shipping, TAX_RATE_PERCENT,

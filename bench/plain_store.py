@@ -33,6 +33,10 @@ def create_schema(url: str) -> None:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         plain_app.metadata.create_all(engine)
+        with engine.begin() as connection:
+            # The gap-free variant numbers from far above the sequence's range.
+            connection.execute(plain_app.gap_free_numbers.insert().values(
+                id=1, last_number=plain_app.GAP_FREE_FIRST_NUMBER - 1))
     finally:
         engine.dispose()
 
