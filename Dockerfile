@@ -23,5 +23,7 @@ WORKDIR /data
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2)"
-# serve migrates the database to head before it listens.
+# serve migrates the database to head before it listens. Give it
+# ORDER_SERVICE_CURSOR_SECRET (docker run -e ...): it refuses the published placeholder on
+# any database but the default sqlite:///order-service.db, naming the variable.
 CMD ["order-service", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
