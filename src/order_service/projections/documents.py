@@ -37,7 +37,6 @@ from order_service.application.views import OrderDocument, OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.projections.payment_instructions import (
     pg_instructions,
-    pg_named_instructions,
     sqlite_instructions,
 )
 
@@ -84,25 +83,28 @@ EXPORT_CONNECTIONS = 2
 def order_document(connection: Connection, order_id: UUID, transfer: TransferTerms
                    ) -> OrderDocument | None:
     """One order's JSON document, its version and the key that placed it: one query."""
-    dialect = connection.dialect.name
-    named = pg_named_instructions if dialect == "postgresql" else sqlite_instructions
-    instructions, params = named(transfer)
-    row = connection.execute(_one_order(dialect, instructions),
-                             {"order_id": order_id, **params}).first()
+    if connection.dialect.name == "postgresql":
+        # The statement the event-loop reads send (async_documents.py), bound the same way.
+        statement, params = pg_order_document_query(transfer)
+        row = connection.exec_driver_sql(statement, (*params, order_id)).first()
+    else:
+        instructions, named = sqlite_instructions(transfer)
+        row = connection.execute(_sqlite_one_order(instructions),
+                                 {"order_id": order_id, **named}).first()
     if row is None:
         return None
-    body = row.document if isinstance(row.document, bytes) else row.document.encode()
-    return OrderDocument(body, row.version, row.placed_by)
+    document, version, placed_by = row
+    body = document if isinstance(document, bytes) else document.encode()
+    return OrderDocument(body, version, placed_by)
 
 
 @cache
-def _one_order(dialect: str, instructions: str) -> TextClause:
+def _sqlite_one_order(instructions: str) -> TextClause:
     # Only fixed SQL is joined in: the instructions' text binds its values by name.
     fields = (*DOCUMENT, ("payment_instructions", "json", f"({instructions})"))
-    document = " || ".join(_pg_object(fields)) if dialect == "postgresql" else _sqlite_object(
-        fields)
-    return text(f"SELECT {document} AS document, version, placed_by FROM orders "  # noqa: S608
-                "WHERE id = :order_id").bindparams(bindparam("order_id", type_=Uuid()))
+    return text(f"SELECT {_sqlite_object(fields)} AS document, version, placed_by "  # noqa: S608
+                "FROM orders WHERE id = :order_id").bindparams(
+                    bindparam("order_id", type_=Uuid()))
 
 
 def order_documents(connection: Connection, after: int, up_to: int | None,

@@ -31,14 +31,6 @@ def pg_instructions(transfer: TransferTerms) -> tuple[str, list[Any]]:
 
 
 @lru_cache(maxsize=8)
-def pg_named_instructions(transfer: TransferTerms) -> tuple[str, dict[str, Any]]:
-    """The same for a SQLAlchemy text() statement: parameters bound by name."""
-    # CAST, not ::, after a bind: text() does not read ":name::text" as a parameter.
-    return _named(_cases(transfer, _PG_VALUES,
-                         lambda index: f"CAST(:instructions_{index} AS text)"))
-
-
-@lru_cache(maxsize=8)
 def sqlite_instructions(transfer: TransferTerms) -> tuple[str, dict[str, Any]]:
     """SQL whose value is an orders row's instructions as JSON text, and its named parameters."""
     return _named(_cases(transfer, _SQLITE_VALUES, lambda index: f":instructions_{index}"))
