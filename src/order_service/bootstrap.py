@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -27,6 +27,8 @@ from order_service.adapters.nats.jetstream import JetStreamPublisher
 from order_service.adapters.sql.address_locations import SqlAddressLocations
 from order_service.adapters.sql.admin_sessions import SqlAdminSessions
 from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.async_pool import opened_pool
+from order_service.adapters.sql.async_two_step import PgAsyncTwoStepCommands
 from order_service.adapters.sql.engine import Timeouts, make_engine
 from order_service.adapters.sql.idempotency import purge_expired_keys
 from order_service.adapters.sql.key_cache import REFRESH_SECONDS, CachedApiKeys
@@ -39,8 +41,9 @@ from order_service.adapters.sql.schema import (
 from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.background import expire_pending_orders_forever, repeat
 from order_service.application.handlers import Shop
+from order_service.application.hot_commands import HotCommands, ThreadedTwoStepCommands
 from order_service.application.observers import NOBODY_WATCHING, EveryObserver, ShopObserver
-from order_service.application.ports import Clock, OrderDocuments, Storage
+from order_service.application.ports import Clock, OrderDocuments
 from order_service.application.queries import ThreadedOrderDocuments
 from order_service.application.relay import EventRelay, RelayObserver
 from order_service.geocoding.locator import AddressLocator, GeocodePlacedOrders
@@ -191,13 +194,30 @@ async def serving(settings: Settings, metrics: Metrics) -> AsyncIterator[Service
             background.cancel_scope.cancel()
 
 
-def open_order_documents(settings: Settings, storage: Storage
-                         ) -> AbstractAsyncContextManager[OrderDocuments]:
-    """The hot reads: on the event loop on PostgreSQL, on worker threads elsewhere."""
-    if isinstance(storage, SqlStorage) and storage.engine.dialect.name == "postgresql":
-        return PgOrderDocuments.opened(settings.database_url, settings.db_pool_size,
-                                       _timeouts(settings))
-    return nullcontext(ThreadedOrderDocuments(storage))
+@dataclass(frozen=True)
+class EventLoopPath:
+    """What the hottest routes await on the event loop: reads and commands."""
+
+    documents: OrderDocuments
+    commands: HotCommands
+
+
+@asynccontextmanager
+async def opened_event_loop_path(settings: Settings, shop: Shop
+                                 ) -> AsyncIterator[EventLoopPath]:
+    """On PostgreSQL, one asyncpg pool serving both; elsewhere, the shop's own storage
+    on worker threads."""
+    storage = shop.storage
+    if not (isinstance(storage, SqlStorage) and storage.engine.dialect.name == "postgresql"):
+        yield EventLoopPath(ThreadedOrderDocuments(storage),
+                            HotCommands(shop, ThreadedTwoStepCommands(storage)))
+        return
+    timeouts = _timeouts(settings)
+    async with opened_pool(settings.database_url, settings.db_pool_size, timeouts) as pool:
+        steps = PgAsyncTwoStepCommands(
+            pool, shop.clock, timedelta(seconds=settings.idempotency_key_ttl_seconds),
+            timeouts)
+        yield EventLoopPath(PgOrderDocuments(pool, timeouts), HotCommands(shop, steps))
 
 
 def migrate(settings: Settings) -> None:

@@ -14,7 +14,7 @@ from order_service.application.commands import PayOrder
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.views import OrderDocumentPage, OrderFilter
-from order_service.bootstrap import open_order_documents
+from order_service.bootstrap import opened_event_loop_path
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import Customer, OrderStatus
 from order_service.settings import Settings
@@ -115,7 +115,8 @@ def test_a_number_is_found_whole_not_as_digits_of_other_numbers(
 async def _listed(settings: Settings, shop: Shop, where: OrderFilter, viewer: Principal
                   ) -> OrderDocumentPage:
     """The page the API's list route reads (on the event loop on PostgreSQL)."""
-    async with open_order_documents(settings, shop.storage) as documents:
+    async with opened_event_loop_path(settings, shop) as event_loop:
+        documents = event_loop.documents
         return await queries.read_order_documents(
             documents, where, viewer=viewer, limit=20, before_number=None,
             transfer=TransferTerms())

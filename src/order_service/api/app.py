@@ -39,7 +39,7 @@ from order_service.api.routers import (
     reports,
     shipping_methods,
 )
-from order_service.bootstrap import open_order_documents, serving
+from order_service.bootstrap import opened_event_loop_path, serving
 from order_service.observability.metrics import Metrics
 from order_service.settings import Settings, get_settings
 
@@ -66,9 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # as many, the burst waits its turn in the event loop instead.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         async with serving(settings, metrics) as service, \
-                open_order_documents(settings, service.storage) as documents:
+                opened_event_loop_path(settings, service.shop) as event_loop:
             app.state.shop = service.shop
-            app.state.order_documents = documents
+            app.state.order_documents = event_loop.documents
+            app.state.hot_commands = event_loop.commands
             app.state.api_keys = service.api_keys
             app.state.key_cache = service.key_cache
             app.state.admin_sessions = service.admin_sessions

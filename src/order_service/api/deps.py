@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from order_service.api.cursors import CursorCodec
 from order_service.application.access import Principal
 from order_service.application.handlers import Shop
+from order_service.application.hot_commands import HotCommands
 from order_service.application.ports import OrderDocuments, Storage
 from order_service.domain.errors import OrderNotFound
 from order_service.domain.payment_instructions import TransferTerms
@@ -25,6 +26,12 @@ async def get_shop(request: Request) -> Shop:
     """The shop's use cases for this app."""
     shop: Shop = request.app.state.shop
     return shop
+
+
+async def get_hot_commands(request: Request) -> HotCommands:
+    """Place, pay, ship and cancel, awaited on the event loop."""
+    commands: HotCommands = request.app.state.hot_commands
+    return commands
 
 
 async def get_storage(request: Request) -> Storage:
@@ -79,6 +86,7 @@ def caused_by(request: Request, principal: Principal) -> str:
 
 
 ShopDep = Annotated[Shop, Depends(get_shop)]
+HotCommandsDep = Annotated[HotCommands, Depends(get_hot_commands)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 OrderDocumentsDep = Annotated[OrderDocuments, Depends(get_order_documents)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]

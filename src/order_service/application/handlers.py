@@ -7,7 +7,7 @@ transaction and retry from scratch when another writer got to a stream first.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 from uuid import UUID
@@ -38,7 +38,9 @@ from order_service.application.ports import (
     Clock,
     CommandContext,
     IdempotentRequest,
+    OrderInputs,
     Outcome,
+    PlacementInputs,
     Storage,
     Transaction,
 )
@@ -91,42 +93,53 @@ class Shop:
         def attempt() -> Decided:
             inputs = self.storage.read_for_placement(wanted, command.shipping_method,
                                                      context.idempotency)
-            _repeat_if_answered(inputs.earlier_answer)
-            if inputs.shipping is None:
-                raise UnknownShippingMethod(command.shipping_method, inputs.shipping_codes)
-            quote = quote_order(
-                customer=command.customer, lines=command.lines, catalogue=inputs.catalogue,
-                shipping_address=command.shipping_address, shipping=inputs.shipping,
-                billing_address=command.billing_address, payment_method=command.payment_method,
-                terms=self.terms, currency=command.currency,
-            )
-            placed = quote.place(order_id=command.order_id, number=NUMBER_AT_COMMIT,
-                                 now=self.clock())
-            outcome = Outcome(order_stream(command.order_id), [placed], expected_version=0)
-            return self.storage.write(outcome, context, None), [placed]
+            outcome = self.decide_placement(command, inputs)
+            return self.storage.write(outcome, context, None), list(outcome.events)
 
         return self._settled(context, attempt)
 
+    def decide_placement(self, command: PlaceOrder, inputs: PlacementInputs) -> Outcome:
+        """The OrderPlaced that `command` adds, priced from what was read for it."""
+        _repeat_if_answered(inputs.earlier_answer)
+        if inputs.shipping is None:
+            raise UnknownShippingMethod(command.shipping_method, inputs.shipping_codes)
+        quote = quote_order(
+            customer=command.customer, lines=command.lines, catalogue=inputs.catalogue,
+            shipping_address=command.shipping_address, shipping=inputs.shipping,
+            billing_address=command.billing_address, payment_method=command.payment_method,
+            terms=self.terms, currency=command.currency,
+        )
+        placed = quote.place(order_id=command.order_id, number=NUMBER_AT_COMMIT,
+                             now=self.clock())
+        return Outcome(order_stream(command.order_id), [placed], expected_version=0)
+
     def pay_order(self, command: PayOrder, context: CommandContext) -> OrderView:
         """Mark an order paid (a no-op if it already is)."""
-        return self._change_order(
-            command.order_id, command.expected_version, "pay", context,
-            lambda order: order.pay(payment_reference=command.payment_reference, now=self.clock()),
-        )
+        return self._change_order(self.paying(command), context)
 
     def ship_order(self, command: ShipOrder, context: CommandContext) -> OrderView:
         """Mark a paid order shipped (a no-op if it already is)."""
-        return self._change_order(
-            command.order_id, command.expected_version, "ship", context,
-            lambda order: order.ship(tracking_number=command.tracking_number, now=self.clock()),
-        )
+        return self._change_order(self.shipping(command), context)
 
     def cancel_order(self, command: CancelOrder, context: CommandContext) -> OrderView:
         """Cancel an order and give its stock back (a no-op if it already is cancelled)."""
-        return self._change_order(
-            command.order_id, command.expected_version, "cancel", context,
-            lambda order: order.cancel(reason=command.reason, now=self.clock()),
-        )
+        return self._change_order(self.cancelling(command), context)
+
+    def paying(self, command: PayOrder) -> OrderChange:
+        """How paying an order decides."""
+        return OrderChange(command.order_id, command.expected_version, "pay", lambda order:
+                           order.pay(payment_reference=command.payment_reference,
+                                     now=self.clock()))
+
+    def shipping(self, command: ShipOrder) -> OrderChange:
+        """How shipping an order decides."""
+        return OrderChange(command.order_id, command.expected_version, "ship", lambda order:
+                           order.ship(tracking_number=command.tracking_number, now=self.clock()))
+
+    def cancelling(self, command: CancelOrder) -> OrderChange:
+        """How cancelling an order decides."""
+        return OrderChange(command.order_id, command.expected_version, "cancel", lambda order:
+                           order.cancel(reason=command.reason, now=self.clock()))
 
     def take_payment_notification(
         self, command: TakePaymentNotification, context: CommandContext
@@ -211,31 +224,13 @@ class Shop:
 
         return self._in_transaction(context, decide)
 
-    def _change_order(
-        self,
-        order_id: UUID,
-        expected_version: int | None,
-        action: str,
-        context: CommandContext,
-        change: Callable[[Order], list[DomainEvent]],
-    ) -> OrderView:
-        first_decided_on: list[int] = []
-
+    def _change_order(self, decide: OrderChange, context: CommandContext) -> OrderView:
         def attempt() -> Decided:
-            inputs = self.storage.read_order(order_id, context.idempotency)
-            _repeat_if_answered(inputs.earlier_answer)
-            order = Order.from_history(order_id, inputs.history)
-            order.require_version(expected_version)
-            new_events = change(order)
-            if new_events:
-                first_decided_on.append(order.version)
-                order.require_unchanged_since(first_decided_on[0], action)
-            if inputs.view is None:
-                raise OrderNotFound(order_id)
-            if not new_events and context.idempotency is None:
-                return inputs.view, []
-            outcome = Outcome(order_stream(order_id), new_events, expected_version=order.version)
-            return self.storage.write(outcome, context, inputs.view), new_events
+            inputs = self.storage.read_order(decide.order_id, context.idempotency)
+            outcome, view = decide(inputs, context)
+            if outcome is None:
+                return view, []
+            return self.storage.write(outcome, context, view), list(outcome.events)
 
         return self._settled(context, attempt)
 
@@ -257,7 +252,6 @@ class Shop:
     def _settled(self, context: CommandContext,
                  attempt: Callable[[], tuple[T, list[DomainEvent]]]) -> T:
         """Run `attempt` until it commits; decide again whenever someone wrote first."""
-        request = context.idempotency
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             try:
                 result, appended = attempt()
@@ -268,9 +262,7 @@ class Shop:
                 self.observer.replayed()
                 raise
             except OrderServiceError as refusal:
-                self.observer.refused(refusal)
-                if request is not None:
-                    self._remember_refusal(context, request, refusal)
+                self.refused(context, refusal)
                 raise
             else:
                 # Told only now: an attempt rolled back for a retry stored nothing.
@@ -278,17 +270,52 @@ class Shop:
                 return result
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _remember_refusal(
-        self, context: CommandContext, request: IdempotentRequest, refusal: OrderServiceError
-    ) -> None:
-        # Nothing was appended, so this needs no atomicity with the command: if it is
-        # lost, a retry decides again and is refused again (or served, if stock came in).
+    def refused(self, context: CommandContext, refusal: OrderServiceError) -> None:
+        """Count a refusal, and keep it as the answer to the command's idempotency key.
+
+        Nothing was appended, so this needs no atomicity with the command: if it is
+        lost, a retry decides again and is refused again (or served, if stock came in).
+        """
+        self.observer.refused(refusal)
+        request = context.idempotency
+        if request is None:
+            return
         try:
             with self.storage.transaction(context) as tx:
                 if tx.idempotency_keys.claim(request.key, request.fingerprint) is None:
                     tx.idempotency_keys.remember(request.key, request.record_refusal(refusal))
         except (ConcurrencyConflict, IdempotencyKeyReused):
             pass
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """How pay, ship and cancel decide, given what was read for them."""
+
+    order_id: UUID
+    expected_version: int | None
+    action: str
+    change: Callable[[Order], list[DomainEvent]]
+    # The version the first attempt decided on: a retry must find the order unchanged
+    # since, or the caller's decision no longer stands.
+    first_decided_on: list[int] = field(default_factory=list)
+
+    def __call__(self, inputs: OrderInputs, context: CommandContext
+                 ) -> tuple[Outcome | None, OrderView]:
+        """The outcome to write (None when there is nothing to store), and the order now."""
+        _repeat_if_answered(inputs.earlier_answer)
+        order = Order.from_history(self.order_id, inputs.history)
+        order.require_version(self.expected_version)
+        new_events = self.change(order)
+        if new_events:
+            self.first_decided_on.append(order.version)
+            order.require_unchanged_since(self.first_decided_on[0], self.action)
+        if inputs.view is None:
+            raise OrderNotFound(self.order_id)
+        if not new_events and context.idempotency is None:
+            return None, inputs.view
+        return (Outcome(order_stream(self.order_id), new_events, expected_version=order.version),
+                inputs.view)
 
 
 def _repeat_if_answered(earlier_answer: str | None) -> None:

@@ -294,6 +294,25 @@ class TwoStepCommands(Protocol):
         ...
 
 
+class AsyncTwoStepCommands(Protocol):
+    """TwoStepCommands awaited on the event loop: the HTTP routes' hot commands."""
+
+    async def read_for_placement(self, skus: Collection[str], shipping_code: str,
+                                 request: IdempotentRequest | None) -> PlacementInputs:
+        """As TwoStepCommands.read_for_placement."""
+        ...
+
+    async def read_order(self, order_id: UUID, request: IdempotentRequest | None
+                         ) -> OrderInputs:
+        """As TwoStepCommands.read_order."""
+        ...
+
+    async def write(self, outcome: Outcome, context: CommandContext,
+                    current: OrderView | None) -> OrderView:
+        """As TwoStepCommands.write."""
+        ...
+
+
 class Storage(TwoStepCommands, Protocol):
     """Where the shop keeps its events and read models."""
 

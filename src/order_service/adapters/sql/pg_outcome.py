@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from order_service.eventstore.store import APPEND_LOCK_KEY
@@ -32,6 +31,9 @@ from order_service.projections.tables import orders
 _DIALECT = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
 JSON_COLUMNS = frozenset({"lines", "shipping_address", "billing_address",
                           "payment_notifications"})
+# The parameters that carry JSON documents (dicts and lists): each driver sends them its
+# own way (psycopg wrapped in Jsonb, asyncpg through its jsonb codec).
+JSON_PARAMETERS = frozenset({"data", "metadata", *(f"o_{name}" for name in JSON_COLUMNS)})
 # Each value is cast to its column's type: a NULL parameter in a SELECT list would
 # otherwise be text, which no timestamp or JSON column accepts.
 _ORDER_TYPES = {column.name: column.type.compile(dialect=_DIALECT) for column in orders.c}
@@ -47,11 +49,12 @@ _STOCKED = (
 _EVENT_COLUMNS = "stream_id, version, type, schema_version, data, metadata, recorded_at"
 _APPENDED = (
     f"appended AS (INSERT INTO events ({_EVENT_COLUMNS}) "
-    "SELECT %(stream_id)s, %(version)s, %(type)s, %(schema_version)s, {data}, "
-    "%(metadata)s, %(recorded_at)s "
+    "SELECT %(stream_id)s::varchar, %(version)s::integer, %(type)s::varchar, "
+    "%(schema_version)s::integer, {data}, %(metadata)s::jsonb, %(recorded_at)s::timestamptz "
     # Taken last, just before the event gets its position, and held to the commit that
     # ends this statement: positions commit in order, so feed readers never skip one.
-    "FROM {source}, LATERAL (SELECT pg_advisory_xact_lock(%(lock_key)s)) AS serialised "
+    "FROM {source}, "
+    "LATERAL (SELECT pg_advisory_xact_lock(%(lock_key)s::bigint)) AS serialised "
     "RETURNING 1)")
 _KEY_COLUMNS = "key, fingerprint, created_at, recording"
 
@@ -76,16 +79,16 @@ def placement(*, stock: Sequence[Mapping[str, Any]], order: Mapping[str, Any],
         f"SELECT {values} FROM numbered)",
     ]
     params = {**_stock_params(stock), **_event_params(event),
-              **{f"o_{name}": Jsonb(value) if name in JSON_COLUMNS else value
-                 for name, value in order.items()}}
+              **{f"o_{name}": value for name, value in order.items()}}
     if remembered is not None:
         key, fingerprint, head, tail = remembered
         parts.append(f"claimed AS (INSERT INTO idempotency_keys ({_KEY_COLUMNS}) "
-                     "SELECT %(key)s, %(fingerprint)s, %(key_at)s, "
-                     "%(head)s || numbered.last_number || %(tail)s FROM numbered)")
+                     "SELECT %(key)s::varchar, %(fingerprint)s::varchar, "
+                     "%(key_at)s::timestamptz, "
+                     "%(head)s::text || numbered.last_number || %(tail)s::text FROM numbered)")
         params.update(key=key, fingerprint=fingerprint, key_at=key_at, head=head, tail=tail)
     parts.append(_APPENDED.format(
-        data="jsonb_set(%(data)s, '{number}', to_jsonb(numbered.last_number))",
+        data="jsonb_set(%(data)s::jsonb, '{number}', to_jsonb(numbered.last_number))",
         source="numbered"))
     return "WITH " + ",\n".join(parts) + "\nSELECT last_number FROM numbered", params
 
@@ -113,13 +116,23 @@ def change(*, order_id: Any, changes: Mapping[str, Any], stock: Sequence[Mapping
     if remembered is not None:
         key, fingerprint, answer = remembered
         parts.append(f"claimed AS (INSERT INTO idempotency_keys ({_KEY_COLUMNS}) "
-                     "SELECT %(key)s, %(fingerprint)s, %(key_at)s, %(answer)s FROM ready)")
+                     "SELECT %(key)s::varchar, %(fingerprint)s::varchar, "
+                     "%(key_at)s::timestamptz, %(answer)s::text FROM ready)")
         params.update(key=key, fingerprint=fingerprint, key_at=key_at, answer=answer)
-    parts.append(_APPENDED.format(data="%(data)s", source="ready"))
+    parts.append(_APPENDED.format(data="%(data)s::jsonb", source="ready"))
     return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM appended", params
 
 
-REMEMBER_ONLY = f"INSERT INTO idempotency_keys ({_KEY_COLUMNS}) VALUES (%s, %s, %s, %s)"
+REMEMBER_ONLY = (f"INSERT INTO idempotency_keys ({_KEY_COLUMNS}) "
+                 "VALUES (%(key)s, %(fingerprint)s, %(key_at)s, %(answer)s)")
+
+
+def remember_only(remembered: tuple[str, str, str], key_at: Any
+                  ) -> tuple[str, dict[str, Any]]:
+    """The statement that keeps only a key's answer: a repeat-safe no-op's outcome."""
+    key, fingerprint, answer = remembered
+    return REMEMBER_ONLY, {"key": key, "fingerprint": fingerprint, "key_at": key_at,
+                           "answer": answer}
 
 
 def _stock_params(stock: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -130,5 +143,4 @@ def _stock_params(stock: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _event_params(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {**event, "data": Jsonb(event["data"]), "metadata": Jsonb(event["metadata"]),
-            "lock_key": APPEND_LOCK_KEY}
+    return {**event, "lock_key": APPEND_LOCK_KEY}

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Connection,
     Engine,
@@ -41,17 +41,16 @@ from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ClauseElement
 
-from order_service.adapters.sql import pg_outcome
+from order_service.adapters.sql import outcome_plan, pg_outcome
 from order_service.adapters.sql.engine import WRITE_OPTION, statement_at_a_time
 from order_service.adapters.sql.errors import is_unique_violation, translated_failures
+from order_service.adapters.sql.outcome_plan import Plan
 from order_service.adapters.sql.tables import idempotency_keys
 from order_service.application.errors import (
     ConcurrencyConflict,
-    IdempotencyKeyReused,
     StorageUnavailable,
 )
 from order_service.application.ports import (
-    NUMBER_AT_COMMIT,
     Clock,
     CommandContext,
     IdempotentRequest,
@@ -61,29 +60,11 @@ from order_service.application.ports import (
 )
 from order_service.application.views import OrderView
 from order_service.domain.events import OrderPlaced, order_stream
-from order_service.domain.values import CatalogueEntry, OrderStatus, ShippingOption
-from order_service.eventstore.codec import decode, encode
+from order_service.domain.values import CatalogueEntry, ShippingOption
+from order_service.eventstore.codec import decode
 from order_service.eventstore.tables import events
-from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
-from order_service.projections.products import OCCURRED_AT, stock_changes
 from order_service.projections.read_models import order_view
 from order_service.projections.tables import order_numbers, orders, products, shipping_methods
-
-
-@dataclass
-class _Plan:
-    """An outcome as the rows it writes, in the order they are written."""
-
-    view: OrderView | None
-    remembered: tuple[str, str, str] | None  # key, fingerprint, recording
-    stock: list[dict[str, Any]] = field(default_factory=list)
-    placed_order: dict[str, Any] | None = None
-    order_changes: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def numbered(self) -> bool:
-        return self.placed_order is not None
 
 
 class SqlTwoStepCommands:
@@ -161,85 +142,26 @@ class SqlTwoStepCommands:
     def write(self, outcome: Outcome, context: CommandContext, current: OrderView | None
               ) -> OrderView:
         """Store the outcome atomically; the order view after it (numbered, if placed)."""
-        plan = self._plan(outcome, context, current)
-        number = self._write_postgres(plan) if self._postgres else self._write_sqlite(plan)
-        view = plan.view
-        assert view is not None  # _plan refuses an outcome without one
-        return view if number is None else replace(view, number=number)
+        made = outcome_plan.plan(outcome, context, current, self._clock())
+        return made.written(self._write_postgres(made) if self._postgres
+                            else self._write_sqlite(made))
 
-    def _plan(self, outcome: Outcome, context: CommandContext, current: OrderView | None
-              ) -> _Plan:
-        recorded_at = self._clock()
-        metadata: dict[str, Any] = {"correlation_id": context.correlation_id,
-                                    "caused_by": context.caused_by}
-        if context.api_key_id is not None:
-            metadata["api_key_id"] = context.api_key_id
-        plan = _Plan(view=current, remembered=None)
-        row: dict[str, Any] | None = None
-        for version, event in enumerate(outcome.events, start=outcome.expected_version + 1):
-            data = encode(event)
-            plan.events.append({"stream_id": outcome.stream_id, "version": version,
-                                "type": event.TYPE, "schema_version": event.SCHEMA_VERSION,
-                                "data": data, "metadata": metadata, "recorded_at": recorded_at})
-            if isinstance(event, OrderPlaced):
-                row = plan.placed_order = placed_row(data, metadata)
-            elif event.TYPE in TRANSITIONS:
-                changes = transition_values(event.TYPE, data, version)
-                plan.order_changes = {**(plan.order_changes or {}), **changes}
-            else:
-                raise ValueError(f"{event.TYPE} is not a two-step command's event")
-            if event.TYPE in OCCURRED_AT:
-                at = datetime.fromisoformat(data[OCCURRED_AT[event.TYPE]])
-                plan.stock += [{"sku": sku, "change": change, "at": at}
-                               for sku, change in stock_changes(event.TYPE, data)]
-        plan.stock.sort(key=lambda change: change["sku"])
-        if row is not None:
-            plan.view = order_view(row)
-        elif plan.order_changes is not None and current is not None:
-            plan.view = replace(current, **_view_changes(plan.order_changes))
-        if plan.view is None:
-            raise ValueError("an outcome that neither places nor changes an order")
-        remembered = context.idempotency
-        if remembered is not None:
-            plan.remembered = (remembered.key, remembered.fingerprint,
-                               remembered.record_result(plan.view))
-        return plan
-
-    def _write_postgres(self, plan: _Plan) -> int | None:
-        now = self._clock()
+    def _write_postgres(self, plan: Plan) -> int | None:
         # One statement, committed as it ends (autocommit): see pg_outcome.
+        statement, params = outcome_plan.pg_statement(plan, self._clock())
         with self._raw() as raw:
             try:
-                if not plan.events:  # a repeat-safe no-op: only its answer is kept
-                    key, fingerprint, recording = plan.remembered  # type: ignore[misc]
-                    raw.execute(pg_outcome.REMEMBER_ONLY, (key, fingerprint, now, recording))
-                    return None
-                (event,) = plan.events
-                if plan.placed_order is not None:
-                    remembered = None
-                    if plan.remembered is not None:
-                        key, fingerprint, recording = plan.remembered
-                        remembered = (key, fingerprint, *_around_number(recording))
-                    statement, params = pg_outcome.placement(
-                        stock=plan.stock, order=plan.placed_order, event=event,
-                        remembered=remembered, key_at=now)
-                else:
-                    assert plan.view is not None
-                    assert plan.order_changes is not None
-                    statement, params = pg_outcome.change(
-                        order_id=plan.view.id, changes=plan.order_changes, stock=plan.stock,
-                        event=event, remembered=plan.remembered, key_at=now)
-                row = raw.execute(statement, params).fetchone()
+                cursor = raw.execute(statement, {
+                    name: Jsonb(value) if name in pg_outcome.JSON_PARAMETERS else value
+                    for name, value in params.items()})
+                row = cursor.fetchone() if cursor.description is not None else None
             except psycopg.Error as error:
                 if isinstance(error, psycopg.OperationalError):
                     raise  # _raw drops the broken connection
                 raise _translated(error, plan) from error
-        if row is None or not row[0]:
-            # A product vanished or the order moved on: nothing was written.
-            raise _conflict(plan)
-        return int(row[0]) if plan.numbered else None
+        return outcome_plan.pg_written(plan, row)
 
-    def _write_sqlite(self, plan: _Plan) -> int | None:
+    def _write_sqlite(self, plan: Plan) -> int | None:
         number = None
         try:
             with translated_failures(), self._engine.connect() as connection:
@@ -262,7 +184,7 @@ class SqlTwoStepCommands:
                         if recording is not None:
                             connection.execute(_REMEMBER, {
                                 "claimed": plan.remembered[0],  # type: ignore[index]
-                                "answer": _numbered(recording, number)})
+                                "answer": outcome_plan.numbered(recording, number)})
                     if plan.events:  # a keyed no-op keeps only its answer
                         connection.execute(insert(events), [
                             {**event, "data": {**event["data"], "number": number}}
@@ -270,7 +192,7 @@ class SqlTwoStepCommands:
                             for event in plan.events])
         except IntegrityError as error:
             if is_unique_violation(error) or _is_check_violation(error):
-                raise _conflict(plan) from error
+                raise outcome_plan.conflict(plan) from error
             raise
         return None if number is None else int(number)
 
@@ -297,12 +219,7 @@ class SqlTwoStepCommands:
             # An expired key is a new one: forget it now, so that the write can claim it.
             self._forget_expired_key(request.key)
             return None
-        if row["fingerprint"] != request.fingerprint:
-            raise IdempotencyKeyReused(request.key)
-        if row["recording"] is None:
-            raise ConcurrencyConflict(f"idempotency-key {request.key}", 0)
-        recording: str = row["recording"]
-        return recording
+        return outcome_plan.key_answer(request, row["fingerprint"], row["recording"])
 
     def _forget_expired_key(self, key: str) -> None:
         with translated_failures(), self._engine.begin() as connection:
@@ -313,7 +230,7 @@ class SqlTwoStepCommands:
     def _expired_before(self) -> datetime:
         return self._clock() - self._ttl
 
-    def _sqlite_remember_key(self, connection: Connection, plan: _Plan) -> str | None:
+    def _sqlite_remember_key(self, connection: Connection, plan: Plan) -> str | None:
         if plan.remembered is None:
             return None
         key, fingerprint, recording = plan.remembered
@@ -402,34 +319,6 @@ _PG_HISTORY = _pg(_HISTORY)
 _PG_ORDER = _pg(_ORDER)
 
 
-_VIEW_FIELDS = {"status", "paid_at", "shipped_at", "cancelled_at", "updated_at",
-                "payment_reference", "tracking_number", "cancel_reason", "version"}
-
-
-def _view_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    view = {name: value for name, value in changes.items() if name in _VIEW_FIELDS}
-    if "status" in view:
-        view["status"] = OrderStatus(view["status"])
-    return view
-
-
-def _around_number(recording: str) -> tuple[str, str]:
-    """The recording's text before and after the placeholder number.
-
-    An answer names the order's id and number before anything the customer wrote, so
-    the placeholder's first appearance is the number's.
-    """
-    head, found, tail = recording.partition(str(NUMBER_AT_COMMIT))
-    if not found:
-        raise ValueError("a placement's recorded answer does not show its number")
-    return head, tail
-
-
-def _numbered(recording: str, number: int) -> str:
-    head, tail = _around_number(recording)
-    return f"{head}{number}{tail}"
-
-
 def _utc(row: Mapping[str, Any]) -> dict[str, Any]:
     # psycopg hands timestamps back in the session's zone; the views are in UTC.
     return {name: value.astimezone(UTC) if isinstance(value, datetime) else value
@@ -442,17 +331,10 @@ def _is_check_violation(error: IntegrityError) -> bool:
             or getattr(original, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_CHECK")
 
 
-def _conflict(plan: _Plan | None) -> ConcurrencyConflict:
-    first = plan.events[0] if plan is not None and plan.events else None
-    if first is None:
-        return ConcurrencyConflict("(idempotency key)", 0)
-    return ConcurrencyConflict(first["stream_id"], first["version"] - 1)
-
-
-def _translated(error: psycopg.Error, plan: _Plan | None) -> Exception:
+def _translated(error: psycopg.Error, plan: Plan | None) -> Exception:
     sqlstate = error.sqlstate or ""
     if sqlstate in ("23505", "23514"):  # unique or check: someone got there first
-        return _conflict(plan)
+        return outcome_plan.conflict(plan)
     if sqlstate in ("40P01", "40001"):
         return ConcurrencyConflict.aborted(str(error))
     if isinstance(error, psycopg.OperationalError):

@@ -13,8 +13,8 @@ from order_service.api import problem_examples as px
 from order_service.api.auth import PrincipalDep, allowed
 from order_service.api.deps import (
     CursorsDep,
+    HotCommandsDep,
     OrderDocumentsDep,
-    ShopDep,
     StorageDep,
     TransferTermsDep,
     order_id_from_path,
@@ -116,17 +116,18 @@ def _changed(transfer: TransferTerms) -> Callable[[OrderView], Answer]:
                         px.INVALID_ORDER),
     },
 )
-def place_order(
+async def place_order(
     body: Annotated[PlaceOrderIn, Body(openapi_examples=ex.examples(
         ex.NEW_ORDER, ex.NEW_ORDER_TWO_LINES))],
-    shop: ShopDep, command: CommandDep, transfer: TransferTermsDep,
+    shop: HotCommandsDep, command: CommandDep, transfer: TransferTermsDep,
 ) -> Response:
     """Place an order from the storefront: stock is taken at once, prices come from the
     catalogue, and the order gets the next receipt number. If any line cannot be served
     the whole order is refused with 409 and nothing is taken. Send an `Idempotency-Key`
     to make retries safe: a repeat gets the first answer and places nothing."""
     answer = _placed(transfer)
-    return answer(shop.place_order(body.to_command(), command.context(answer))).response()
+    return answer(await shop.place_order(body.to_command(),
+                                        command.context(answer))).response()
 
 
 @router.get("", summary="List orders", response_model=OrderPageOut,
@@ -203,40 +204,40 @@ def order_history(order_id: OrderIdPath, storage: StorageDep) -> list[OrderEvent
 @router.post("/{order_id}/pay", summary="Mark an order paid", response_model=OrderOut,
              responses=_change(ex.ORDER_PAID, px.PAY_CANCELLED),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
-def pay_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
-              *, transfer: TransferTermsDep,
-              body: Annotated[PayIn | None, _details(ex.PAY)] = None) -> Response:
+async def pay_order(order_id: OrderIdPath, shop: HotCommandsDep, command: CommandDep,
+                    version: IfMatchDep, *, transfer: TransferTermsDep,
+                    body: Annotated[PayIn | None, _details(ex.PAY)] = None) -> Response:
     """Record the payment of a pending order (bank transfer, gateway notification).
     Paying a paid order again is a harmless no-op."""
     pay = PayOrder(order_id_from_path(order_id), body.payment_reference if body else None, version)
     answer = _changed(transfer)
-    return answer(shop.pay_order(pay, command.context(answer))).response()
+    return answer(await shop.pay_order(pay, command.context(answer))).response()
 
 
 @router.post("/{order_id}/ship", summary="Mark an order shipped", response_model=OrderOut,
              responses=_change(ex.ORDER_SHIPPED, px.SHIP_UNPAID),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
-def ship_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep, version: IfMatchDep,
-               *, transfer: TransferTermsDep,
-               body: Annotated[ShipIn | None, _details(ex.SHIP)] = None) -> Response:
+async def ship_order(order_id: OrderIdPath, shop: HotCommandsDep, command: CommandDep,
+                     version: IfMatchDep, *, transfer: TransferTermsDep,
+                     body: Annotated[ShipIn | None, _details(ex.SHIP)] = None) -> Response:
     """Record that a paid order left the warehouse; its stock stays taken.
     Shipping a shipped order again is a harmless no-op."""
     ship = ShipOrder(order_id_from_path(order_id), body.tracking_number if body else None, version)
     answer = _changed(transfer)
-    return answer(shop.ship_order(ship, command.context(answer))).response()
+    return answer(await shop.ship_order(ship, command.context(answer))).response()
 
 
 @router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderOut,
              responses=_change(ex.ORDER_CANCELLED, px.CANCEL_SHIPPED),
              dependencies=[Depends(allowed(Permission.MANAGE_ORDERS))])
-def cancel_order(order_id: OrderIdPath, shop: ShopDep, command: CommandDep,
-                 version: IfMatchDep, *, transfer: TransferTermsDep,
-                 body: Annotated[CancelIn | None, _details(ex.CANCEL)] = None) -> Response:
+async def cancel_order(order_id: OrderIdPath, shop: HotCommandsDep, command: CommandDep,
+                       version: IfMatchDep, *, transfer: TransferTermsDep,
+                       body: Annotated[CancelIn | None, _details(ex.CANCEL)] = None) -> Response:
     """Cancel a pending or paid order and put its stock back. A shipped order cannot be
     cancelled; cancelling a cancelled order again changes nothing."""
     cancel = CancelOrder(order_id_from_path(order_id), body.reason if body else None, version)
     answer = _changed(transfer)
-    return answer(shop.cancel_order(cancel, command.context(answer))).response()
+    return answer(await shop.cancel_order(cancel, command.context(answer))).response()
 
 
 @router.delete("/{order_id}", include_in_schema=False)

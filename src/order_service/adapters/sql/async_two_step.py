@@ -1,0 +1,175 @@
+"""The hot commands on the event loop: each step one asyncpg statement, no thread hop.
+
+The same two steps as two_step.py, for the HTTP routes on PostgreSQL: one read of
+everything the decision needs (a single statement joining the products, the shipping
+method and the idempotency key, or the order's history, row and key), and the one write
+statement of pg_outcome, committed as it ends. Nothing read is trusted: the write
+checks the stock and the order's version itself and says ConcurrencyConflict when
+someone got there first, and the command is decided again.
+"""
+
+# Only fixed SQL text is built here; every value is bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from order_service.adapters.sql import outcome_plan
+from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line, positional
+from order_service.adapters.sql.engine import Timeouts
+from order_service.application.errors import (
+    ConcurrencyConflict,
+    StorageUnavailable,
+)
+from order_service.application.ports import (
+    Clock,
+    CommandContext,
+    IdempotentRequest,
+    OrderInputs,
+    Outcome,
+    PlacementInputs,
+)
+from order_service.application.views import OrderView
+from order_service.domain.events import order_stream
+from order_service.domain.values import CatalogueEntry, ShippingOption
+from order_service.eventstore.codec import decode
+from order_service.projections.read_models import order_view
+
+# The key columns, named apart from the order's own in _ORDER_INPUTS.
+_KEY = "LEFT JOIN idempotency_keys AS k ON k.key = %(key)s"
+_KEY_COLUMNS = ("k.created_at AS key_created_at, k.fingerprint AS key_fingerprint, "
+                "k.recording AS key_recording")
+
+_PLACEMENT_INPUTS = (
+    "SELECT p.skus, p.names, p.prices, p.currencies, p.available, "
+    "s.code AS shipping_code, s.name AS shipping_name, s.price AS shipping_price, "
+    f"s.currency AS shipping_currency, {_KEY_COLUMNS} "
+    "FROM (SELECT array_agg(sku) AS skus, array_agg(name) AS names, "
+    "array_agg(price) AS prices, array_agg(currency) AS currencies, "
+    "array_agg(available) AS available "
+    "FROM products WHERE sku = ANY(%(skus)s::varchar[])) AS p "
+    "LEFT JOIN shipping_methods AS s ON s.code = %(shipping_code)s "
+    f"{_KEY}")
+_ORDER_INPUTS = (
+    "SELECT h.event_types, h.event_versions, h.event_data, o.*, "
+    f"{_KEY_COLUMNS} "
+    "FROM (SELECT array_agg(type ORDER BY version) AS event_types, "
+    "array_agg(schema_version ORDER BY version) AS event_versions, "
+    "array_agg(data ORDER BY version) AS event_data "
+    "FROM events WHERE stream_id = %(stream)s) AS h "
+    "LEFT JOIN orders AS o ON o.id = %(order_id)s "
+    f"{_KEY}")
+_SHIPPING_CODES = "SELECT code FROM shipping_methods ORDER BY code"
+_FORGET_EXPIRED_KEY = "DELETE FROM idempotency_keys WHERE key = $1 AND created_at < $2"
+
+
+class PgAsyncTwoStepCommands:
+    """AsyncTwoStepCommands over a pool of asyncpg connections."""
+
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, idempotency_ttl: timedelta,
+                 timeouts: Timeouts) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._ttl = idempotency_ttl
+        self._timeouts = timeouts
+
+    async def read_for_placement(self, skus: Collection[str], shipping_code: str,
+                                 request: IdempotentRequest | None) -> PlacementInputs:
+        """Products, shipping method and any earlier answer to the key, in one statement."""
+        row = await self._row(_PLACEMENT_INPUTS, request, skus=sorted(skus),
+                              shipping_code=shipping_code)
+        found = zip(row["skus"] or (), row["names"] or (), row["prices"] or (),
+                    row["currencies"] or (), row["available"] or (), strict=True)
+        shipping = None if row["shipping_code"] is None else ShippingOption(
+            row["shipping_code"], row["shipping_name"], row["shipping_price"],
+            row["shipping_currency"])
+        return PlacementInputs(
+            catalogue={sku: CatalogueEntry(sku, name, price, currency, available)
+                       for sku, name, price, currency, available in found},
+            shipping=shipping,
+            shipping_codes=[] if shipping is not None else await self._shipping_codes(),
+            earlier_answer=await self._earlier_answer(request, row),
+        )
+
+    async def read_order(self, order_id: UUID, request: IdempotentRequest | None
+                         ) -> OrderInputs:
+        """An order's history, its view and any earlier answer to the key, in one statement
+        (one snapshot: the view and the history always agree)."""
+        row = await self._row(_ORDER_INPUTS, request, stream=order_stream(order_id),
+                              order_id=order_id)
+        history = zip(row["event_types"] or (), row["event_versions"] or (),
+                      row["event_data"] or (), strict=True)
+        return OrderInputs(
+            history=[decode(type_, version, data) for type_, version, data in history],
+            view=None if row["id"] is None else order_view(dict(row.items())),
+            earlier_answer=await self._earlier_answer(request, row),
+        )
+
+    async def write(self, outcome: Outcome, context: CommandContext,
+                    current: OrderView | None) -> OrderView:
+        """Store the outcome atomically; the order view after it (numbered, if placed)."""
+        made = outcome_plan.plan(outcome, context, current, self._clock())
+        statement, values = outcome_plan.pg_statement(made, self._clock())
+        sql, names = positional(statement)
+        try:
+            async with self._pool.acquire(timeout=self._timeouts.pool_seconds) as connection:
+                row = await connection.fetchrow(sql, *(values[name] for name in names))
+        except asyncpg.PostgresError as error:
+            raise _translated(error, made) from error
+        except UNAVAILABLE as error:
+            raise StorageUnavailable(first_line(error)) from error
+        return made.written(outcome_plan.pg_written(made, row))
+
+    async def _row(self, statement: str, request: IdempotentRequest | None,
+                   **values: Any) -> asyncpg.Record:
+        values["key"] = None if request is None else request.key
+        sql, names = positional(statement)
+        row: asyncpg.Record | None = await self._fetch(lambda connection: connection.fetchrow(
+            sql, *(values[name] for name in names)))
+        assert row is not None  # an aggregate over no rows is still one row
+        return row
+
+    async def _earlier_answer(self, request: IdempotentRequest | None,
+                              row: asyncpg.Record) -> str | None:
+        if request is None or row["key_created_at"] is None:
+            return None
+        expired_before = self._clock() - self._ttl
+        if row["key_created_at"] < expired_before:
+            # An expired key is a new one: forget it now, so that the write can claim it.
+            await self._fetch(lambda connection: connection.execute(
+                _FORGET_EXPIRED_KEY, request.key, expired_before))
+            return None
+        return outcome_plan.key_answer(request, row["key_fingerprint"], row["key_recording"])
+
+    async def _shipping_codes(self) -> list[str]:
+        rows = await self._fetch(lambda connection: connection.fetch(_SHIPPING_CODES))
+        return [row["code"] for row in rows]
+
+    async def _fetch(self, query: Any) -> Any:
+        try:
+            async with self._pool.acquire(timeout=self._timeouts.pool_seconds) as connection:
+                return await query(connection)
+        except asyncpg.PostgresError as error:
+            raise _translated(error, None) from error
+        except UNAVAILABLE as error:
+            # A broken connection is closed by the pool as it comes back, not reused.
+            raise StorageUnavailable(first_line(error)) from error
+
+
+def _translated(error: asyncpg.PostgresError, made: outcome_plan.Plan | None) -> Exception:
+    sqlstate = getattr(error, "sqlstate", "") or ""
+    if sqlstate in ("23505", "23514"):  # unique or check: someone got there first
+        return outcome_plan.conflict(made)
+    if sqlstate in ("40P01", "40001"):
+        return ConcurrencyConflict.aborted(first_line(error))
+    if sqlstate.startswith(("08", "57")):  # connection lost, server shutting down
+        return StorageUnavailable(first_line(error))
+    return error
+
+

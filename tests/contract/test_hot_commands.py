@@ -1,0 +1,197 @@
+"""The hot commands awaited on the event loop decide, store and refuse exactly as Shop does.
+
+On PostgreSQL they run over asyncpg (each step one statement, no thread hop); on SQLite
+and in memory over the blocking storage on worker threads. Either way the rows, the
+events, the receipt numbers and the idempotency answers are the ones Shop would write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+
+from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.errors import AlreadyHandled, IdempotencyKeyReused
+from order_service.application.handlers import Shop
+from order_service.application.hot_commands import HotCommands
+from order_service.application.ports import CommandContext, IdempotentRequest
+from order_service.application.queries import get_order
+from order_service.bootstrap import opened_event_loop_path
+from order_service.domain.errors import (
+    IllegalTransition,
+    OrderNotFound,
+    OrderServiceError,
+    OutOfStock,
+    StaleOrderVersion,
+    UnknownShippingMethod,
+)
+from order_service.domain.values import OrderStatus
+from order_service.settings import Settings
+from tests.conftest import STORAGES
+from tests.integration.builders import (
+    add_product,
+    add_shipping_method,
+    available,
+    order_of,
+    stored_events,
+    unique,
+)
+from tests.jetstream import run_async
+
+pytestmark = pytest.mark.parametrize("backend", STORAGES)
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def api_settings(backend: str, request: pytest.FixtureRequest) -> Settings:
+    """The database's settings, for the event loop's own pool on PostgreSQL."""
+    return Settings() if backend == "memory" else request.getfixturevalue("settings")
+
+
+def awaited(settings: Settings, shop: Shop, use: Callable[[HotCommands], Awaitable[T]]) -> T:
+    """`use` the hot commands the API would use over this shop's storage."""
+    async def run() -> T:
+        async with opened_event_loop_path(settings, shop) as event_loop:
+            return await use(event_loop.commands)
+    return run_async(run())
+
+
+def keyed(context: CommandContext, key: str, fingerprint: str = "body-1") -> CommandContext:
+    """The context of a request sent with an idempotency key (answers recorded as repr)."""
+    request = IdempotentRequest(key=key, fingerprint=fingerprint, record_result=repr,
+                                record_refusal=lambda error: f"refused: {error}")
+    return CommandContext(context.correlation_id, context.caused_by, idempotency=request)
+
+
+def test_placing_takes_the_stock_and_numbers_the_order_as_shop_would(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    by_shop = shop.place_order(order_of([(sku, 1)], method), context)
+
+    placed = awaited(api_settings, shop, lambda hot: hot.place_order(
+        order_of([(sku, 2)], method), context))
+
+    assert (by_shop.number, placed.number) == (1, 2)
+    assert get_order(shop.storage, placed.id) == placed
+    assert available(shop, sku) == 2
+    assert [e.data["number"] for e in stored_events(shop.storage, type="OrderPlaced")] == [1, 2]
+
+
+def test_pay_ship_and_cancel_move_the_order_and_give_stock_back_on_cancel(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    shipped = shop.place_order(order_of([(sku, 1)], method), context)
+    cancelled = shop.place_order(order_of([(sku, 2)], method), context)
+
+    async def changes(hot: HotCommands) -> list[OrderStatus]:
+        paid = await hot.pay_order(PayOrder(shipped.id, "bank-ref-1"), context)
+        sent = await hot.ship_order(ShipOrder(shipped.id, "TRACK-1", paid.version), context)
+        gone = await hot.cancel_order(CancelOrder(cancelled.id, "changed my mind"), context)
+        return [paid.status, sent.status, gone.status]
+
+    assert awaited(api_settings, shop, changes) == [
+        OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.CANCELLED]
+    assert get_order(shop.storage, shipped.id).tracking_number == "TRACK-1"
+    assert available(shop, sku) == 4
+
+
+def test_refusals_are_the_domains_and_store_nothing(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=1), add_shipping_method(shop, context)
+    order = shop.place_order(order_of([(sku, 1)], method), context)
+    events_before = len(stored_events(shop.storage))
+
+    async def refusals(hot: HotCommands) -> list[type[Exception]]:
+        attempts: list[Awaitable[object]] = [
+            hot.place_order(order_of([(sku, 1)], method), context),
+            hot.place_order(order_of([(sku, 1)], "no-such-method"), context),
+            hot.ship_order(ShipOrder(order.id), context),
+            hot.pay_order(PayOrder(order.id, None, expected_version=7), context),
+            hot.cancel_order(CancelOrder(uuid.uuid4()), context),
+        ]
+        refused = []
+        for attempt in attempts:
+            with pytest.raises(OrderServiceError) as caught:
+                await attempt
+            refused.append(type(caught.value))
+        return refused
+
+    assert awaited(api_settings, shop, refusals) == [
+        OutOfStock, UnknownShippingMethod, IllegalTransition, StaleOrderVersion, OrderNotFound]
+    assert len(stored_events(shop.storage)) == events_before
+    assert available(shop, sku) == 0
+
+
+def test_a_repeated_key_gets_the_first_answer_and_places_nothing_more(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    key = unique("key")
+    command = order_of([(sku, 1)], method)
+
+    async def twice(hot: HotCommands) -> tuple[str, str]:
+        first = await hot.place_order(command, keyed(context, key))
+        with pytest.raises(AlreadyHandled) as repeat:
+            await hot.place_order(command, keyed(context, key))
+        return repr(first), repeat.value.recording
+
+    first, repeated = awaited(api_settings, shop, twice)
+
+    assert repeated == first
+    assert available(shop, sku) == 4
+
+
+def test_a_key_sent_again_with_another_request_is_refused(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    key = unique("key")
+    order = shop.place_order(order_of([(sku, 1)], method), keyed(context, key))
+
+    with pytest.raises(IdempotencyKeyReused):
+        awaited(api_settings, shop, lambda hot: hot.pay_order(
+            PayOrder(order.id), keyed(context, key, "body-2")))
+
+
+def test_a_refusal_is_kept_as_the_answer_to_its_key(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=0), add_shipping_method(shop, context)
+    key = unique("key")
+    command = order_of([(sku, 1)], method)
+
+    async def twice(hot: HotCommands) -> str:
+        with pytest.raises(OutOfStock):
+            await hot.place_order(command, keyed(context, key))
+        with pytest.raises(AlreadyHandled) as repeat:
+            await hot.place_order(command, keyed(context, key))
+        return repeat.value.recording
+
+    assert awaited(api_settings, shop, twice).startswith("refused: ")
+
+
+def test_buyers_racing_for_the_last_items_never_oversell_and_leave_no_gap(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+
+    async def race(hot: HotCommands) -> list[int | None]:
+        async def buy() -> int | None:
+            try:
+                return (await hot.place_order(order_of([(sku, 1)], method), context)).number
+            except OutOfStock:
+                return None
+        return await asyncio.gather(*(buy() for _ in range(20)))
+
+    numbers = awaited(api_settings, shop, race)
+
+    assert sorted(n for n in numbers if n is not None) == [1, 2, 3, 4, 5]
+    assert available(shop, sku) == 0
