@@ -341,8 +341,33 @@ def decode_binary(value: bytes, oid: int) -> str:
         1184: lambda v: (POSTGRES_EPOCH + timedelta(
             microseconds=struct.unpack("!q", v)[0])).isoformat(),
     }
+    if oid in ARRAY_TYPES:
+        return _array_literal(value)
     decoder = decoders.get(oid)
     return decoder(value) if decoder else "\\x" + value.hex()
+
+
+# varchar[], text[], int8[], int4[], int2[]: what asyncpg sends for ANY(...) and unnest.
+ARRAY_TYPES = frozenset({1015, 1009, 1016, 1007, 1005})
+
+
+def _array_literal(value: bytes) -> str:
+    """A one-dimensional binary array as its text literal, e.g. {"100401","100402"}."""
+    dimensions, _has_nulls, element_oid = struct.unpack_from("!iii", value)
+    if dimensions == 0:
+        return "{}"
+    (count, _lower_bound), offset = struct.unpack_from("!ii", value, 12), 20
+    elements = []
+    for _ in range(count):
+        (length,) = struct.unpack_from("!i", value, offset)
+        offset += 4
+        if length < 0:
+            elements.append("NULL")
+            continue
+        text = decode_binary(value[offset:offset + length], element_oid)
+        offset += length
+        elements.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(elements) + "}"
 
 
 def _messages(buffer: bytes, handle: Callable[[bytes, bytes], None]) -> bytes:

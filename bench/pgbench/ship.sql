@@ -4,20 +4,10 @@
 \set seq :seq + 1
 \set n :base + :client_id * :per_client + :seq
 \set oid random(1, 4611686018427387903)
--- ship: 4 round trips, BEGIN [3] COMMIT [1]
-BEGIN ISOLATION LEVEL READ COMMITTED;
-SELECT events.type, events.schema_version, events.data 
-FROM events 
-WHERE events.stream_id = (replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::VARCHAR ORDER BY events.version;
-SELECT orders.id, orders.number, orders.status, orders.currency, orders.customer_name, orders.customer_email, orders.customer_phone, orders.lines, orders.shipping_address, orders.billing_address, orders.payment_method, orders.shipping_method, orders.shipping_method_name, orders.subtotal, orders.shipping, orders.tax_rate, orders.tax, orders.total, orders.placed_at, orders.paid_at, orders.shipped_at, orders.cancelled_at, orders.updated_at, orders.payment_reference, orders.tracking_number, orders.cancel_reason, orders.version, orders.placed_by, orders.payment_notifications 
-FROM orders 
-WHERE orders.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::UUID;
-SELECT idempotency_keys.fingerprint, idempotency_keys.recording, idempotency_keys.created_at 
-FROM idempotency_keys 
-WHERE idempotency_keys.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::VARCHAR;
-COMMIT;
+-- ship: 2 round trips, [2]
+SELECT h.event_types, h.event_versions, h.event_data, o.*, k.created_at AS key_created_at, k.fingerprint AS key_fingerprint, k.recording AS key_recording FROM (SELECT array_agg(type ORDER BY version) AS event_types, array_agg(schema_version ORDER BY version) AS event_versions, array_agg(data ORDER BY version) AS event_data FROM events WHERE stream_id = (replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::text) AS h LEFT JOIN orders AS o ON o.id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::uuid LEFT JOIN idempotency_keys AS k ON k.key = (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::text;
 WITH changed AS (UPDATE orders SET status = CAST((:k3::TEXT)::character varying AS VARCHAR(20)), shipped_at = CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), tracking_number = CAST((:k4::TEXT)::character varying AS VARCHAR(200)), updated_at = CAST((now())::timestamp with time zone AS TIMESTAMP WITH TIME ZONE), version = CAST((:k5::TEXT)::integer AS INTEGER) WHERE id = (lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT)::uuid AND version = (:k6::TEXT)::integer RETURNING id),
 ready AS (SELECT 1 AS go FROM changed),
-claimed AS (INSERT INTO idempotency_keys (key, fingerprint, created_at, recording) SELECT (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (left(encode(sha256(('v2-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::character varying, (now())::timestamp with time zone, (regexp_replace(replace(:k7::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k8::TEXT, :s1::TEXT, 'g'))::text FROM ready),
-appended AS (INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) SELECT (replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::character varying, (:k5::TEXT)::integer, (:k9::TEXT)::character varying, (:k10::TEXT)::integer, (replace(:k11::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::jsonb, (:k12::TEXT)::jsonb, (now())::timestamp with time zone FROM ready, LATERAL (SELECT pg_advisory_xact_lock((:k13::TEXT)::bigint)) AS serialised RETURNING 1)
+claimed AS (INSERT INTO idempotency_keys (key, fingerprint, created_at, recording) SELECT (left(encode(sha256(('v0-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::varchar, (left(encode(sha256(('v2-' || :oid::BIGINT)::BYTEA), 'hex'), 64))::varchar, (now())::timestamptz, (regexp_replace(replace(:k7::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT), :k8::TEXT, :s1::TEXT, 'g'))::text FROM ready),
+appended AS (INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at) SELECT (replace(:k1::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::varchar, (:k5::TEXT)::integer, (:k9::TEXT)::varchar, (:k10::TEXT)::integer, (replace(:k11::TEXT, :k2::TEXT, lpad(to_hex(:n::BIGINT), 32, '0')::UUID::TEXT))::jsonb, (:k12::TEXT)::jsonb, (now())::timestamptz FROM ready, LATERAL (SELECT pg_advisory_xact_lock((:k13::TEXT)::bigint)) AS serialised RETURNING 1)
 SELECT count(*) FROM appended;

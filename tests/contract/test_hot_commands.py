@@ -149,6 +149,28 @@ def test_a_repeated_key_gets_the_first_answer_and_places_nothing_more(
     assert available(shop, sku) == 4
 
 
+def test_one_key_sent_twice_at_once_places_one_order_and_answers_both_alike(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    key = unique("key")
+    command = order_of([(sku, 1)], method)
+
+    async def at_once(hot: HotCommands) -> list[str]:
+        async def send() -> str:
+            try:
+                return repr(await hot.place_order(command, keyed(context, key)))
+            except AlreadyHandled as repeat:
+                return repeat.recording
+        return await asyncio.gather(send(), send(), send())
+
+    answers = awaited(api_settings, shop, at_once)
+
+    assert len(set(answers)) == 1
+    assert len(stored_events(shop.storage, type="OrderPlaced")) == 1
+    assert available(shop, sku) == 4
+
+
 def test_a_key_sent_again_with_another_request_is_refused(
     shop: Shop, context: CommandContext, api_settings: Settings
 ) -> None:
@@ -195,3 +217,30 @@ def test_buyers_racing_for_the_last_items_never_oversell_and_leave_no_gap(
 
     assert sorted(n for n in numbers if n is not None) == [1, 2, 3, 4, 5]
     assert available(shop, sku) == 0
+    assert [e.data["number"] for e in stored_events(shop.storage, type="OrderPlaced")] == [
+        1, 2, 3, 4, 5]
+
+
+def test_orders_placed_together_are_numbered_in_turn_and_each_stands_alone(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    plenty, scarce = (add_product(shop, context, stock=stock) for stock in (100, 2))
+    method = add_shipping_method(shop, context)
+
+    async def together(hot: HotCommands) -> list[int | None]:
+        async def buy(sku: str) -> int | None:
+            try:
+                return (await hot.place_order(order_of([(sku, 1)], method), context)).number
+            except OutOfStock:
+                return None
+        return await asyncio.gather(*(buy(scarce if i % 3 == 0 else plenty)
+                                      for i in range(30)))
+
+    numbers = awaited(api_settings, shop, together)
+
+    placed = sorted(n for n in numbers if n is not None)
+    assert placed == list(range(1, 23))  # 20 of plenty, 2 of scarce: no number lost
+    assert (available(shop, plenty), available(shop, scarce)) == (80, 0)
+    orders = [get_order(shop.storage, uuid.UUID(e.data["order_id"]))
+              for e in stored_events(shop.storage, type="OrderPlaced")]
+    assert sorted(order.number for order in orders) == placed

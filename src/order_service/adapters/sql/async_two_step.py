@@ -3,9 +3,10 @@
 The same two steps as two_step.py, for the HTTP routes on PostgreSQL: one read of
 everything the decision needs (a single statement joining the products, the shipping
 method and the idempotency key, or the order's history, row and key), and the one write
-statement of pg_outcome, committed as it ends. Nothing read is trusted: the write
-checks the stock and the order's version itself and says ConcurrencyConflict when
-someone got there first, and the command is decided again.
+statement of pg_outcome, committed as it ends; placements, which all queue on the one
+receipt-number row, are written in batches (placements.py). Nothing read is trusted:
+the write checks the stock and the order's version itself and says ConcurrencyConflict
+when someone got there first, and the command is decided again.
 """
 
 # Only fixed SQL text is built here; every value is bound.
@@ -23,6 +24,7 @@ import asyncpg
 from order_service.adapters.sql import outcome_plan
 from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line, positional
 from order_service.adapters.sql.engine import Timeouts
+from order_service.adapters.sql.placements import PlacementBatches
 from order_service.application.errors import (
     ConcurrencyConflict,
     StorageUnavailable,
@@ -78,6 +80,7 @@ class PgAsyncTwoStepCommands:
         self._clock = clock
         self._ttl = idempotency_ttl
         self._timeouts = timeouts
+        self._placements = PlacementBatches(pool, timeouts)
 
     async def read_for_placement(self, skus: Collection[str], shipping_code: str,
                                  request: IdempotentRequest | None) -> PlacementInputs:
@@ -115,6 +118,11 @@ class PgAsyncTwoStepCommands:
                     current: OrderView | None) -> OrderView:
         """Store the outcome atomically; the order view after it (numbered, if placed)."""
         made = outcome_plan.plan(outcome, context, current, self._clock())
+        if made.numbered:
+            number = await self._placements.place(made, self._clock())
+            if number is None:
+                raise outcome_plan.conflict(made)
+            return made.written(number)
         statement, values = outcome_plan.pg_statement(made, self._clock())
         sql, names = positional(statement)
         try:
