@@ -1,7 +1,10 @@
 """The order history export (GET /v1/orders/export) as a billing system uses it.
 
 What its filters select, and that a walk meets every order once while orders are placed
-and change between its pages, is tests/contract/test_order_filters.py's, on every storage.
+and change between its pages, is tests/contract/test_order_filters.py's, on every storage;
+what a page holds in each format is tests/unit/test_export_formats.py's, which format an
+Accept header chooses test_export_params.py's, and which cursors open test_cursors.py's.
+Here, the HTTP answers: media types, headers, links, parameters and their refusals.
 """
 
 from __future__ import annotations
