@@ -8,6 +8,8 @@ import pytest
 
 from order_service.application.errors import ConcurrencyConflict
 from order_service.application.ports import CommandContext, Storage
+from order_service.application.queries import follow_events
+from order_service.application.views import EventPage, StoredEventView
 from order_service.domain.events import DomainEvent, ProductRestocked
 from tests.conftest import STORAGES
 from tests.integration.builders import stored_events, unique
@@ -91,6 +93,32 @@ def test_a_follower_pages_through_the_events_after_a_position(
     assert [event.data["quantity"] for event in [*first_page, *rest]] == [1, 2, 3, 4, 5]
     assert rest[-1].type == "ProductRestocked"
     assert rest[-1].schema_version == ProductRestocked.SCHEMA_VERSION
+
+
+def test_following_next_after_a_few_at_a_time_visits_the_same_events_as_one_big_page(
+    storage: Storage, context: CommandContext
+) -> None:
+    append(storage, context, unique("stream"), [restocked(n) for n in range(1, 8)],
+           expected_version=0)
+    whole = follow_events(storage, after=0, limit=1000).items
+
+    followed: list[StoredEventView] = []
+    page = follow_events(storage, after=0, limit=3)
+    while page.items:
+        followed.extend(page.items)
+        page = follow_events(storage, after=page.next_after, limit=3)
+
+    assert followed == list(whole)
+    assert [event.data["quantity"] for event in followed] == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_page_past_the_newest_event_is_empty_and_keeps_next_after(
+    storage: Storage, context: CommandContext
+) -> None:
+    append(storage, context, unique("stream"), [restocked(1)], expected_version=0)
+    end = follow_events(storage, after=0, limit=10).next_after
+
+    assert follow_events(storage, after=end, limit=10) == EventPage(items=(), next_after=end)
 
 
 def test_every_event_records_why_it_was_appended(storage: Storage) -> None:

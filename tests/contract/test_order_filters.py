@@ -121,6 +121,19 @@ def test_a_list_page_that_ends_at_the_last_order_leads_nowhere(
     assert ([o.number for o in last.orders], last.next_before) == ([2, 1], None)
 
 
+def test_an_export_page_that_ends_at_the_last_order_leads_nowhere(
+    shop: Shop, context: CommandContext
+) -> None:
+    placed(shop, context, 4)
+
+    first = queries.export_page(shop.storage, OrderFilter(), after=0, limit=2)
+    last = queries.export_page(shop.storage, OrderFilter(), after=first.next_after or 0, limit=2)
+    with queries.orders_in(shop.storage, OrderFilter(), last) as orders:
+        numbers = [order.number for order in orders]
+
+    assert (numbers, last.next_after) == ([3, 4], None)
+
+
 def _figures(orders: list[OrderView]) -> StatusFigures:
     return StatusFigures(len(orders), sum(
         (Amounts(o.subtotal, o.shipping, o.tax, o.total) for o in orders), Amounts()))

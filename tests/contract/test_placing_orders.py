@@ -225,3 +225,19 @@ def test_a_product_with_negative_stock_is_refused_as_a_business_error(
 
     with pytest.raises(OrderServiceError):
         shop.add_product(command, context)
+
+
+def test_an_order_totalling_just_under_the_maximum_is_stored_and_read_back_whole(
+    shop: Shop, context: CommandContext
+) -> None:
+    # 8,264 items at the highest price, plus 21 % tax: just under 10**15 minor units.
+    gold = add_product(shop, context, stock=8_264, price=100_000_000_000)
+    postnl = add_shipping_method(shop, context)
+
+    placed = place(shop, context, [(gold, 8_264)], postnl)
+
+    (listed,) = list_orders(shop.storage, OrderFilter(), limit=1, before_number=None).orders
+    assert listed.subtotal == placed.subtotal == 8_264 * 100_000_000_000
+    assert listed.total == placed.total == placed.subtotal + placed.shipping + placed.tax
+    assert 10**15 - 10**12 < listed.total <= 10**15
+    assert available(shop, gold) == 0

@@ -21,7 +21,9 @@ from tests.e2e.expectations import assert_problem
 # -- products -----------------------------------------------------------------------
 
 
-def test_adding_a_product_answers_201_with_the_product_and_its_stock(client: TestClient) -> None:
+def test_adding_a_product_answers_201_with_the_product_its_stock_and_its_location(
+    client: TestClient,
+) -> None:
     body = product_body(price=4990, stock=2)
 
     response = client.post("/v1/products", json=body)
@@ -36,16 +38,7 @@ def test_adding_a_product_answers_201_with_the_product_and_its_stock(client: Tes
     assert product["in_stock"] is True
     datetime.fromisoformat(product["added_at"])
     datetime.fromisoformat(product["updated_at"])
-
-
-def test_adding_a_product_answers_with_its_location(client: TestClient) -> None:
-    body = product_body()
-
-    response = client.post("/v1/products", json=body)
-
-    assert response.status_code == 201
     assert response.headers["location"] == f"/v1/products/{body['sku']}"
-    assert client.get(response.headers["location"]).status_code == 200
 
 
 def test_adding_a_product_whose_sku_exists_is_refused_with_409(client: TestClient) -> None:
@@ -59,23 +52,14 @@ def test_adding_a_product_whose_sku_exists_is_refused_with_409(client: TestClien
     assert first["sku"] in problem["detail"]
 
 
-def test_a_product_reads_back_with_available_and_in_stock(client: TestClient) -> None:
-    created = create_product(client, stock=7)
-
-    product = get_json(client, f"/v1/products/{created['sku']}")
-
-    assert product == created
-    assert product["available"] == 7
-    assert product["in_stock"] is True
-
-
-def test_a_product_added_without_stock_reads_out_of_stock(client: TestClient) -> None:
+# When a product is in stock is tests/unit/test_shop.py's.
+def test_a_product_reads_back_at_its_location_as_it_was_answered(client: TestClient) -> None:
     created = create_product(client, stock=0)
 
     product = get_json(client, f"/v1/products/{created['sku']}")
 
-    assert product["available"] == 0
-    assert product["in_stock"] is False
+    assert product == created
+    assert (product["available"], product["in_stock"]) == (0, False)
 
 
 def test_the_catalogue_lists_every_product_added(client: TestClient) -> None:
@@ -112,15 +96,6 @@ def test_restocking_an_unknown_sku_is_a_404_problem(client: TestClient) -> None:
     response = client.post(f"/v1/products/{unique_sku()}/restock", json={"quantity": 5})
 
     assert_problem(response, 404)
-
-
-def test_a_product_priced_in_another_currency_is_refused_with_422(client: TestClient) -> None:
-    body = product_body(currency="USD")
-
-    problem = assert_problem(client.post("/v1/products", json=body), 422)
-
-    assert "EUR" in problem["detail"]
-    assert_problem(client.get(f"/v1/products/{body['sku']}"), 404)
 
 
 # -- shipping methods ---------------------------------------------------------------

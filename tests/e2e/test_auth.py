@@ -479,6 +479,7 @@ def test_a_correctly_signed_payment_notification_needs_no_key(
 
 
 # -- whose orders a storefront sees ----------------------------------------------------------
+# Which orders each key sees is tests/contract/test_order_visibility.py's; here, the answers.
 
 
 def test_a_storefront_key_reads_the_order_it_placed(shop: Shop) -> None:
@@ -501,27 +502,6 @@ def test_a_storefront_key_gets_404_for_another_storefronts_order_as_for_no_order
     assert assert_problem(hidden, 404)["type"] == ORDER_NOT_FOUND
     assert assert_problem(missing, 404)["type"] == ORDER_NOT_FOUND
     assert "etag" not in hidden.headers
-
-
-def test_a_storefront_key_gets_404_for_an_order_the_merchant_placed(shop: Shop) -> None:
-    merchants = shop.order(by=shop.merchant)
-
-    response = shop.storefront.get(f"/v1/orders/{merchants['id']}")
-
-    assert assert_problem(response, 404)["type"] == ORDER_NOT_FOUND
-
-
-def test_a_merchant_key_reads_every_order_whoever_placed_it(
-    shop: Shop, engine: Engine, gateway_settings: Settings,
-) -> None:
-    other_key = create_key_on(engine, Role.STOREFRONT)
-    with app_client(gateway_settings, other_key) as other_storefront:
-        placed = [shop.order(by=shop.storefront), shop.order(by=other_storefront),
-                  shop.order(by=shop.merchant)]
-
-    seen = [get_json(shop.merchant, f"/v1/orders/{order['id']}") for order in placed]
-
-    assert seen == placed
 
 
 # -- what a key leaves behind -----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The event feed over a real two-worker server: GET /v1/events?after=&limit=.
 
 Followers (billing, search, analytics) poll it with the `next_after` of the last page;
-they must see every event exactly once, in order, even while many requests write.
+they must see every event exactly once, in order, even while many requests write. How
+`after` and `next_after` page through the store is tests/contract/test_event_store.py's.
 """
 
 from __future__ import annotations
@@ -90,36 +91,6 @@ def test_the_feed_lists_new_events_in_the_order_they_happened_with_all_their_fie
         items[2]["recorded_at"])
     assert items[3]["metadata"]["caused_by"] == (
         f"api-key {server.api_key_name}: POST /v1/orders/{{order_id}}/pay")
-
-
-def test_following_next_after_a_few_at_a_time_visits_the_same_events_as_one_big_page(
-    server: Server,
-) -> None:
-    client = server.client
-    start = feed_end(client)
-    for _ in range(3):
-        _an_order_paid(client)
-    whole = _page(client, start, 1000)["items"]
-
-    followed: list[JsonObject] = []
-    after = start
-    while items := (page := _page(client, after, 3))["items"]:
-        assert len(items) <= 3
-        followed.extend(items)
-        after = page["next_after"]
-
-    assert followed == whole
-    assert len(whole) == 12
-
-
-def test_a_page_past_the_newest_event_is_empty_and_keeps_next_after(server: Server) -> None:
-    client = server.client
-    _an_order_paid(client)
-    end = feed_end(client)
-
-    page = _page(client, end, 10)
-
-    assert page == {"items": [], "next_after": end}
 
 
 # -- an event type this version does not know -----------------------------------------------

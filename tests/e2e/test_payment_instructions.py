@@ -1,7 +1,8 @@
 """payment_instructions on every order the API sends, from the shop's current bank settings.
 
 Every reader of an order (GET, the command answers, the order list, each export format,
-`order-service export`) must say the same thing, on SQLite and on PostgreSQL.
+`order-service export`) must say the same thing, on SQLite and on PostgreSQL. What each
+payment method is told, and its JSON, is tests/unit/test_payment_instructions.py's.
 """
 
 from __future__ import annotations
@@ -90,32 +91,6 @@ def test_a_bank_transfer_order_is_answered_with_the_shops_account_total_and_refe
         bic="CAIXESBBXXX", bank_name="CaixaBank 東京",
         reference=f"Order {order['number']}/EUR")
     assert get_json(bank_client, f"/v1/orders/{order['id']}") == order
-
-
-def test_a_bank_transfer_order_placed_with_no_bank_details_is_accepted_with_null_bank_fields(
-    client: TestClient,
-) -> None:
-    (order,) = _orders(client, "bank_transfer")
-
-    assert order["status"] == "pending_payment"
-    assert order["payment_instructions"] == _transfer(order)
-
-
-def test_a_cash_on_delivery_order_is_told_the_amount_to_collect(bank_client: TestClient) -> None:
-    (order,) = _orders(bank_client, "cash_on_delivery")
-
-    assert order["payment_instructions"] == {"method": "cash_on_delivery",
-                                             "amount": order["total"], "currency": "EUR"}
-
-
-@pytest.mark.parametrize("method", ["card", "paypal"])
-def test_an_order_paid_online_carries_null_payment_instructions(
-    bank_client: TestClient, method: str,
-) -> None:
-    (order,) = _orders(bank_client, method)
-
-    assert order["payment_instructions"] is None
-    assert get_json(bank_client, f"/v1/orders/{order['id']}")["payment_instructions"] is None
 
 
 def test_paying_shipping_and_cancelling_answer_with_the_instructions_too(

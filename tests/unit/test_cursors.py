@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 import pytest
 
-from order_service.api.cursors import CursorCodec
+from order_service.api.cursors import SIGNATURE_BYTES, CursorCodec
 from order_service.api.errors import BadCursor
 
-CODEC = CursorCodec(b"a-shops-cursor-secret")
+SECRET = b"a-shops-cursor-secret"
+CODEC = CursorCodec(SECRET)
 KIND = "orders-before"
 
 
@@ -54,3 +57,61 @@ def test_a_cursor_whose_last_character_differs_only_in_ignored_bits_is_refused()
     for other in respelled:
         with pytest.raises(BadCursor):
             CODEC.decode(KIND, f"{other}.{signature}")
+
+
+@pytest.mark.parametrize("cursor", ["abc", "", ".", "abc.def", "not a cursor!",
+                                    "ZXhwb3J0LTE6Mg", "ZXhwb3J0LTE6Mg.", "%00", "é.é", "A" * 5000])
+def test_a_garbled_cursor_is_refused(cursor: str) -> None:
+    with pytest.raises(BadCursor):
+        CODEC.decode(KIND, cursor)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _signed(payload: str) -> str:
+    """A cursor of any payload, signed with the shop's secret as the service signs."""
+    raw = payload.encode()
+    signature = hmac.new(SECRET, raw, hashlib.sha256).digest()[:SIGNATURE_BYTES]
+    return f"{_b64(raw)}.{_b64(signature)}"
+
+
+@pytest.mark.parametrize("payload", [
+    f"{KIND}:", f"{KIND}:-5", f"{KIND}:abc", f"{KIND}:²", f"{KIND}:" + "9" * 19,
+    f"{KIND}:1:2", f"{KIND}12",
+])
+def test_a_signed_cursor_without_a_plain_position_is_refused(payload: str) -> None:
+    with pytest.raises(BadCursor):
+        CODEC.decode(KIND, _signed(payload))
+
+
+def test_a_position_of_18_digits_is_the_longest_that_opens() -> None:
+    assert CODEC.decode(KIND, _signed(f"{KIND}:" + "9" * 18)) == 10**18 - 1
+
+
+@pytest.mark.parametrize("payload", [f"{KIND}:0", f"{KIND}:5000", "export-abc:1234"])
+def test_a_cursor_edited_to_another_position_or_listing_is_refused(payload: str) -> None:
+    _, signature = CODEC.encode(KIND, 1234).split(".")
+
+    with pytest.raises(BadCursor):
+        CODEC.decode(KIND, f"{_b64(payload.encode())}.{signature}")
+
+
+def test_a_cursor_with_the_signature_of_another_cursor_is_refused() -> None:
+    first, second = CODEC.encode(KIND, 1), CODEC.encode(KIND, 2)
+
+    with pytest.raises(BadCursor):
+        CODEC.decode(KIND, first.split(".")[0] + "." + second.split(".")[1])
+
+
+def test_a_cursor_of_another_listing_is_refused() -> None:
+    with pytest.raises(BadCursor):
+        CODEC.decode("export-abc", CODEC.encode(KIND, 1234))
+
+
+def test_a_cursor_signed_with_another_secret_is_refused() -> None:
+    foreign = CursorCodec(b"another-shops-secret").encode(KIND, 1234)
+
+    with pytest.raises(BadCursor):
+        CODEC.decode(KIND, foreign)

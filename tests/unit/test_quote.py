@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from uuid import uuid4
 
@@ -25,6 +26,7 @@ from order_service.domain.values import (
     RequestedLine,
     ShippingOption,
 )
+from order_service.settings import Settings
 from tests.unit.examples import ADDRESS, CUSTOMER, PLACED_AT
 
 TERMS = ShopTerms(currency="EUR", tax_rate=Decimal("0.21"), payment_methods=("card", "paypal"))
@@ -187,3 +189,24 @@ def test_placing_a_quote_records_its_prices_and_number() -> None:
         2_000, 495, 524, 3_019, "0.21")
     assert (placed.shipping_method, placed.shipping_method_name) == ("postnl", "PostNL")
     assert placed.lines == priced.lines
+
+
+def test_the_shops_settings_set_the_tax_rate_and_whether_shipping_is_taxed() -> None:
+    terms = Settings(tax_rate=Decimal("0.10"), tax_applies_to_shipping=False).shop_terms()
+    priced = quote([("A", 1)], [entry("A", 1_995)], terms=terms,
+                   shipping=replace(POSTNL, price=500))
+
+    placed = priced.place(order_id=uuid4(), number=1, now=PLACED_AT)
+
+    # 10 % of 19.95 is 1.995, rounded half up; the shipping is not taxed.
+    assert (placed.tax_rate, placed.tax, placed.total) == ("0.10", 200, 1_995 + 500 + 200)
+
+
+@pytest.mark.parametrize("method", ["bank_transfer", "card", "paypal", "cash_on_delivery"])
+def test_each_payment_method_a_shop_accepts_by_default_is_accepted(method: str) -> None:
+    terms = Settings().shop_terms()
+
+    placed = quote([("A", 1)], [entry("A")], terms=terms, payment_method=method).place(
+        order_id=uuid4(), number=1, now=PLACED_AT)
+
+    assert placed.payment_method == method

@@ -209,6 +209,16 @@ def test_restocking_adds_to_what_is_left() -> None:
     assert restocked.available == 8
 
 
+def test_a_product_without_stock_reads_out_of_stock_until_restocked() -> None:
+    shop, _ = given()
+
+    added = shop.add_product(AddProduct("SANDAL-42", "Sandal 42", 1_250, "EUR", 0), CONTEXT)
+    restocked = shop.restock_product(RestockProduct("SANDAL-42", 1), CONTEXT)
+
+    assert (added.available, added.in_stock) == (0, False)
+    assert (restocked.available, restocked.in_stock) == (1, True)
+
+
 # -- idempotency keys and what the observer is told -----------------------------------------
 
 

@@ -1,0 +1,192 @@
+"""The export's page formats, written from orders as the storage reads them: no I/O.
+
+Which orders a page holds is the contract suite's (tests/contract/test_order_filters.py);
+that the HTTP export sends these bytes with their media type is tests/e2e/test_export.py's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+from uuid import uuid4
+
+import pytest
+
+from order_service.application.export import (
+    CSV_COLUMNS,
+    csv_page,
+    json_page,
+    ndjson_page,
+    order_record,
+)
+from order_service.application.views import OrderView
+from order_service.domain.payment_instructions import TransferTerms
+from order_service.domain.values import OrderLine, OrderStatus
+from tests.unit.examples import ADDRESS, CUSTOMER, LATER, PLACED_AT, line
+
+TRANSFER = TransferTerms()
+
+
+def an_order(number: int = 1, *lines: OrderLine, **changes: object) -> OrderView:
+    """A pending order of `lines` (one line of two SANDAL-42 if none given)."""
+    sold = lines or (line("SANDAL-42", 2),)
+    subtotal = sum(sold_line.line_total for sold_line in sold)
+    order = OrderView(
+        id=uuid4(), number=number, status=OrderStatus.PENDING_PAYMENT, currency="EUR",
+        customer=CUSTOMER, lines=tuple(sold), subtotal=subtotal, shipping=495,
+        tax_rate="0.21", tax=0, total=subtotal + 495, shipping_address=ADDRESS,
+        billing_address=ADDRESS, payment_method="card", shipping_method="postnl",
+        shipping_method_name="PostNL", placed_at=PLACED_AT, paid_at=None, shipped_at=None,
+        cancelled_at=None, updated_at=PLACED_AT, payment_reference=None,
+        tracking_number=None, cancel_reason=None, version=1)
+    return replace(order, **changes)  # type: ignore[arg-type]
+
+
+def csv_text(*orders: OrderView) -> str:
+    """A whole CSV page of `orders`, as text."""
+    return b"".join(csv_page(orders, TRANSFER)).decode()
+
+
+def csv_records(text: str) -> list[dict[str, str]]:
+    """The rows of a CSV page between its header and its trailer, by column name."""
+    header, *rows, _trailer = csv.reader(io.StringIO(text, newline=""))
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def documents(*orders: OrderView) -> list[bytes]:
+    """Each order's JSON document, as the storage hands them to a page."""
+    return [json.dumps(order_record(order, TRANSFER)).encode() for order in orders]
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+
+def test_a_csv_page_has_the_documented_header_one_row_per_line_and_a_trailer_of_orders(
+) -> None:
+    one_line = an_order(1)
+    three_lines = an_order(2, line("A-1", 1), line("B-2", 2), line("C-3", 3))
+
+    text = csv_text(one_line, three_lines)
+
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == list(CSV_COLUMNS)
+    assert [(row[1], row[CSV_COLUMNS.index("line_sku")]) for row in rows[1:-1]] == [
+        (str(one_line.id), "SANDAL-42"),
+        (str(three_lines.id), "A-1"), (str(three_lines.id), "B-2"), (str(three_lines.id), "C-3")]
+    assert rows[-1] == ["#complete", "2"]
+    assert text.endswith("\r\n#complete,2\r\n")
+
+
+def test_csv_cells_repeat_the_order_on_each_line_with_its_status_times_and_reason() -> None:
+    cancelled = an_order(
+        7, line("A-1", 2, 1_250), line("B-2", 5, 99), status=OrderStatus.CANCELLED,
+        paid_at=LATER, cancelled_at=LATER, updated_at=LATER, payment_reference="TR-1",
+        cancel_reason="customer changed their mind", version=3)
+
+    first, second = csv_records(csv_text(cancelled))
+
+    assert first == {
+        "number": "7", "id": str(cancelled.id), "status": "cancelled", "currency": "EUR",
+        "placed_at": "2026-03-14T09:26:53Z", "paid_at": "2026-03-14T10:26:53Z",
+        "shipped_at": "", "cancelled_at": "2026-03-14T10:26:53Z",
+        "updated_at": "2026-03-14T10:26:53Z",
+        "customer_name": "Ada Lovelace", "customer_email": "ada@example.org",
+        "customer_phone": "+31 20 123 4567",
+        **{f"{kind}_{field}": value for kind in ("shipping", "billing") for field, value in (
+            ("name", "Ada Lovelace"), ("line1", "Keizersgracht 1"), ("line2", "3rd floor"),
+            ("city", "Amsterdam"), ("region", "Noord-Holland"), ("postal_code", "1015 CJ"),
+            ("country", "NL"))},
+        "payment_method": "card", "shipping_method": "postnl",
+        "shipping_method_name": "PostNL",
+        "line_sku": "A-1", "line_name": "Product A-1", "line_quantity": "2",
+        "line_unit_price": "1250", "line_total": "2500",
+        "subtotal": "2995", "shipping": "495", "tax_rate": "0.21", "tax": "0",
+        "total": "3490", "payment_reference": "TR-1", "tracking_number": "",
+        "cancel_reason": "customer changed their mind", "version": "3",
+        "transfer_reference": "",
+    }
+    assert second == {**first, "line_sku": "B-2", "line_name": "Product B-2",
+                      "line_quantity": "5", "line_unit_price": "99", "line_total": "495"}
+
+
+def test_a_bank_transfer_orders_rows_carry_the_reference_the_customer_quotes() -> None:
+    order = an_order(42, payment_method="bank_transfer")
+
+    (row,) = csv_records(b"".join(csv_page([order], TransferTerms(
+        reference_template="Order {number}"))).decode())
+
+    assert row["transfer_reference"] == "Order 42"
+
+
+@pytest.mark.parametrize("formula", ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3",
+                                     "@SUM(A1:A9)", "\tTAB", "\rCR"])
+def test_csv_text_a_spreadsheet_would_run_as_a_formula_gets_a_leading_apostrophe(
+    formula: str,
+) -> None:
+    # Every free-text cell a buyer or the merchant writes.
+    order = an_order(
+        1, replace(line("SANDAL-42", 1), name=formula),
+        customer=replace(CUSTOMER, name=formula), shipping_method_name=formula,
+        shipping_address=replace(ADDRESS, line1=formula),
+        billing_address=replace(ADDRESS, city=formula),
+        payment_reference=formula, cancel_reason=formula)
+
+    (row,) = csv_records(csv_text(order))
+
+    assert [row[column] for column in (
+        "customer_name", "line_name", "shipping_method_name", "cancel_reason",
+        "shipping_line1", "billing_city", "payment_reference")] == ["'" + formula] * 7
+
+
+@pytest.mark.parametrize("number", ["+34 600 000 000", "-12", "+(31) 20.123"])
+def test_a_signed_number_in_a_csv_cell_is_left_alone(number: str) -> None:
+    order = an_order(1, customer=replace(CUSTOMER, phone=number, name=number))
+
+    (row,) = csv_records(csv_text(order))
+
+    assert (row["customer_phone"], row["customer_name"]) == (number, number)
+
+
+# -- JSON and NDJSON ----------------------------------------------------------------------
+
+
+def test_a_json_page_lists_the_documents_in_order_then_the_next_cursor() -> None:
+    orders = [an_order(1), an_order(2)]
+
+    page = json.loads(b"".join(json_page(documents(*orders), "c-2")))
+
+    assert page == {"items": [order_record(order, TRANSFER) for order in orders],
+                    "next_cursor": "c-2"}
+
+
+def test_an_ndjson_page_has_one_order_a_line_then_a_trailer_counting_them() -> None:
+    orders = [an_order(1), an_order(2), an_order(3)]
+
+    lines = b"".join(ndjson_page(documents(*orders))).decode().splitlines()
+
+    assert [json.loads(text) for text in lines[:-1]] == [
+        order_record(order, TRANSFER) for order in orders]
+    assert lines[-1] == '{"complete":true,"count":3}'
+
+
+def test_an_empty_page_is_empty_in_every_format_with_its_trailer() -> None:
+    assert b"".join(json_page([], None)) == b'{"items":[],"next_cursor":null}'
+    assert b"".join(ndjson_page([])) == b'{"complete":true,"count":0}\n'
+    assert csv_text() == ",".join(CSV_COLUMNS) + "\r\n#complete,0\r\n"
+
+
+def test_an_exported_record_carries_each_status_change_time_and_the_cancel_reason() -> None:
+    order = an_order(5, status=OrderStatus.CANCELLED, paid_at=PLACED_AT, cancelled_at=LATER,
+                     updated_at=LATER, cancel_reason="fraud suspected", version=3)
+
+    record = order_record(order, TRANSFER)
+
+    assert {key: record[key] for key in (
+        "status", "placed_at", "paid_at", "shipped_at", "cancelled_at", "updated_at",
+        "cancel_reason", "version")} == {
+        "status": "cancelled", "placed_at": "2026-03-14T09:26:53Z",
+        "paid_at": "2026-03-14T09:26:53Z", "shipped_at": None,
+        "cancelled_at": "2026-03-14T10:26:53Z", "updated_at": "2026-03-14T10:26:53Z",
+        "cancel_reason": "fraud suspected", "version": 3}
