@@ -1,9 +1,8 @@
 """A tiny model of what the shop must hold, for the state machines that drive it at random.
 
-The unit machine (tests/unit/test_shop_machine.py) drives `Shop` on the in-memory storage,
-and again on SQLite and PostgreSQL (tests/integration/test_shop_machine_on_databases.py);
-both check the shop against this model after every step. Orders are kept as the API shows
-them: plain JSON values.
+The unit machine (tests/unit/test_shop_machine.py) drives `Shop` on the in-memory storage;
+the HTTP machine (tests/e2e/test_stateful.py) drives the API. Both check the shop against
+this model after every step. Orders are kept as the API shows them: plain JSON values.
 """
 
 from __future__ import annotations

@@ -6,9 +6,8 @@ every order, legal or not, with and without an expected version; and repeats key
 commands. After every step the shop must agree with tests/unit/shop_model.py: stock,
 orders, totals, order numbers 1..N, and every refusal exactly where the model expects one.
 
-No I/O, so it explores far more sequences than the same machine on the databases
-(tests/integration/test_shop_machine_on_databases.py) can.
-ORDER_SERVICE_STATEFUL_EXAMPLES=2000 explores longer, with fresh randomness each run.
+No I/O, so it explores far more sequences than the HTTP machine (tests/e2e/test_stateful.py)
+can. ORDER_SERVICE_STATEFUL_EXAMPLES=2000 explores longer, with fresh randomness each run.
 """
 
 from __future__ import annotations
