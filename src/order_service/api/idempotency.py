@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from copy import copy
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -21,10 +22,10 @@ from order_service.api.auth import PrincipalDep
 from order_service.api.deps import caused_by, request_id
 from order_service.api.errors import BadIdempotencyKey
 from order_service.api.problems import error_response, problem_response
-from order_service.api.responses import json_response
 from order_service.application.access import Principal
 from order_service.application.errors import AlreadyHandled, IdempotencyKeyReused
-from order_service.application.ports import CommandContext, IdempotentRequest
+from order_service.application.ports import NUMBER_AT_COMMIT, CommandContext, IdempotentRequest
+from order_service.application.views import OrderView
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -37,19 +38,66 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A command route's successful answer: status, body and headers."""
+    """A command route's successful answer: status, body and headers.
+
+    The route returns it as a Response (declaring `response_model` only for the OpenAPI
+    document): a returned model would be validated again and serialised by FastAPI, twice
+    the work for data the route has just built from typed views.
+    """
 
     status: int
     body: BaseModel
     headers: dict[str, str] = field(default_factory=dict)
+    # The body as sent, rendered once (by pydantic-core, straight to bytes).
+    content: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "content", self.body.__pydantic_serializer__.to_json(self.body))
 
     def response(self) -> Response:
         """The HTTP response."""
-        return json_response(self.body, self.status, self.headers)
+        return Response(self.content, status_code=self.status, headers=self.headers,
+                        media_type="application/json")
 
     def recording(self) -> str:
         """What a retry with the same key must be answered."""
         return record(self.response())
+
+    def with_content(self, content: bytes) -> Answer:
+        """The same answer with another body already rendered (see Answering)."""
+        again = copy(self)
+        object.__setattr__(again, "content", content)
+        return again
+
+
+class Answering:
+    """A command route's answer, rendered once for both the key's recording and the reply.
+
+    The application records the answer to an Idempotency-Key from the order as its write
+    will store it, and the route then answers from the order as written: the same order,
+    or for a placement the same but for its receipt number (NUMBER_AT_COMMIT until the
+    commit hands one out). Either way the bytes already rendered are reused.
+    """
+
+    def __init__(self, build: Callable[[OrderView], Answer]) -> None:
+        self._build = build
+        self._last: tuple[OrderView, Answer] | None = None
+
+    def __call__(self, order: OrderView) -> Answer:
+        """The answer for `order`."""
+        if self._last is not None:
+            seen, answer = self._last
+            if seen == order:
+                return answer
+            if seen.number == NUMBER_AT_COMMIT and replace(seen, number=order.number) == order:
+                return answer.with_content(answer.content.replace(
+                    _PLACEHOLDER, str(order.number).encode()))
+        answer = self._build(order)
+        self._last = (order, answer)
+        return answer
+
+
+_PLACEHOLDER = str(NUMBER_AT_COMMIT).encode()
 
 
 def record(response: Response) -> str:

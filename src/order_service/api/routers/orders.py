@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
@@ -19,7 +18,7 @@ from order_service.api.deps import (
     TransferTermsDep,
     order_id_from_path,
 )
-from order_service.api.idempotency import Answer, CommandDep
+from order_service.api.idempotency import Answer, Answering, CommandDep
 from order_service.api.problems import problem_response
 from order_service.api.schemas.orders import (
     CancelIn,
@@ -91,14 +90,15 @@ def _order_out(order: OrderView, transfer: TransferTerms) -> OrderOut:
     return OrderOut.from_view(order, instructions_of(order, transfer))
 
 
-def _placed(transfer: TransferTerms) -> Callable[[OrderView], Answer]:
-    return lambda order: Answer(
+def _placed(transfer: TransferTerms) -> Answering:
+    return Answering(lambda order: Answer(
         201, _order_out(order, transfer),
-        {"Location": f"/v1/orders/{order.id}", "ETag": etag(order.version)})
+        {"Location": f"/v1/orders/{order.id}", "ETag": etag(order.version)}))
 
 
-def _changed(transfer: TransferTerms) -> Callable[[OrderView], Answer]:
-    return lambda order: Answer(200, _order_out(order, transfer), {"ETag": etag(order.version)})
+def _changed(transfer: TransferTerms) -> Answering:
+    return Answering(lambda order: Answer(200, _order_out(order, transfer),
+                                          {"ETag": etag(order.version)}))
 
 
 @router.post(
