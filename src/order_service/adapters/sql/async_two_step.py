@@ -4,9 +4,9 @@ The same two steps as two_step.py, for the HTTP routes on PostgreSQL: one read o
 everything the decision needs (a single statement joining the products, the shipping
 method and the idempotency key, or the order's history, row and key), and the one write
 statement of pg_outcome, committed as it ends; placements, which all queue on the one
-receipt-number row, are written in batches (placements.py). Nothing read is trusted:
-the write checks the stock and the order's version itself and says ConcurrencyConflict
-when someone got there first, and the command is decided again.
+receipt-number row, are written in batches (placements.py), and so are their reads.
+Nothing read is trusted: the write checks the stock and the order's version itself and
+says ConcurrencyConflict when someone got there first, and the command is decided again.
 """
 
 # Only fixed SQL text is built here; every value is bound.
@@ -14,7 +14,8 @@ when someone got there first, and the command is decided again.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,7 @@ import asyncpg
 
 from order_service.adapters.sql import outcome_plan
 from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line, positional
+from order_service.adapters.sql.batches import Batches
 from order_service.adapters.sql.engine import Timeouts
 from order_service.adapters.sql.placements import PlacementBatches
 from order_service.application.errors import (
@@ -48,16 +50,19 @@ _KEY = "LEFT JOIN idempotency_keys AS k ON k.key = %(key)s"
 _KEY_COLUMNS = ("k.created_at AS key_created_at, k.fingerprint AS key_fingerprint, "
                 "k.recording AS key_recording")
 
+# The inputs of every placement in the batch (batches.py), one row each, in turn.
 _PLACEMENT_INPUTS = (
-    "SELECT p.skus, p.names, p.prices, p.currencies, p.available, "
+    "SELECT i.nth, p.skus, p.names, p.prices, p.currencies, p.available, "
     "s.code AS shipping_code, s.name AS shipping_name, s.price AS shipping_price, "
     f"s.currency AS shipping_currency, {_KEY_COLUMNS} "
-    "FROM (SELECT array_agg(sku) AS skus, array_agg(name) AS names, "
+    "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS i(item, nth) "
+    "CROSS JOIN LATERAL (SELECT array_agg(sku) AS skus, array_agg(name) AS names, "
     "array_agg(price) AS prices, array_agg(currency) AS currencies, "
-    "array_agg(available) AS available "
-    "FROM products WHERE sku = ANY(%(skus)s::varchar[])) AS p "
-    "LEFT JOIN shipping_methods AS s ON s.code = %(shipping_code)s "
-    f"{_KEY}")
+    "array_agg(available) AS available FROM products "
+    "WHERE sku = ANY(ARRAY(SELECT jsonb_array_elements_text(i.item->'skus')))) AS p "
+    "LEFT JOIN shipping_methods AS s ON s.code = i.item->>'shipping_code' "
+    "LEFT JOIN idempotency_keys AS k ON k.key = i.item->>'key' "
+    "ORDER BY i.nth")
 _ORDER_INPUTS = (
     "SELECT h.event_types, h.event_versions, h.event_data, o.*, "
     f"{_KEY_COLUMNS} "
@@ -81,12 +86,15 @@ class PgAsyncTwoStepCommands:
         self._ttl = idempotency_ttl
         self._timeouts = timeouts
         self._placements = PlacementBatches(pool, timeouts)
+        self._placement_reads: Batches[asyncpg.Record] = Batches(
+            self._read_placements, lambda error: _translated(error, None), "placement reader")
 
     async def read_for_placement(self, skus: Collection[str], shipping_code: str,
                                  request: IdempotentRequest | None) -> PlacementInputs:
         """Products, shipping method and any earlier answer to the key, in one statement."""
-        row = await self._row(_PLACEMENT_INPUTS, request, skus=sorted(skus),
-                              shipping_code=shipping_code)
+        row = await self._placement_reads.send(json.dumps({
+            "skus": sorted(skus), "shipping_code": shipping_code,
+            "key": None if request is None else request.key}))
         found = zip(row["skus"] or (), row["names"] or (), row["prices"] or (),
                     row["currencies"] or (), row["available"] or (), strict=True)
         shipping = None if row["shipping_code"] is None else ShippingOption(
@@ -134,6 +142,11 @@ class PgAsyncTwoStepCommands:
             raise StorageUnavailable(first_line(error)) from error
         return made.written(outcome_plan.pg_written(made, row))
 
+    async def _read_placements(self, items: Sequence[str]) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self._fetch(lambda connection: connection.fetch(
+            _PLACEMENT_INPUTS, "[" + ",".join(items) + "]"))
+        return rows
+
     async def _row(self, statement: str, request: IdempotentRequest | None,
                    **values: Any) -> asyncpg.Record:
         values["key"] = None if request is None else request.key
@@ -170,7 +183,7 @@ class PgAsyncTwoStepCommands:
             raise StorageUnavailable(first_line(error)) from error
 
 
-def _translated(error: asyncpg.PostgresError, made: outcome_plan.Plan | None) -> Exception:
+def _translated(error: Exception, made: outcome_plan.Plan | None) -> Exception:
     sqlstate = getattr(error, "sqlstate", "") or ""
     if sqlstate in ("23505", "23514"):  # unique or check: someone got there first
         return outcome_plan.conflict(made)

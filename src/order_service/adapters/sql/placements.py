@@ -3,16 +3,14 @@
 Every placement takes the one receipt-number row and the append lock and holds both
 until its COMMIT is on disk (numbers are gap-free, and the feed must never skip a
 position). Written one by one, a flash sale's placements queue on that row one disk
-flush at a time, whatever the number of workers. So each worker process keeps one
-writer: while its call is in flight, the placements that arrive wait here, and the next
-call takes all of them; the migration 0015's function places each in a subtransaction
-of its own (one that cannot be filled is undone alone and decided again), and the batch
-commits once. Under light load a batch is one placement and nothing waits.
+flush at a time, whatever the number of workers. So each worker process writes them in
+batches (batches.py): migration 0015's function places each in a subtransaction of its
+own (one that cannot be filled is undone alone and decided again), and the batch commits
+once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,6 +19,7 @@ from uuid import UUID
 import asyncpg
 
 from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line
+from order_service.adapters.sql.batches import Batches
 from order_service.adapters.sql.engine import Timeouts
 from order_service.adapters.sql.outcome_plan import Plan, around_number
 from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
@@ -29,47 +28,21 @@ from order_service.eventstore.store import APPEND_LOCK_KEY
 # Text, cast by the server: each placement is already encoded (the pool's JSON codec
 # would encode the text again).
 PLACE_ORDERS = "SELECT nth, receipt FROM place_orders($1::text::jsonb, $2::bigint)"
-# Enough to empty the queue of a busy worker in one call, few enough that one call never
-# holds the locks for long.
-MOST_PER_BATCH = 64
 
 
 class PlacementBatches:
-    """One worker's placements, written in batches by one writer at a time."""
+    """One worker's placements, written a batch at a time by one call in flight."""
 
     def __init__(self, pool: asyncpg.Pool, timeouts: Timeouts) -> None:
         self._pool = pool
         self._timeouts = timeouts
-        self._waiting: list[tuple[str, asyncio.Future[int | None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches: Batches[int | None] = Batches(self._call, _translated,
+                                                     "placement writer")
 
     async def place(self, plan: Plan, key_at: datetime) -> int | None:
         """Write the placement `plan`; its receipt number, or None if it could not be
         written as decided (stock ran short, a product went, its key was taken)."""
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((_item(plan, key_at), future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="placement writer")
-        return await future
-
-    async def _write_all(self) -> None:
-        while self._waiting:
-            batch = self._waiting[:MOST_PER_BATCH]
-            del self._waiting[:MOST_PER_BATCH]
-            try:
-                numbers = await self._call([item for item, _ in batch])
-            except (Exception, asyncio.CancelledError) as error:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(_translated(error))
-                if isinstance(error, asyncio.CancelledError):
-                    raise
-                continue
-            for (_, future), number in zip(batch, numbers, strict=True):
-                # A request that gave up meanwhile (its client left) finds its order
-                # placed, as with any lost reply; its Idempotency-Key tells a retry so.
-                if not future.done():
-                    future.set_result(number)
+        return await self._batches.send(_item(plan, key_at))
 
     async def _call(self, items: Sequence[str]) -> list[int | None]:
         async with self._pool.acquire(timeout=self._timeouts.pool_seconds) as connection:
@@ -102,9 +75,7 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a placement's value")
 
 
-def _translated(error: BaseException) -> BaseException:
-    if isinstance(error, asyncio.CancelledError):
-        return StorageUnavailable("the server stopped while the order was being written")
+def _translated(error: Exception) -> Exception:
     if isinstance(error, UNAVAILABLE):
         return StorageUnavailable(first_line(error))
     sqlstate = getattr(error, "sqlstate", "") or ""
