@@ -31,6 +31,8 @@ GRACE_SECONDS = 15
 PLACED_BEFORE = 5
 IN_FLIGHT = 8
 STOCK = 100
+# Time for requests sent to be read by their worker before the server is told to stop.
+SETTLE_SECONDS = 1.0
 # Each worker may run all the requests at once, however they are spread over the two.
 SERVER_SETTINGS = {"shutdown_grace_seconds": str(GRACE_SECONDS), "db_pool_size": "10"}
 
@@ -59,11 +61,13 @@ def waiting_on_locks(engine: Engine) -> int:
             "WHERE datname = current_database() AND wait_event_type = 'Lock'")).scalar_one())
 
 
-def _answered(request: Callable[[httpx.Client], httpx.Response], server: Server
-              ) -> httpx.Response | str:
+def _answered(request: Callable[[httpx.Client], httpx.Response], server: Server,
+              sent: list[None] | None = None) -> httpx.Response | str:
     with server.new_client(timeout=60) as client:
         # Connected (and accepted by a worker) before the shutdown, as a busy client is.
         client.get("/health/live").raise_for_status()
+        if sent is not None:
+            sent.append(None)  # the request goes now (list.append is atomic)
         try:
             return request(client)
         except httpx.TransportError as error:
@@ -95,13 +99,20 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_0_leaving_nothing_hal
     try:
         with ThreadPoolExecutor(IN_FLIGHT + 1) as pool:
             with orders_table_locked(engine):
+                sent: list[None] = []
                 placing: list[Future[httpx.Response | str]] = [
-                    pool.submit(_answered, lambda c: c.post("/v1/orders", json=body), server)
+                    pool.submit(_answered, lambda c: c.post("/v1/orders", json=body), server,
+                                sent)
                     for _ in range(IN_FLIGHT)]
                 exporting = pool.submit(_answered, lambda c: c.get(
-                    "/v1/orders/export", params={"format": "ndjson", "limit": 1000}), server)
-                wait_for(lambda: waiting_on_locks(engine) >= IN_FLIGHT + 1,
-                         "every request waiting in the database")
+                    "/v1/orders/export", params={"format": "ndjson", "limit": 1000}), server,
+                    sent)
+                # A worker writes the placements that arrive together in one call (and
+                # one session), so fewer sessions wait than requests: at least the export
+                # and one placement call. The others wait behind that call in a worker.
+                wait_for(lambda: len(sent) == IN_FLIGHT + 1 and waiting_on_locks(engine) >= 2,
+                         "every request sent, and the export and a placement call waiting")
+                time.sleep(SETTLE_SECONDS)
                 server.process.send_signal(signal.SIGTERM)
                 stopped_at = time.monotonic()
                 wait_for(lambda: server.output().count("Shutting down") >= 2,

@@ -19,6 +19,7 @@ from functools import lru_cache
 import asyncpg
 
 from order_service.adapters.sql.engine import Timeouts, database_url
+from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
 
 # What a broken or unreachable database raises here (asyncio.TimeoutError: no connection
 # became free in time, or the server did not answer the connect).
@@ -78,6 +79,21 @@ def numbered(statement: str) -> str:
     """`statement` with asyncpg's $1, $2, ... for psycopg's %s placeholders."""
     numbers = iter(range(1, statement.count("%s") + 1))
     return re.sub("%s", lambda _: f"${next(numbers)}", statement)
+
+
+def translated(error: Exception, conflict: Exception) -> Exception:
+    """What an asyncpg error means to the application; `conflict` for a broken key or
+    CHECK (someone got there first: decide again)."""
+    if isinstance(error, UNAVAILABLE):
+        return StorageUnavailable(first_line(error))
+    sqlstate = getattr(error, "sqlstate", "") or ""
+    if sqlstate in ("23505", "23514"):
+        return conflict
+    if sqlstate in ("40P01", "40001"):
+        return ConcurrencyConflict.aborted(first_line(error))
+    if sqlstate.startswith(("08", "57")):  # connection lost, server shutting down
+        return StorageUnavailable(first_line(error))
+    return error
 
 
 def first_line(error: BaseException) -> str:

@@ -23,14 +23,10 @@ from uuid import UUID
 import asyncpg
 
 from order_service.adapters.sql import outcome_plan
-from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line, positional
+from order_service.adapters.sql.async_pool import UNAVAILABLE, positional, translated
 from order_service.adapters.sql.batches import Batches
 from order_service.adapters.sql.engine import Timeouts
 from order_service.adapters.sql.placements import PlacementBatches
-from order_service.application.errors import (
-    ConcurrencyConflict,
-    StorageUnavailable,
-)
 from order_service.application.ports import (
     Clock,
     CommandContext,
@@ -136,10 +132,8 @@ class PgAsyncTwoStepCommands:
         try:
             async with self._pool.acquire(timeout=self._timeouts.pool_seconds) as connection:
                 row = await connection.fetchrow(sql, *(values[name] for name in names))
-        except asyncpg.PostgresError as error:
+        except (asyncpg.PostgresError, *UNAVAILABLE) as error:
             raise _translated(error, made) from error
-        except UNAVAILABLE as error:
-            raise StorageUnavailable(first_line(error)) from error
         return made.written(outcome_plan.pg_written(made, row))
 
     async def _read_placements(self, items: Sequence[str]) -> list[asyncpg.Record]:
@@ -176,21 +170,10 @@ class PgAsyncTwoStepCommands:
         try:
             async with self._pool.acquire(timeout=self._timeouts.pool_seconds) as connection:
                 return await query(connection)
-        except asyncpg.PostgresError as error:
-            raise _translated(error, None) from error
-        except UNAVAILABLE as error:
+        except (asyncpg.PostgresError, *UNAVAILABLE) as error:
             # A broken connection is closed by the pool as it comes back, not reused.
-            raise StorageUnavailable(first_line(error)) from error
+            raise _translated(error, None) from error
 
 
 def _translated(error: Exception, made: outcome_plan.Plan | None) -> Exception:
-    sqlstate = getattr(error, "sqlstate", "") or ""
-    if sqlstate in ("23505", "23514"):  # unique or check: someone got there first
-        return outcome_plan.conflict(made)
-    if sqlstate in ("40P01", "40001"):
-        return ConcurrencyConflict.aborted(first_line(error))
-    if sqlstate.startswith(("08", "57")):  # connection lost, server shutting down
-        return StorageUnavailable(first_line(error))
-    return error
-
-
+    return translated(error, outcome_plan.conflict(made))

@@ -18,11 +18,10 @@ from uuid import UUID
 
 import asyncpg
 
-from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line
+from order_service.adapters.sql.async_pool import translated
 from order_service.adapters.sql.batches import Batches
 from order_service.adapters.sql.engine import Timeouts
-from order_service.adapters.sql.outcome_plan import Plan, around_number
-from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
+from order_service.adapters.sql.outcome_plan import Plan, around_number, conflict
 from order_service.eventstore.store import APPEND_LOCK_KEY
 
 # Text, cast by the server: each placement is already encoded (the pool's JSON codec
@@ -36,8 +35,9 @@ class PlacementBatches:
     def __init__(self, pool: asyncpg.Pool, timeouts: Timeouts) -> None:
         self._pool = pool
         self._timeouts = timeouts
-        self._batches: Batches[int | None] = Batches(self._call, _translated,
-                                                     "placement writer")
+        # place_orders() answers a broken key or CHECK itself, order by order.
+        self._batches: Batches[int | None] = Batches(
+            self._call, lambda error: translated(error, conflict(None)), "placement writer")
 
     async def place(self, plan: Plan, key_at: datetime) -> int | None:
         """Write the placement `plan`; its receipt number, or None if it could not be
@@ -73,15 +73,3 @@ def _json_value(value: object) -> str:
     if isinstance(value, UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not a placement's value")
-
-
-def _translated(error: Exception) -> Exception:
-    if isinstance(error, UNAVAILABLE):
-        return StorageUnavailable(first_line(error))
-    sqlstate = getattr(error, "sqlstate", "") or ""
-    if sqlstate in ("40P01", "40001"):
-        return ConcurrencyConflict.aborted(first_line(error))
-    if sqlstate.startswith(("08", "57")):
-        return StorageUnavailable(first_line(error))
-    return error
-
