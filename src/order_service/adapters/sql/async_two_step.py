@@ -2,9 +2,9 @@
 
 The same two steps as two_step.py, for the HTTP routes on PostgreSQL: one read of
 everything the decision needs (a single statement joining the products, the shipping
-method and the idempotency key, or the order's history, row and key), and the one write
-statement of pg_outcome, committed as it ends; placements, which all queue on the one
-receipt-number row, are written in batches (placements.py), and so are their reads.
+method and the idempotency key, or the order's history, row and key), and one write that
+commits as it ends. The writes, which all queue on the receipt-number row or the append
+lock, are written in batches (batched_writes.py), and so are the placements' reads.
 Nothing read is trusted: the write checks the stock and the order's version itself and
 says ConcurrencyConflict when someone got there first, and the command is decided again.
 """
@@ -24,9 +24,9 @@ import asyncpg
 
 from order_service.adapters.sql import outcome_plan
 from order_service.adapters.sql.async_pool import UNAVAILABLE, positional, translated
+from order_service.adapters.sql.batched_writes import BatchedWrites
 from order_service.adapters.sql.batches import Batches
 from order_service.adapters.sql.engine import Timeouts
-from order_service.adapters.sql.placements import PlacementBatches
 from order_service.application.ports import (
     Clock,
     CommandContext,
@@ -81,7 +81,7 @@ class PgAsyncTwoStepCommands:
         self._clock = clock
         self._ttl = idempotency_ttl
         self._timeouts = timeouts
-        self._placements = PlacementBatches(pool, timeouts)
+        self._writes = BatchedWrites(pool, timeouts)
         self._placement_reads: Batches[asyncpg.Record] = Batches(
             self._read_placements, lambda error: _translated(error, None), "placement reader")
 
@@ -123,18 +123,13 @@ class PgAsyncTwoStepCommands:
         """Store the outcome atomically; the order view after it (numbered, if placed)."""
         made = outcome_plan.plan(outcome, context, current, self._clock())
         if made.numbered:
-            number = await self._placements.place(made, self._clock())
+            number = await self._writes.place(made, self._clock())
             if number is None:
                 raise outcome_plan.conflict(made)
             return made.written(number)
-        statement, values = outcome_plan.pg_statement(made, self._clock())
-        sql, names = positional(statement)
-        try:
-            async with self._pool.acquire(timeout=self._timeouts.pool_seconds) as connection:
-                row = await connection.fetchrow(sql, *(values[name] for name in names))
-        except (asyncpg.PostgresError, *UNAVAILABLE) as error:
-            raise _translated(error, made) from error
-        return made.written(outcome_plan.pg_written(made, row))
+        if not await self._writes.change(made, self._clock()):
+            raise outcome_plan.conflict(made)
+        return made.written(None)
 
     async def _read_placements(self, items: Sequence[str]) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self._fetch(lambda connection: connection.fetch(
