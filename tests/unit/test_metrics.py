@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from order_service.application.commands import CancelOrder, PayOrder, PlaceOrder, ShipOrder
 from order_service.application.errors import AlreadyHandled
@@ -12,7 +15,7 @@ from order_service.application.handlers import Shop
 from order_service.domain.errors import OutOfStock
 from order_service.domain.events import ProductAdded, ShippingMethodAdded
 from order_service.domain.values import RequestedLine
-from order_service.observability.metrics import Metrics
+from order_service.observability.metrics import Metrics, WorkerFiles
 from tests.scrapes import value
 from tests.unit.examples import ADDRESS, CUSTOMER, PLACED_AT
 from tests.unit.shop_given import CONTEXT, given, keyed
@@ -114,3 +117,19 @@ def test_an_out_of_stock_refusal_is_counted_and_its_replay_counts_as_a_replay() 
     assert value(text, "order_service_out_of_stock_refusals_total") == 1
     assert value(text, "order_service_idempotent_replays_total") == 1
     assert value(text, "order_service_orders_placed_total") == 0
+
+
+def test_a_scrape_passes_over_a_worker_file_not_sized_yet(tmp_path: Path) -> None:
+    # A worker's file as it is created, before it is sized (or as a worker killed in that
+    # moment leaves it), beside a worker file that holds a count.
+    (tmp_path / "counter_1001.db").write_bytes(b"")
+    counts = MmapedDict(str(tmp_path / "counter_1002.db"))
+    counts.write_value(mmap_key("order_service_orders_placed_total",
+                                "order_service_orders_placed_total", [], [], ""), 6.0, 0.0)
+    counts.close()
+    registry = CollectorRegistry()
+    WorkerFiles(registry, path=str(tmp_path))
+
+    text = generate_latest(registry).decode()
+
+    assert value(text, "order_service_orders_placed_total") == 6

@@ -14,7 +14,9 @@ same slots and lose updates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import glob
+import os
+from collections.abc import Iterable, Sequence
 
 from prometheus_client import (
     CollectorRegistry,
@@ -24,6 +26,7 @@ from prometheus_client import (
     generate_latest,
     values,
 )
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from order_service.application.views import StoredEventView
@@ -164,8 +167,33 @@ class Metrics:
         if self._registry is not None:
             return generate_latest(self._registry)
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        WorkerFiles(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+class WorkerFiles(MultiProcessCollector):
+    """Every worker's figures, passing over a file its worker has not sized yet.
+
+    A worker creates its file and sizes it a moment later. A scrape in between, or any
+    scrape after a worker killed in that moment left its file empty, would otherwise fail
+    whole with struct.error (prometheus/client_python#1199): /metrics answered 500 while
+    a killed worker was being replaced.
+    """
+
+    def collect(self) -> Iterable[Metric]:
+        """The merged figures of every worker file that holds any."""
+        files = [path for path in glob.glob(os.path.join(self._path, "*.db"))
+                 if _size(path) > 0]
+        merged: Iterable[Metric] = self.merge(  # type: ignore[no-untyped-call]
+            files, accumulate=True)
+        return merged
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # removed meanwhile
+        return 0
 
 
 class RelayMetrics:

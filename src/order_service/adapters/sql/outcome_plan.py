@@ -1,8 +1,8 @@
 """A hot command's outcome as the rows it writes: shared by every SQL driver.
 
 The blocking storage (psycopg or SQLite, through SQLAlchemy) and the event-loop one
-(asyncpg) write the same rows from the same plan; on PostgreSQL both send the same
-single statement (pg_outcome), each through its own driver.
+(asyncpg) write the same rows from the same plan: the blocking one on PostgreSQL as one
+statement (pg_outcome), the event-loop one in batches (batched_writes.py).
 """
 
 from __future__ import annotations
