@@ -12,11 +12,16 @@ The races' rules are tested on Shop with threads on both databases
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine, create_engine, text
 
 from tests.e2e.builders import (
     JsonObject,
@@ -92,6 +97,32 @@ def test_twenty_buyers_per_item_left_get_exactly_the_stock_and_every_other_one_4
 # -- transitions on one order -------------------------------------------------------
 
 
+# Time for every raced request to read its order while the writes are held back.
+READ_SECONDS = 1.0
+
+
+@contextmanager
+def _order_writes_held(engine: Engine) -> Iterator[None]:
+    """Hold every write of the orders table (reads go on) until the block ends."""
+    with engine.connect() as connection, connection.begin():
+        connection.execute(text("LOCK TABLE orders IN EXCLUSIVE MODE"))
+        yield
+
+
+def _waiting_on_locks(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'")).scalar_one())
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.05)
+
+
 def _pending_orders(client: httpx.Client, count: int) -> tuple[str, list[JsonObject]]:
     sku = create_product(client, stock=count)["sku"]
     method = create_shipping_method(client)["code"]
@@ -111,7 +142,7 @@ def _one_winner(winner: httpx.Response, loser: httpx.Response, winner_status: st
 
 @POSTGRES_ONLY
 def test_paying_and_cancelling_an_order_at_once_leaves_one_winner_or_a_legal_sequence(
-    servers: list[Server],
+    servers: list[Server], database_url_for_test: str
 ) -> None:
     client = servers[0].client
     sku, orders = _pending_orders(client, 20)
@@ -120,7 +151,19 @@ def test_paying_and_cancelling_an_order_at_once_leaves_one_winner_or_a_legal_seq
         requests += [post(f"/v1/orders/{order['id']}/pay", {"payment_reference": "TR-1"}),
                      post(f"/v1/orders/{order['id']}/cancel", {"reason": "changed mind"})]
 
-    responses = race(servers, requests)
+    # Released together, the pays and the cancels may still not overlap: a worker writes
+    # the changes that arrive together in one call, and one server's call can commit
+    # every pay before the other server has read one order. So the orders' writes are
+    # held back until every request has had time to read its order as it was.
+    engine = create_engine(database_url_for_test)
+    try:
+        with ThreadPoolExecutor(1) as pool, _order_writes_held(engine):
+            racing = pool.submit(race, servers, requests)
+            _wait_for(lambda: _waiting_on_locks(engine) >= 1)
+            time.sleep(READ_SECONDS)
+        responses = racing.result()
+    finally:
+        engine.dispose()
 
     assert set(_statuses(responses)) <= {200, 409}, _server_errors(responses)
     single_winners = 0
