@@ -8,7 +8,6 @@ random moments while orders change, and compare its ledger with the store's own 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import queue
@@ -21,7 +20,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
@@ -31,6 +29,7 @@ from order_service.application.access import Role
 from tests.api_keys import create_key
 from tests.e2e.builders import JsonObject, create_product, create_shipping_method, line, place_order
 from tests.e2e.live import TIMEOUT_S, events_after, serving
+from tests.example_scripts import load_example
 from tests.newer_events import NEWER_TYPE, store_newer_event
 from tests.servers import COMMAND, Server, free_port
 
@@ -43,17 +42,7 @@ API_KEY_VARIABLE = "ORDER_SERVICE_API_KEY"
 GATEWAY_SECRET = "whsec_billing_5d1e"
 
 
-def _load_gateway() -> ModuleType:
-    path = SCRIPT.with_name("sign_notification.py")
-    spec = importlib.util.spec_from_file_location("sign_notification", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gateway = _load_gateway()
+gateway = load_example("sign_notification")
 
 
 @pytest.fixture(scope="module")

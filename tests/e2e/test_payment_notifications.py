@@ -6,13 +6,10 @@ a gateway integrator to do it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,22 +19,13 @@ from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.builders import create_product, create_shipping_method, get_json, line, place_order
 from tests.e2e.expectations import assert_problem
+from tests.example_scripts import load_example
 
 SECRET = "whsec_test_3f9a1c"
 NOTIFICATIONS = "/v1/payment-notifications"
 
 
-def _load_example() -> ModuleType:
-    path = Path(__file__).parents[2] / "examples" / "sign_notification.py"
-    spec = importlib.util.spec_from_file_location("sign_notification", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gateway = _load_example()
+gateway = load_example("sign_notification")
 
 
 @pytest.fixture

@@ -5,28 +5,14 @@ server and kills it; these check its recovery rules one at a time, with no serve
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "billing_sync.py"
+from tests.example_scripts import load_example
 
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("billing_sync", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-billing = _load_script()
+billing = load_example("billing_sync")
 LINES: list[dict[str, object]] = [
     {"position": n, "order_id": f"order-{n}", "type": "OrderPlaced", "number": n,
      "total": 1_000 * n, "currency": "EUR"} for n in (1, 2, 3)]

@@ -7,32 +7,20 @@ nothing is tests/e2e/test_payment_notifications.py's.
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from order_service.api.errors import BadSignature
 from order_service.api.signatures import sign, verify
+from tests.example_scripts import load_example
 
 SECRET = "whsec_test_3f9a1c"
 NOW = 1_773_480_413
 BODY = b'{"id":"evt_1","order_id":"o-1","status":"succeeded","amount":6637,"currency":"EUR"}'
 
 
-def _load_example() -> ModuleType:
-    path = Path(__file__).parents[2] / "examples" / "sign_notification.py"
-    spec = importlib.util.spec_from_file_location("sign_notification", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gateway = _load_example()
+gateway = load_example("sign_notification")
 
 
 def test_a_body_signed_by_the_example_with_the_shared_secret_is_accepted() -> None:
