@@ -8,6 +8,7 @@ events, the receipt numbers and the idempotency answers are the ones Shop would 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -20,7 +21,8 @@ from order_service.application.handlers import Shop
 from order_service.application.hot_commands import HotCommands
 from order_service.application.ports import CommandContext, IdempotentRequest
 from order_service.application.queries import get_order
-from order_service.bootstrap import opened_event_loop_path
+from order_service.application.views import OrderDocument
+from order_service.bootstrap import EventLoopPath, opened_event_loop_path
 from order_service.domain.errors import (
     IllegalTransition,
     OrderNotFound,
@@ -244,3 +246,34 @@ def test_orders_placed_together_are_numbered_in_turn_and_each_stands_alone(
     orders = [get_order(shop.storage, uuid.UUID(e.data["order_id"]))
               for e in stored_events(shop.storage, type="OrderPlaced")]
     assert sorted(order.number for order in orders) == placed
+
+
+def test_orders_read_together_each_get_their_own_document(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    product = add_product(shop, context, stock=100)
+    method = add_shipping_method(shop, context)
+    placed = [shop.place_order(order_of([(product, 1)], method), context) for _ in range(5)]
+    unknown = uuid.uuid4()
+    # Read together: on PostgreSQL those that wait for a read in flight go out as one.
+    asked = [*(order.id for order in placed), unknown, placed[0].id] * 4
+
+    async def read_all(event_loop: EventLoopPath) -> list[OrderDocument | None]:
+        transfer = api_settings.transfer_terms()
+        return await asyncio.gather(*(event_loop.documents.order_document(order_id, transfer)
+                                      for order_id in asked))
+
+    async def run() -> list[OrderDocument | None]:
+        async with opened_event_loop_path(api_settings, shop) as event_loop:
+            return await read_all(event_loop)
+    documents = run_async(run())
+
+    for order_id, document in zip(asked, documents, strict=True):
+        if order_id == unknown:
+            assert document is None
+            continue
+        assert document is not None
+        shown = json.loads(document.document)
+        assert (shown["id"], shown["number"]) == (
+            str(order_id), next(o.number for o in placed if o.id == order_id))
+        assert document.version == 1

@@ -6,22 +6,31 @@ compile its statement; here each is one statement on a pooled async connection
 (adapters/sql/async_pool.py), awaited on the event loop. Its text never changes for a
 given set of bank details, so asyncpg prepares it once per connection. The database
 builds the JSON (documents.py): the text it sends is the response body.
+
+Reads of single orders that arrive while one is in flight go out together as one
+statement (batches.py): under load a worker sends one query for many GETs instead of
+waking the database once for each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line, numbered
+from order_service.adapters.sql.batches import Batches
 from order_service.adapters.sql.engine import Timeouts
 from order_service.application.errors import StorageUnavailable
 from order_service.application.views import OrderDocument, OrderDocumentPage, OrderFilter
 from order_service.domain.payment_instructions import TransferTerms
-from order_service.projections.documents import pg_newest_first_query, pg_order_document_query
+from order_service.projections.documents import (
+    pg_newest_first_query,
+    pg_order_documents_query,
+)
 
 
 class PgOrderDocuments:
@@ -30,16 +39,25 @@ class PgOrderDocuments:
     def __init__(self, pool: asyncpg.Pool, timeouts: Timeouts) -> None:
         self._pool = pool
         self._timeouts = timeouts
+        # One flight of reads per set of bank details (in practice one: the settings').
+        self._reads: dict[TransferTerms, Batches[OrderDocument | None]] = {}
 
     async def order_document(self, order_id: UUID, transfer: TransferTerms
                              ) -> OrderDocument | None:
         """One order's document, version and placer, or None if there is no such order."""
-        statement, params = pg_order_document_query(transfer)
-        rows = await self._rows(statement, [*params, order_id])
-        if not rows:
-            return None
-        document, version, placed_by = rows[0]
-        return OrderDocument(document.encode(), version, placed_by)
+        reads = self._reads.get(transfer)
+        if reads is None:
+            reads = self._reads[transfer] = Batches(
+                partial(self._documents, transfer), _unavailable, "order-reads")
+        return await reads.send(str(order_id))
+
+    async def _documents(self, transfer: TransferTerms, order_ids: Sequence[str]
+                         ) -> list[OrderDocument | None]:
+        statement, params = pg_order_documents_query(transfer)
+        rows = await self._rows(statement, [*params, order_ids])
+        found = {str(order_id): OrderDocument(document.encode(), version, placed_by)
+                 for order_id, document, version, placed_by in rows}
+        return [found.get(order_id) for order_id in order_ids]
 
     async def newest_first(self, where: OrderFilter, limit: int, before_number: int | None,
                            transfer: TransferTerms) -> OrderDocumentPage:
@@ -58,3 +76,9 @@ class PgOrderDocuments:
         except UNAVAILABLE as error:
             # A broken connection is closed by the pool as it comes back, not reused.
             raise StorageUnavailable(first_line(error)) from error
+
+
+def _unavailable(error: Exception) -> Exception:
+    # _rows has already said what a lost database means; anything else is a bug, and
+    # each waiting request re-raises it as it came.
+    return error

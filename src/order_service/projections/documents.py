@@ -201,6 +201,15 @@ def pg_order_document_query(transfer: TransferTerms) -> tuple[str, tuple[Any, ..
             "WHERE id = %s"), params
 
 
+def pg_order_documents_query(transfer: TransferTerms) -> tuple[str, tuple[Any, ...]]:
+    """The SQL that reads the documents, versions and placers of the orders whose ids are
+    in an array (the last parameter), as (id, document, version, placed_by) rows, and the
+    parameters it binds before the array."""
+    document, params = _pg_document(transfer)
+    return (f"SELECT id, {document}, version, placed_by FROM orders "  # noqa: S608 (bound)
+            "WHERE id = ANY(%s::uuid[])"), params
+
+
 def pg_newest_first_query(where: OrderFilter, before_number: int | None, limit: int,
                           transfer: TransferTerms) -> tuple[str, list[Any]]:
     """The SQL that reads up to `limit` orders numbered below `before_number` matching
