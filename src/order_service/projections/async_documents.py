@@ -8,8 +8,8 @@ given set of bank details, so asyncpg prepares it once per connection. The datab
 builds the JSON (documents.py): the text it sends is the response body.
 
 Reads of single orders that arrive while one is in flight go out together as one
-statement (batches.py): under load a worker sends one query for many GETs instead of
-waking the database once for each.
+statement, and requests for the same page share one read (batches.py): under load a
+worker sends one query for many requests instead of waking the database once for each.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from uuid import UUID
 import asyncpg
 
 from order_service.adapters.sql.async_pool import UNAVAILABLE, first_line, numbered
-from order_service.adapters.sql.batches import Batches
+from order_service.adapters.sql.batches import Batches, SharedReads
 from order_service.adapters.sql.engine import Timeouts
 from order_service.application.errors import StorageUnavailable
 from order_service.application.views import OrderDocument, OrderDocumentPage, OrderFilter
@@ -41,6 +41,7 @@ class PgOrderDocuments:
         self._timeouts = timeouts
         # One flight of reads per set of bank details (in practice one: the settings').
         self._reads: dict[TransferTerms, Batches[OrderDocument | None]] = {}
+        self._pages: SharedReads[list[asyncpg.Record]] = SharedReads()
 
     async def order_document(self, order_id: UUID, transfer: TransferTerms
                              ) -> OrderDocument | None:
@@ -64,7 +65,8 @@ class PgOrderDocuments:
         """Up to `limit` orders matching `where` numbered below `before_number`."""
         # One extra row tells whether another page exists without a COUNT.
         statement, params = pg_newest_first_query(where, before_number, limit + 1, transfer)
-        rows = await self._rows(statement, params)
+        key = (statement, *(tuple(p) if isinstance(p, list) else p for p in params))
+        rows = await self._pages.read(key, partial(self._rows, statement, params))
         page = rows[:limit]
         return OrderDocumentPage(documents=tuple(row[1].encode() for row in page),
                                  next_before=page[-1][0] if len(rows) > limit else None)

@@ -11,7 +11,7 @@ under load the batches grow with it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import partial
 from typing import Generic, TypeVar
 
@@ -67,3 +67,49 @@ def _fail(batch: Sequence[tuple[str, asyncio.Future[T]]],
     for _, future in batch:
         if not future.done():
             future.set_exception(error())
+
+
+class SharedReads(Generic[T]):
+    """Identical reads that arrive while one is in flight share the next one.
+
+    A read already running may have begun before a request arrived, so it could miss
+    what that request's client has just written; the requests that arrive meanwhile
+    therefore wait for it to end and share one read begun after them all. Under light
+    load every read is its own; under load a popular page (the newest orders) is read
+    once per flight instead of once per request.
+    """
+
+    def __init__(self) -> None:
+        self._boarding: dict[Hashable, asyncio.Task[T]] = {}
+        self._flying: dict[Hashable, asyncio.Task[T]] = {}
+
+    async def read(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
+        """What `fetch` answers, read after this call began, shared with those of `key`."""
+        flight = self._boarding.get(key)
+        if flight is None or flight.done():
+            flight = self._boarding[key] = asyncio.create_task(
+                self._fly(key, self._flying.get(key), fetch))
+            flight.add_done_callback(_retrieved)
+        # A request that gives up (its client left) leaves the read to the others.
+        return await asyncio.shield(flight)
+
+    async def _fly(self, key: Hashable, previous: asyncio.Task[T] | None,
+                   fetch: Callable[[], Awaitable[T]]) -> T:
+        try:
+            if previous is not None:
+                await asyncio.wait([previous])
+        finally:
+            this = self._boarding.pop(key)
+        # From here on a newcomer boards the next flight, after this one.
+        self._flying[key] = this
+        try:
+            return await fetch()
+        finally:
+            if self._flying.get(key) is this:
+                del self._flying[key]
+
+
+def _retrieved(task: asyncio.Task[T]) -> None:
+    # Seen here, so an error nobody is left to hear of is not reported as unretrieved.
+    if not task.cancelled():
+        task.exception()
