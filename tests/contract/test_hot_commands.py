@@ -104,6 +104,35 @@ def test_pay_ship_and_cancel_move_the_order_and_give_stock_back_on_cancel(
     assert available(shop, sku) == 4
 
 
+def test_orders_changed_together_are_each_read_and_moved_alone(
+    shop: Shop, context: CommandContext, api_settings: Settings
+) -> None:
+    sku, method = add_product(shop, context, stock=20), add_shipping_method(shop, context)
+    orders = [shop.place_order(order_of([(sku, 1)], method), context) for _ in range(8)]
+    paid_before = orders[0]
+    shop.pay_order(PayOrder(paid_before.id, "earlier"), context)
+
+    async def together(hot: HotCommands) -> list[object]:
+        # Sent at once: on PostgreSQL their reads and writes go out in shared statements.
+        changes: list[Awaitable[object]] = [
+            *(hot.pay_order(PayOrder(order.id, f"ref-{n}"), context)
+              for n, order in enumerate(orders)),
+            hot.cancel_order(CancelOrder(uuid.uuid4()), context),
+        ]
+        return list(await asyncio.gather(*changes, return_exceptions=True))
+
+    answers = awaited(api_settings, shop, together)
+
+    assert type(answers[-1]) is OrderNotFound
+    # Paid already: answered as it stands, nothing written (still version 2).
+    for order, answer in zip(orders, answers[:-1], strict=True):
+        assert not isinstance(answer, BaseException)
+        assert (answer.id, answer.status, answer.version) == (  # type: ignore[attr-defined]
+            order.id, OrderStatus.PAID, 2)
+    assert {get_order(shop.storage, order.id).payment_reference for order in orders} == {
+        "earlier", *(f"ref-{n}" for n in range(1, 8))}
+
+
 def test_refusals_are_the_domains_and_store_nothing(
     shop: Shop, context: CommandContext, api_settings: Settings
 ) -> None:

@@ -60,21 +60,6 @@ async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
 
 
 @lru_cache(maxsize=64)
-def positional(statement: str) -> tuple[str, tuple[str, ...]]:
-    """`statement` with asyncpg's $1, $2, ... for psycopg's %(name)s placeholders, and
-    the names in the order of their numbers (a name used twice keeps its number)."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
-
-    return re.sub(r"%\((\w+)\)s", number, statement), tuple(names)
-
-
-@lru_cache(maxsize=64)
 def numbered(statement: str) -> str:
     """`statement` with asyncpg's $1, $2, ... for psycopg's %s placeholders."""
     numbers = iter(range(1, statement.count("%s") + 1))

@@ -4,7 +4,7 @@ The same two steps as two_step.py, for the HTTP routes on PostgreSQL: one read o
 everything the decision needs (a single statement joining the products, the shipping
 method and the idempotency key, or the order's history, row and key), and one write that
 commits as it ends. The writes, which all queue on the receipt-number row or the append
-lock, are written in batches (batched_writes.py), and so are the placements' reads.
+lock, are written in batches (batched_writes.py), and so are the reads.
 Nothing read is trusted: the write checks the stock and the order's version itself and
 says ConcurrencyConflict when someone got there first, and the command is decided again.
 """
@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from order_service.adapters.sql import outcome_plan
-from order_service.adapters.sql.async_pool import UNAVAILABLE, positional, translated
+from order_service.adapters.sql.async_pool import UNAVAILABLE, translated
 from order_service.adapters.sql.batched_writes import BatchedWrites
 from order_service.adapters.sql.batches import Batches
 from order_service.adapters.sql.engine import Timeouts
@@ -42,7 +43,6 @@ from order_service.eventstore.codec import decode
 from order_service.projections.read_models import order_view
 
 # The key columns, named apart from the order's own in _ORDER_INPUTS.
-_KEY = "LEFT JOIN idempotency_keys AS k ON k.key = %(key)s"
 _KEY_COLUMNS = ("k.created_at AS key_created_at, k.fingerprint AS key_fingerprint, "
                 "k.recording AS key_recording")
 
@@ -59,15 +59,19 @@ _PLACEMENT_INPUTS = (
     "LEFT JOIN shipping_methods AS s ON s.code = i.item->>'shipping_code' "
     "LEFT JOIN idempotency_keys AS k ON k.key = i.item->>'key' "
     "ORDER BY i.nth")
+# The inputs of every change in the batch: the order's history, its view and any answer
+# kept for the key, one row each, in turn; one statement, so view and history agree.
 _ORDER_INPUTS = (
-    "SELECT h.event_types, h.event_versions, h.event_data, o.*, "
+    "SELECT i.nth, h.event_types, h.event_versions, h.event_data, o.*, "
     f"{_KEY_COLUMNS} "
-    "FROM (SELECT array_agg(type ORDER BY version) AS event_types, "
+    "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS i(item, nth) "
+    "CROSS JOIN LATERAL (SELECT array_agg(type ORDER BY version) AS event_types, "
     "array_agg(schema_version ORDER BY version) AS event_versions, "
     "array_agg(data ORDER BY version) AS event_data "
-    "FROM events WHERE stream_id = %(stream)s) AS h "
-    "LEFT JOIN orders AS o ON o.id = %(order_id)s "
-    f"{_KEY}")
+    "FROM events WHERE stream_id = i.item->>'stream') AS h "
+    "LEFT JOIN orders AS o ON o.id = (i.item->>'order_id')::uuid "
+    "LEFT JOIN idempotency_keys AS k ON k.key = i.item->>'key' "
+    "ORDER BY i.nth")
 _SHIPPING_CODES = "SELECT code FROM shipping_methods ORDER BY code"
 _FORGET_EXPIRED_KEY = "DELETE FROM idempotency_keys WHERE key = $1 AND created_at < $2"
 
@@ -83,7 +87,11 @@ class PgAsyncTwoStepCommands:
         self._timeouts = timeouts
         self._writes = BatchedWrites(pool, timeouts)
         self._placement_reads: Batches[asyncpg.Record] = Batches(
-            self._read_placements, lambda error: _translated(error, None), "placement reader")
+            partial(self._read_batch, _PLACEMENT_INPUTS), lambda error: _translated(error, None),
+            "placement reader")
+        self._order_reads: Batches[asyncpg.Record] = Batches(
+            partial(self._read_batch, _ORDER_INPUTS), lambda error: _translated(error, None),
+            "order reader")
 
     async def read_for_placement(self, skus: Collection[str], shipping_code: str,
                                  request: IdempotentRequest | None) -> PlacementInputs:
@@ -108,8 +116,9 @@ class PgAsyncTwoStepCommands:
                          ) -> OrderInputs:
         """An order's history, its view and any earlier answer to the key, in one statement
         (one snapshot: the view and the history always agree)."""
-        row = await self._row(_ORDER_INPUTS, request, stream=order_stream(order_id),
-                              order_id=order_id)
+        row = await self._order_reads.send(json.dumps({
+            "stream": order_stream(order_id), "order_id": str(order_id),
+            "key": None if request is None else request.key}))
         history = zip(row["event_types"] or (), row["event_versions"] or (),
                       row["event_data"] or (), strict=True)
         return OrderInputs(
@@ -131,19 +140,10 @@ class PgAsyncTwoStepCommands:
             raise outcome_plan.conflict(made)
         return made.written(None)
 
-    async def _read_placements(self, items: Sequence[str]) -> list[asyncpg.Record]:
+    async def _read_batch(self, statement: str, items: Sequence[str]) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self._fetch(lambda connection: connection.fetch(
-            _PLACEMENT_INPUTS, "[" + ",".join(items) + "]"))
+            statement, "[" + ",".join(items) + "]"))
         return rows
-
-    async def _row(self, statement: str, request: IdempotentRequest | None,
-                   **values: Any) -> asyncpg.Record:
-        values["key"] = None if request is None else request.key
-        sql, names = positional(statement)
-        row: asyncpg.Record | None = await self._fetch(lambda connection: connection.fetchrow(
-            sql, *(values[name] for name in names)))
-        assert row is not None  # an aggregate over no rows is still one row
-        return row
 
     async def _earlier_answer(self, request: IdempotentRequest | None,
                               row: asyncpg.Record) -> str | None:
