@@ -347,8 +347,9 @@ def decode_binary(value: bytes, oid: int) -> str:
     return decoder(value) if decoder else "\\x" + value.hex()
 
 
-# varchar[], text[], int8[], int4[], int2[]: what asyncpg sends for ANY(...) and unnest.
-ARRAY_TYPES = frozenset({1015, 1009, 1016, 1007, 1005})
+# varchar[], text[], int8[], int4[], int2[], uuid[]: what asyncpg sends for ANY(...) and
+# unnest.
+ARRAY_TYPES = frozenset({1015, 1009, 1016, 1007, 1005, 2951})
 
 
 def _array_literal(value: bytes) -> str:
