@@ -132,12 +132,8 @@ class PgAsyncTwoStepCommands:
         """Store the outcome atomically; the order view after it (numbered, if placed)."""
         made = outcome_plan.plan(outcome, context, current, self._clock())
         if made.numbered:
-            number = await self._writes.place(made, self._clock())
-            if number is None:
-                raise outcome_plan.conflict(made)
-            return made.written(number)
-        if not await self._writes.change(made, self._clock()):
-            raise outcome_plan.conflict(made)
+            return made.written(await self._writes.place(made, self._clock()))
+        await self._writes.change(made, self._clock())
         return made.written(None)
 
     async def _read_batch(self, statement: str, items: Sequence[str]) -> list[asyncpg.Record]:

@@ -1,18 +1,22 @@
 """A hot command's outcome as the rows it writes: shared by every SQL driver.
 
 The blocking storage (psycopg or SQLite, through SQLAlchemy) and the event-loop one
-(asyncpg) write the same rows from the same plan: the blocking one on PostgreSQL as one
-statement (pg_outcome), the event-loop one in batches (batched_writes.py).
+(asyncpg) write the same rows from the same plan. On PostgreSQL both hand it to the
+same server-side function (migrations 0015 and 0016) as one item of a batch: the
+event-loop one with whatever else arrived meanwhile (batched_writes.py), the blocking
+one alone. One function, so one order in which rows are locked, and no deadlock between
+the two.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from order_service.adapters.sql import pg_outcome
 from order_service.application.errors import ConcurrencyConflict, IdempotencyKeyReused
 from order_service.application.ports import (
     NUMBER_AT_COMMIT,
@@ -90,41 +94,56 @@ def plan(outcome: Outcome, context: CommandContext, current: OrderView | None,
     return made
 
 
-def pg_statement(made: Plan, key_at: datetime) -> tuple[str, dict[str, Any]]:
-    """The one PostgreSQL statement that writes the plan (pg_outcome), and its values.
+# Each takes a JSON array of items (placement_item / change_item) and the append lock's
+# key, and returns per item, in turn: the receipt number taken, or whether it was written.
+PLACE_ORDERS = "SELECT nth, receipt FROM place_orders(%s::text::jsonb, %s::bigint)"
+CHANGE_ORDERS = "SELECT nth, written FROM change_orders(%s::text::jsonb, %s::bigint)"
 
-    It returns one row: the receipt number taken (a placement), whether the order was
-    changed (a change), or nothing (a no-op that keeps only its answer).
-    """
-    if not made.events:  # a repeat-safe no-op: only its answer is kept
-        assert made.remembered is not None
-        return pg_outcome.remember_only(made.remembered, key_at)
+
+def function_call(made: Plan, key_at: datetime) -> tuple[str, str]:
+    """The function that writes `made` (PLACE_ORDERS or CHANGE_ORDERS), and its item."""
+    if made.numbered:
+        return PLACE_ORDERS, placement_item(made, key_at)
+    return CHANGE_ORDERS, change_item(made, key_at)
+
+
+def placement_item(made: Plan, key_at: datetime) -> str:
+    """A placement as place_orders() reads it."""
     (event,) = made.events
-    if made.placed_order is not None:
-        remembered = None
-        if made.remembered is not None:
-            key, fingerprint, recording = made.remembered
-            remembered = (key, fingerprint, *around_number(recording))
-        return pg_outcome.placement(stock=made.stock, order=made.placed_order, event=event,
-                                    remembered=remembered, key_at=key_at)
+    key = None
+    if made.remembered is not None:
+        name, fingerprint, recording = made.remembered
+        head, tail = around_number(recording)
+        key = {"key": name, "fingerprint": fingerprint, "at": key_at, "head": head,
+               "tail": tail}
+    return _encoded({**_stock(made, key_at), "skus": [c["sku"] for c in made.stock],
+                     "order": made.placed_order, "key": key, "event": event})
+
+
+def change_item(made: Plan, key_at: datetime) -> str:
+    """A change (or a keyed no-op, which keeps only its answer) as change_orders() reads
+    it."""
+    key = None
+    if made.remembered is not None:
+        name, fingerprint, answer = made.remembered
+        key = {"key": name, "fingerprint": fingerprint, "at": key_at, "answer": answer}
+    if not made.events:
+        return _encoded({"stock": [], "key": key, "event": None})
+    (event,) = made.events
     assert made.view is not None
     assert made.order_changes is not None
-    return pg_outcome.change(order_id=made.view.id, changes=made.order_changes,
-                             stock=made.stock, event=event, remembered=made.remembered,
-                             key_at=key_at)
+    return _encoded({**_stock(made, key_at), "order_id": made.view.id,
+                     "from_version": made.order_changes["version"] - 1,
+                     "changes": made.order_changes, "key": key, "event": event})
 
 
-def pg_written(made: Plan, row: Any) -> int | None:
-    """What the statement's row says: the receipt number taken, if it placed an order.
-
-    Raises ConcurrencyConflict if it wrote nothing (a product vanished or the order
-    moved on meanwhile).
-    """
-    if not made.events:
-        return None
-    if row is None or not row[0]:
+def written(made: Plan, answer: Any) -> int | None:
+    """What the function answered for `made`: the receipt number taken, if it placed an
+    order. Raises ConcurrencyConflict if it could not be written as decided (stock ran
+    short, a product went, the order moved on, or its key was taken meanwhile)."""
+    if not answer:
         raise conflict(made)
-    return int(row[0]) if made.numbered else None
+    return int(answer) if made.numbered else None
 
 
 def key_answer(request: IdempotentRequest, fingerprint: str, recording: str | None) -> str:
@@ -175,3 +194,20 @@ def _view_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     if "status" in view:
         view["status"] = OrderStatus(view["status"])
     return view
+
+
+def _stock(made: Plan, key_at: datetime) -> dict[str, Any]:
+    return {"stock": [{"sku": c["sku"], "change": c["change"]} for c in made.stock],
+            "stock_at": made.stock[0]["at"] if made.stock else key_at}
+
+
+def _encoded(item: dict[str, Any]) -> str:
+    return json.dumps(item, default=_json_value, separators=(",", ":"))
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a command's value")

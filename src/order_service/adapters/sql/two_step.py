@@ -26,7 +26,6 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Connection,
     Engine,
@@ -41,7 +40,7 @@ from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ClauseElement
 
-from order_service.adapters.sql import outcome_plan, pg_outcome
+from order_service.adapters.sql import outcome_plan
 from order_service.adapters.sql.engine import WRITE_OPTION, statement_at_a_time
 from order_service.adapters.sql.errors import is_unique_violation, translated_failures
 from order_service.adapters.sql.outcome_plan import Plan
@@ -62,6 +61,7 @@ from order_service.application.views import OrderView
 from order_service.domain.events import OrderPlaced, order_stream
 from order_service.domain.values import CatalogueEntry, ShippingOption
 from order_service.eventstore.codec import decode
+from order_service.eventstore.store import APPEND_LOCK_KEY
 from order_service.eventstore.tables import events
 from order_service.projections.read_models import order_view
 from order_service.projections.tables import order_numbers, orders, products, shipping_methods
@@ -147,19 +147,18 @@ class SqlTwoStepCommands:
                             else self._write_sqlite(made))
 
     def _write_postgres(self, plan: Plan) -> int | None:
-        # One statement, committed as it ends (autocommit): see pg_outcome.
-        statement, params = outcome_plan.pg_statement(plan, self._clock())
+        # The event loop's batch function, with a batch of one, committed as it ends
+        # (autocommit): one way to write, one order of locks (outcome_plan).
+        function, item = outcome_plan.function_call(plan, self._clock())
         with self._raw() as raw:
             try:
-                cursor = raw.execute(statement, {
-                    name: Jsonb(value) if name in pg_outcome.JSON_PARAMETERS else value
-                    for name, value in params.items()})
-                row = cursor.fetchone() if cursor.description is not None else None
+                row = raw.execute(function, (f"[{item}]", APPEND_LOCK_KEY)).fetchone()
             except psycopg.Error as error:
                 if isinstance(error, psycopg.OperationalError):
                     raise  # _raw drops the broken connection
                 raise _translated(error, plan) from error
-        return outcome_plan.pg_written(plan, row)
+        assert row is not None  # one row per item
+        return outcome_plan.written(plan, row[1])
 
     def _write_sqlite(self, plan: Plan) -> int | None:
         number = None
