@@ -5,7 +5,6 @@ That the answer to a hidden order is the 404 of a missing one is tests/e2e/test_
 
 from __future__ import annotations
 
-import asyncio
 import json
 from uuid import UUID, uuid4
 
@@ -25,6 +24,7 @@ from order_service.domain.errors import OrderNotFound
 from order_service.domain.payment_instructions import TransferTerms
 from tests.conftest import STORAGES
 from tests.integration.builders import add_product, add_shipping_method, order_of
+from tests.jetstream import run_async
 
 pytestmark = pytest.mark.parametrize("backend", STORAGES)
 
@@ -41,7 +41,7 @@ def placed_by(shop: Shop, context: CommandContext, *key_ids: str) -> list[OrderV
 
 def document_of(shop: Shop, order_id: UUID, viewer: Principal) -> UUID:
     """The id in the order's document as `viewer` reads it the way GET does."""
-    document = asyncio.run(read_order_document(ThreadedOrderDocuments(shop.storage), order_id,
+    document = run_async(read_order_document(ThreadedOrderDocuments(shop.storage), order_id,
                                                viewer, TransferTerms()))
     return UUID(json.loads(document.document)["id"])
 
@@ -81,7 +81,7 @@ def test_a_storefronts_list_holds_only_the_orders_it_placed(
     placed = placed_by(shop, context, TILL.key_id, MERCHANT.key_id, TILL.key_id)
 
     def listed(viewer: Principal) -> int:
-        page = asyncio.run(read_order_documents(
+        page = run_async(read_order_documents(
             ThreadedOrderDocuments(shop.storage), OrderFilter(), viewer=viewer, limit=10,
             before_number=None, transfer=TransferTerms()))
         return len(page.documents)
