@@ -900,7 +900,8 @@ class Bench:
         of_noop = median_ratio([b.rate for b in bares], [n.rate for n in noops])
         self.results.add(Row(
             f"  (reference) {route}: the simplest read (plain app: no middleware, the key "
-            "checked in memory, one asyncpg query whose JSON text is the body)",
+            "checked in memory, one asyncpg query whose JSON text is the body, the reads "
+            "that arrive together read together)",
             f"{statistics.median(b.rate for b in bares):,.0f}/s (p99 "
             f"{ms(statistics.median(b.p99 for b in bares))}, {errors} errors); against "
             f"the no-op route: {percent_text(of_noop, len(bares))}",
