@@ -83,9 +83,10 @@ def test_a_sku_is_1_to_64_letters_digits_dots_underscores_or_dashes(sku: str) ->
     (("customer", "name"), "   "),
     (("customer", "name"), "Ana\x00"),
     (("shipping_address", "line1"), "Mayor\x001"),
+    (("billing_address", "postal_code"), "1" * 21),
 ], ids=["payment-method-spaced", "currency-of-4-letters", "country-unknown",
         "country-alpha-3", "country-empty", "phone-in-words", "name-blank", "name-with-nul",
-        "address-line-with-nul"])
+        "address-line-with-nul", "billing-postal-code-too-long"])
 def test_a_code_or_text_that_breaks_its_rule_is_refused_where_it_is(
     path: Location, value: str
 ) -> None:
