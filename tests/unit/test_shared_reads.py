@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from order_service.adapters.sql.batches import SharedReads
+from tests.jetstream import run_async
 
 
 async def settled() -> None:
@@ -36,7 +37,7 @@ def test_a_lone_read_is_its_own() -> None:
         store, reads = Store(), SharedReads[int]()
         store.gate.set()
         return await reads.read("page", store.read), store.reads_begun
-    assert asyncio.run(scenario()) == (0, 1)
+    assert run_async(scenario()) == (0, 1)
 
 
 def test_reads_arriving_during_a_read_share_one_begun_after_them() -> None:
@@ -49,7 +50,7 @@ def test_reads_arriving_during_a_read_share_one_begun_after_them() -> None:
         await settled()
         store.gate.set()
         return await first, list(await asyncio.gather(*later)), store.reads_begun
-    first, later, begun = asyncio.run(scenario())
+    first, later, begun = run_async(scenario())
     assert first == 0
     assert later == [1] * 5  # none got the read begun before the write
     assert begun == 2
@@ -64,7 +65,7 @@ def test_different_keys_are_read_apart_and_at_once() -> None:
         store.gate.set()
         await asyncio.gather(*tasks)
         return begun
-    assert asyncio.run(scenario()) == 3
+    assert run_async(scenario()) == 3
 
 
 def test_a_reader_that_gives_up_leaves_the_read_to_the_others() -> None:
@@ -76,7 +77,7 @@ def test_a_reader_that_gives_up_leaves_the_read_to_the_others() -> None:
         leaving.cancel()
         store.gate.set()
         return await staying, store.reads_begun
-    assert asyncio.run(scenario()) == (0, 1)
+    assert run_async(scenario()) == (0, 1)
 
 
 def test_a_failed_read_fails_those_sharing_it_and_not_the_next() -> None:
@@ -92,7 +93,7 @@ def test_a_failed_read_fails_those_sharing_it_and_not_the_next() -> None:
         shared = await asyncio.gather(reads.read("page", flaky), reads.read("page", flaky),
                                       return_exceptions=True)
         return [*shared, await reads.read("page", flaky)], calls[0]
-    answers, calls = asyncio.run(scenario())
+    answers, calls = run_async(scenario())
     assert [type(a) for a in answers[:2]] == [ConnectionError, ConnectionError]
     assert answers[2] == 7
     assert calls == 2
@@ -105,5 +106,5 @@ def test_nothing_is_left_behind_once_every_read_has_landed(readers: int) -> None
         store.gate.set()
         await asyncio.gather(*(reads.read(n % 7, store.read) for n in range(readers)))
         return reads
-    reads = asyncio.run(scenario())
-    assert (reads._boarding, reads._flying) == ({}, {})  # noqa: SLF001 (no leak per key)
+    reads = run_async(scenario())
+    assert (reads._boarding, reads._flying) == ({}, {})  # no leak per key
