@@ -94,6 +94,21 @@ def test_updated_since_takes_the_orders_changed_at_or_after_the_moment(
         updated_since=paid.updated_at + timedelta(microseconds=1))) == [4]
 
 
+@pytest.mark.parametrize("ends", [
+    OrderFilter(placed_from=datetime(1, 1, 1, tzinfo=UTC)),
+    OrderFilter(placed_from=datetime(999, 6, 1, tzinfo=UTC)),
+    OrderFilter(placed_to=datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)),
+    OrderFilter(updated_since=datetime(500, 1, 1, 14, tzinfo=UTC)),
+], ids=["placed-from-year-1", "placed-from-year-999", "placed-to-the-last-instant",
+        "updated-since-year-500"])
+def test_a_filter_near_the_ends_of_the_calendar_takes_every_order(
+    ticking: Shop, context: CommandContext, ends: OrderFilter
+) -> None:
+    placed(ticking, context, 2)
+
+    assert exported(ticking, ends) == [1, 2]
+
+
 def test_the_filters_combine(ticking: Shop, context: CommandContext) -> None:
     orders = placed(ticking, context, 6)
     for order in orders[:5]:

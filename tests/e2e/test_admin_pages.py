@@ -65,25 +65,17 @@ def test_the_order_page_shows_every_section_a_merchant_expects(admin: TestClient
             'Torstra%C3%9Fe+109%2C+10119+Berlin%2C+DE"') in html
 
 
+# Which changes each status allows is tests/unit/test_admin_actions.py's; here, that the
+# page offers those and only those.
 @ON_SQLITE
 def test_only_the_changes_the_order_allows_are_offered(admin: TestClient) -> None:
     order = _order(admin)
     path = f"/admin/orders/{order['id']}"
-    offered = {"pending_payment": _buttons(get(admin, path))}
+    pending = _buttons(get(admin, path))
     admin.post(f"/v1/orders/{order['id']}/pay")
-    offered["paid"] = _buttons(get(admin, path))
     admin.post(f"/v1/orders/{order['id']}/ship")
-    offered["shipped"] = _buttons(get(admin, path))
-    cancelled = _order(admin)
-    admin.post(f"/v1/orders/{cancelled['id']}/cancel")
-    offered["cancelled"] = _buttons(get(admin, f"/admin/orders/{cancelled['id']}"))
 
-    assert offered == {
-        "pending_payment": ["Mark as paid", "Mark as cancelled"],
-        "paid": ["Mark as shipped", "Mark as cancelled"],
-        "shipped": [],
-        "cancelled": [],
-    }
+    assert (pending, _buttons(get(admin, path))) == (["Mark as paid", "Mark as cancelled"], [])
 
 
 def test_cancelling_shows_the_new_status_and_puts_the_stock_back(admin: TestClient) -> None:

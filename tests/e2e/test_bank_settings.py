@@ -8,10 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from pydantic import ValidationError
-
-from order_service.settings import Settings
 from tests.servers import CURSOR_SECRET_VARIABLE, TEST_CURSOR_SECRET
 
 COMMAND = Path(sys.executable).with_name("order-service")
@@ -60,18 +56,3 @@ def test_serve_refuses_an_iban_without_its_account_holder_naming_what_is_missing
         "order-service: invalid setting bank details are incomplete: set "
         "ORDER_SERVICE_BANK_ACCOUNT_HOLDER too (a transfer needs the account holder and the "
         "IBAN), or none")
-
-
-def test_a_reference_that_does_not_hold_the_order_number_is_refused() -> None:
-    with pytest.raises(ValidationError) as refused:
-        Settings(bank_reference="Our shop")
-
-    (error,) = refused.value.errors()
-    assert error["loc"] == ("bank_reference",)
-    assert "must hold {number} exactly once" in error["msg"]
-
-
-def test_blank_bank_settings_read_as_unset_as_an_empty_docker_variable_means() -> None:
-    settings = Settings(bank_account_holder="", bank_iban=" ", bank_bic="", bank_name="")
-
-    assert settings.transfer_terms().account is None

@@ -5,8 +5,6 @@ tests/contract/test_order_filters.py's.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from fastapi.testclient import TestClient
 
 from tests.e2e.builders import (
@@ -19,7 +17,6 @@ from tests.e2e.exports import (
     STATUSES,
     exported_orders,
     figures,
-    place_orders,
     varied_shop,
 )
 
@@ -60,16 +57,6 @@ def test_the_report_states_its_period_in_utc(client: TestClient) -> None:
     assert (report["from"], report["to"]) == ("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")
 
 
-def test_a_period_in_another_zone_covers_the_same_orders(client: TestClient) -> None:
-    orders = place_orders(client, 3)
-    moment = datetime.fromisoformat(orders[1]["placed_at"]).astimezone(
-        timezone(timedelta(hours=-7)))
-
-    report = _report(client, **{"from": moment.isoformat()})
-
-    assert report["pending"] == figures(orders[1:])
-
-
 def test_the_currency_is_the_shops_unless_asked(client: TestClient) -> None:
     varied_shop(client)
 
@@ -79,13 +66,13 @@ def test_the_currency_is_the_shops_unless_asked(client: TestClient) -> None:
     assert _report(client, currency="usd")["currency"] == "USD"
 
 
+# Which times are refused, and how a zone is read, is tests/unit/test_query_moments.py's.
 def test_a_bad_from_or_to_is_a_422_problem(client: TestClient) -> None:
     for parameter in ("from", "to"):
-        for value in ("yesterday", "0.5", "2026-02-30"):
-            response = client.get(REPORT, params={parameter: value})
+        response = client.get(REPORT, params={parameter: "2026-02-30"})
 
-            problem = assert_problem(response, 422)
-            assert problem["errors"][0]["parameter"] == parameter, value
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["parameter"] == parameter
 
 
 def test_an_unknown_currency_is_a_422_problem(client: TestClient) -> None:
