@@ -45,6 +45,11 @@ from order_service.projections.read_models import order_view
 # The key columns, named apart from the order's own in _ORDER_INPUTS.
 _KEY_COLUMNS = ("k.created_at AS key_created_at, k.fingerprint AS key_fingerprint, "
                 "k.recording AS key_recording")
+# Each item's key (and, below, its order) looked up by index, item by item. As a plain
+# join, a generic plan that guessed 100 items hashed the whole table instead: a hash of
+# every key ever kept, spilled to disk once past work_mem, and slower with each order.
+_KEY_OF_ITEM = ("LEFT JOIN LATERAL (SELECT created_at, fingerprint, recording "
+                "FROM idempotency_keys WHERE key = i.item->>'key') AS k ON true")
 
 # The inputs of every placement in the batch (batches.py), one row each, in turn.
 _PLACEMENT_INPUTS = (
@@ -57,7 +62,7 @@ _PLACEMENT_INPUTS = (
     "array_agg(available) AS available FROM products "
     "WHERE sku = ANY(ARRAY(SELECT jsonb_array_elements_text(i.item->'skus')))) AS p "
     "LEFT JOIN shipping_methods AS s ON s.code = i.item->>'shipping_code' "
-    "LEFT JOIN idempotency_keys AS k ON k.key = i.item->>'key' "
+    f"{_KEY_OF_ITEM} "
     "ORDER BY i.nth")
 # The inputs of every change in the batch: the order's history, its view and any answer
 # kept for the key, one row each, in turn; one statement, so view and history agree.
@@ -69,8 +74,9 @@ _ORDER_INPUTS = (
     "array_agg(schema_version ORDER BY version) AS event_versions, "
     "array_agg(data ORDER BY version) AS event_data "
     "FROM events WHERE stream_id = i.item->>'stream') AS h "
-    "LEFT JOIN orders AS o ON o.id = (i.item->>'order_id')::uuid "
-    "LEFT JOIN idempotency_keys AS k ON k.key = i.item->>'key' "
+    "LEFT JOIN LATERAL (SELECT * FROM orders WHERE id = (i.item->>'order_id')::uuid) "
+    "AS o ON true "
+    f"{_KEY_OF_ITEM} "
     "ORDER BY i.nth")
 _SHIPPING_CODES = "SELECT code FROM shipping_methods ORDER BY code"
 _FORGET_EXPIRED_KEY = "DELETE FROM idempotency_keys WHERE key = $1 AND created_at < $2"
