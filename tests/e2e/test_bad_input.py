@@ -28,7 +28,6 @@ from fastapi.testclient import TestClient
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.builders import (
-    JsonObject,
     create_product,
     create_shipping_method,
     customer,
@@ -39,6 +38,7 @@ from tests.e2e.builders import (
     product_body,
 )
 from tests.e2e.expectations import assert_problem, field_errors
+from tests.unit.request_bodies import MISSING, edited
 
 # -- one shop per backend for the whole module ---------------------------------------
 
@@ -81,23 +81,7 @@ def _snapshot(client: TestClient) -> dict[str, Any]:
 
 # -- the table ----------------------------------------------------------------------
 
-MISSING = object()
 Body = Callable[[World], Any]
-
-
-def _edit(body: JsonObject, path: tuple[str | int, ...], value: Any) -> JsonObject:
-    """A copy of `body` with the value at `path` replaced (or removed when MISSING)."""
-    if not path:
-        return value  # type: ignore[no-any-return]
-    head, *rest = path
-    copy: Any = list(body) if isinstance(body, list) else dict(body)
-    if rest:
-        copy[head] = _edit(copy[head], tuple(rest), value)
-    elif value is MISSING:
-        del copy[head]
-    else:
-        copy[head] = value
-    return copy  # type: ignore[no-any-return]
 
 
 def order(*edits: tuple[tuple[str | int, ...], Any]) -> Body:
@@ -106,7 +90,7 @@ def order(*edits: tuple[tuple[str | int, ...], Any]) -> Body:
     def build(world: World) -> Any:
         body: Any = order_body([line(world.sku, 1)], world.code)
         for path, value in edits:
-            body = _edit(body, path, value)
+            body = edited(body, path, value)
         return body
 
     return build
@@ -123,7 +107,7 @@ def product(**fields: Any) -> Body:
     def build(_world: World) -> Any:
         body = product_body()
         for name, value in fields.items():
-            body = _edit(body, (name,), value)
+            body = edited(body, (name,), value)
         return body
 
     return build
