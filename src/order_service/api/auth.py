@@ -9,6 +9,7 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.applications import Starlette
 
 from order_service.api.errors import Unauthenticated
 from order_service.api.rate_limit import KeyRateLimiter
@@ -24,6 +25,10 @@ bearer = HTTPBearer(
 # Writing last_used_at on every request would turn every read into a write; once a
 # minute per key and worker is plenty for "when was this key last used".
 MARK_USED_EVERY_SECONDS = 60.0
+
+# The scope key naming the key a request was already admitted with (see admit), by a
+# layer that answers some requests before routing and passes the others on.
+ADMITTED = "order_service.admitted_key"
 
 
 async def authenticate(
@@ -41,19 +46,31 @@ async def authenticate(
         principal = await anyio.to_thread.run_sync(keys.authenticate, credentials.credentials)
     if principal is None:
         raise Unauthenticated(key_given=True)
-    limiter: KeyRateLimiter | None = request.app.state.rate_limiter
-    if limiter is not None:
-        limiter.take(principal.key_id)
-    await _mark_used_now_and_then(request, keys, principal)
+    if request.scope.get(ADMITTED) != principal.key_id:
+        await admit(request.app, principal)
     return principal
 
 
-async def _mark_used_now_and_then(request: Request, keys: ApiKeys, principal: Principal
-                                  ) -> None:
-    last_marked: dict[str, float] = request.app.state.keys_marked_used
+def remembered(app: Starlette, authorization: str | None) -> Principal | None:
+    """The key an Authorization header names, if this worker verified it recently."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    keys: ApiKeys = app.state.key_cache
+    return keys.cached(token.strip())
+
+
+async def admit(app: Starlette, principal: Principal) -> None:
+    """What every authenticated request pays: its key's rate limit, and now and then a
+    note of when the key was last used. Raises RateLimited (429)."""
+    limiter: KeyRateLimiter | None = app.state.rate_limiter
+    if limiter is not None:
+        limiter.take(principal.key_id)
+    last_marked: dict[str, float] = app.state.keys_marked_used
     now = time.monotonic()
     if now - last_marked.get(principal.key_id, -MARK_USED_EVERY_SECONDS) >= MARK_USED_EVERY_SECONDS:
         last_marked[principal.key_id] = now
+        keys: ApiKeys = app.state.key_cache
         await anyio.to_thread.run_sync(keys.mark_used, principal.key_id)
 
 

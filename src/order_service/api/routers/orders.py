@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, sta
 from order_service.api import examples as ex
 from order_service.api import problem_examples as px
 from order_service.api.auth import PrincipalDep, allowed
+from order_service.api.cursors import CursorCodec
 from order_service.api.deps import (
     CursorsDep,
     HotCommandsDep,
@@ -33,7 +34,12 @@ from order_service.application import queries
 from order_service.application.access import Permission, Principal
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
 from order_service.application.payment_instructions import instructions_of
-from order_service.application.views import OrderFilter, OrderView
+from order_service.application.views import (
+    OrderDocument,
+    OrderDocumentPage,
+    OrderFilter,
+    OrderView,
+)
 from order_service.domain.payment_instructions import TransferTerms
 from order_service.domain.values import OrderStatus
 
@@ -60,6 +66,8 @@ def _details(*samples: ex.Sample) -> Any:
 
 
 ORDERS_CURSOR = "orders-before"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 OrderIdPath = Annotated[str, Path(description="The order's UUID", examples=[
     "7d3f1e1a-2b9c-4c55-9a43-2f8c1d5e8a10"])]
@@ -147,7 +155,7 @@ async def list_orders(
     customer_email: Annotated[str | None, Query(max_length=320, description=(
         "Only this customer's orders: the whole email, in any case"),
         examples=["ana@example.com"])] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> Response:
     """Orders newest first, a page at a time, optionally only those in some statuses,
@@ -162,6 +170,11 @@ async def list_orders(
         before_number=None if cursor is None else cursors.decode(ORDERS_CURSOR, cursor),
         transfer=transfer,
     )
+    return page_response(page, cursors)
+
+
+def page_response(page: OrderDocumentPage, cursors: CursorCodec) -> Response:
+    """A page of orders as `list_orders` sends it, with the cursor of the next page."""
     next_cursor = None if page.next_before is None else cursors.encode(
         ORDERS_CURSOR, page.next_before)
     # The documents are the orders' JSON as the export gives it (equal to GET's).
@@ -184,8 +197,12 @@ async def get_order(order_id: OrderIdPath, documents: OrderDocumentsDep,
     """Everything about one order: lines, totals, customer, addresses, methods, dates.
     The `ETag` is the order's version; send it back as `If-Match` to change the order
     only if nobody else did meanwhile."""
-    order = await queries.read_order_document(documents, order_id_from_path(order_id), viewer,
-                                              transfer)
+    return order_response(await queries.read_order_document(
+        documents, order_id_from_path(order_id), viewer, transfer))
+
+
+def order_response(order: OrderDocument) -> Response:
+    """One order as `get_order` sends it: its stored JSON, its version as the ETag."""
     # The database builds the JSON (equal to OrderOut's): no row decoded, no model built.
     return Response(order.document, media_type="application/json",
                     headers={"ETag": etag(order.version)})
