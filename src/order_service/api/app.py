@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from order_service import __version__
 from order_service.api.admin import install_admin
 from order_service.api.cursors import CursorCodec
-from order_service.api.direct_reads import DirectReadsMiddleware
+from order_service.api.direct_routes import DirectRoutesMiddleware
 from order_service.api.docs import install_docs
 from order_service.api.edge import (
     ErrorBarrierMiddleware,
@@ -113,8 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request log (ids, metrics, access lines) and the error
     # barrier wrap everything, then CORS and security headers apply to every answer,
     # errors included.
-    # Innermost: the hot reads' plain cases skip the router, inside every layer below.
-    app.add_middleware(DirectReadsMiddleware, fastapi=app)
+    # Innermost: the hottest routes' plain requests skip the router, inside every layer.
+    app.add_middleware(DirectRoutesMiddleware, fastapi=app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
@@ -19,7 +20,7 @@ from order_service.api.deps import (
     TransferTermsDep,
     order_id_from_path,
 )
-from order_service.api.idempotency import Answer, Answering, CommandDep
+from order_service.api.idempotency import Answer, Answering, CommandDep, CommandRequest
 from order_service.api.problems import problem_response
 from order_service.api.schemas.orders import (
     CancelIn,
@@ -33,7 +34,9 @@ from order_service.api.schemas.orders import (
 from order_service.application import queries
 from order_service.application.access import Permission, Principal
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.hot_commands import HotCommands
 from order_service.application.payment_instructions import instructions_of
+from order_service.application.ports import CommandContext
 from order_service.application.views import (
     OrderDocument,
     OrderDocumentPage,
@@ -64,6 +67,9 @@ def _details(*samples: ex.Sample) -> Any:
     """An optional body's examples, the empty one included."""
     return Body(openapi_examples=ex.examples(*samples, ex.NO_DETAILS))
 
+
+# A change of status; `change` runs it with the matching HotCommands method.
+Change = PayOrder | ShipOrder | CancelOrder
 
 ORDERS_CURSOR = "orders-before"
 DEFAULT_PAGE_SIZE = 50
@@ -133,6 +139,12 @@ async def place_order(
     catalogue, and the order gets the next receipt number. If any line cannot be served
     the whole order is refused with 409 and nothing is taken. Send an `Idempotency-Key`
     to make retries safe: a repeat gets the first answer and places nothing."""
+    return await place(shop, body, command, transfer)
+
+
+async def place(shop: HotCommands, body: PlaceOrderIn, command: CommandRequest,
+                transfer: TransferTerms) -> Response:
+    """Place the order `body` asks for; the answer `place_order` sends."""
     answer = _placed(transfer)
     return answer(await shop.place_order(body.to_command(),
                                         command.context(answer))).response()
@@ -226,9 +238,8 @@ async def pay_order(order_id: OrderIdPath, shop: HotCommandsDep, command: Comman
                     body: Annotated[PayIn | None, _details(ex.PAY)] = None) -> Response:
     """Record the payment of a pending order (bank transfer, gateway notification).
     Paying a paid order again is a harmless no-op."""
-    pay = PayOrder(order_id_from_path(order_id), body.payment_reference if body else None, version)
-    answer = _changed(transfer)
-    return answer(await shop.pay_order(pay, command.context(answer))).response()
+    pay = (body or PayIn()).to_command(order_id_from_path(order_id), version)
+    return await change(shop.pay_order, pay, command, transfer)
 
 
 @router.post("/{order_id}/ship", summary="Mark an order shipped", response_model=OrderOut,
@@ -239,9 +250,8 @@ async def ship_order(order_id: OrderIdPath, shop: HotCommandsDep, command: Comma
                      body: Annotated[ShipIn | None, _details(ex.SHIP)] = None) -> Response:
     """Record that a paid order left the warehouse; its stock stays taken.
     Shipping a shipped order again is a harmless no-op."""
-    ship = ShipOrder(order_id_from_path(order_id), body.tracking_number if body else None, version)
-    answer = _changed(transfer)
-    return answer(await shop.ship_order(ship, command.context(answer))).response()
+    ship = (body or ShipIn()).to_command(order_id_from_path(order_id), version)
+    return await change(shop.ship_order, ship, command, transfer)
 
 
 @router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderOut,
@@ -252,9 +262,15 @@ async def cancel_order(order_id: OrderIdPath, shop: HotCommandsDep, command: Com
                        body: Annotated[CancelIn | None, _details(ex.CANCEL)] = None) -> Response:
     """Cancel a pending or paid order and put its stock back. A shipped order cannot be
     cancelled; cancelling a cancelled order again changes nothing."""
-    cancel = CancelOrder(order_id_from_path(order_id), body.reason if body else None, version)
+    cancel = (body or CancelIn()).to_command(order_id_from_path(order_id), version)
+    return await change(shop.cancel_order, cancel, command, transfer)
+
+
+async def change(run: Callable[[Any, CommandContext], Awaitable[OrderView]], command: Change,
+                 request: CommandRequest, transfer: TransferTerms) -> Response:
+    """Carry out a pay, ship or cancel `command` with `run`; the answer those routes send."""
     answer = _changed(transfer)
-    return answer(await shop.cancel_order(cancel, command.context(answer))).response()
+    return answer(await run(command, request.context(answer))).response()
 
 
 @router.delete("/{order_id}", include_in_schema=False)

@@ -25,7 +25,7 @@ from order_service.api.schemas.payment_instructions import (
     PaymentInstructionsOut,
     instructions_out,
 )
-from order_service.application.commands import PlaceOrder
+from order_service.application.commands import CancelOrder, PayOrder, PlaceOrder, ShipOrder
 from order_service.application.views import OrderEventView, OrderView
 from order_service.domain.payment_instructions import PaymentInstructions
 from order_service.domain.values import Address, Customer, OrderStatus, RequestedLine
@@ -135,6 +135,10 @@ class PayIn(BaseModel):
 
     payment_reference: Note | None = None
 
+    def to_command(self, order_id: UUID, version: int | None) -> PayOrder:
+        """The command this body asks for, of the order `order_id` at `version` if given."""
+        return PayOrder(order_id, self.payment_reference, version)
+
 
 class ShipIn(BaseModel):
     """Optional details of a shipment."""
@@ -144,6 +148,10 @@ class ShipIn(BaseModel):
 
     tracking_number: Note | None = None
 
+    def to_command(self, order_id: UUID, version: int | None) -> ShipOrder:
+        """The command this body asks for, of the order `order_id` at `version` if given."""
+        return ShipOrder(order_id, self.tracking_number, version)
+
 
 class CancelIn(BaseModel):
     """Optional reason for a cancellation."""
@@ -152,6 +160,10 @@ class CancelIn(BaseModel):
                               json_schema_extra={"examples": [{"reason": "customer request"}]})
 
     reason: Reason | None = None
+
+    def to_command(self, order_id: UUID, version: int | None) -> CancelOrder:
+        """The command this body asks for, of the order `order_id` at `version` if given."""
+        return CancelOrder(order_id, self.reason, version)
 
 
 class CustomerOut(BaseModel):
