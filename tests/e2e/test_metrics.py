@@ -149,10 +149,6 @@ def test_with_a_metrics_token_set_a_scrape_must_send_it(
     assert "order_service_orders_placed_total" in right.text
 
 
-def test_metrics_are_not_part_of_the_api_document(client: TestClient) -> None:
-    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
-
-
 def test_worker_processes_add_up_their_sweeps_and_report_the_latest_relay_lag(
     tmp_path: Path,
 ) -> None:
