@@ -93,6 +93,21 @@ def test_an_export_walks_the_orders_oldest_first_a_page_at_a_time(
     assert (last.up_to, last.next_after) == (4, None)
 
 
+def test_the_orders_an_export_page_streams_are_the_orders_as_get_reads_them(
+    shop: Shop, context: CommandContext
+) -> None:
+    placed = four_orders(shop, context)  # one in each status
+    cheap, dear = (add_product(shop, context, stock=9, price=price) for price in (99, 1_250))
+    with_two_lines = shop.place_order(order_of(
+        [(cheap, 5), (dear, 2)], add_shipping_method(shop, context, price=0)), context)
+
+    with queries.orders_in(shop.storage, OrderFilter(), queries.EVERYTHING) as orders:
+        streamed = list(orders)
+
+    assert streamed == [queries.get_order(shop.storage, order.id)
+                        for order in [*placed, with_two_lines]]
+
+
 def test_orders_are_counted_and_summed_per_status(shop: Shop, context: CommandContext) -> None:
     placed = four_orders(shop, context)
 
