@@ -10,7 +10,6 @@ from datetime import datetime
 
 from fastapi.testclient import TestClient
 
-from tests.api_keys import bearer
 from tests.e2e.builders import (
     create_product,
     create_shipping_method,
@@ -120,14 +119,6 @@ def test_a_shipping_method_reads_back_by_its_code(client: TestClient) -> None:
     added = create_shipping_method(client, price=1290)
 
     assert get_json(client, f"/v1/shipping-methods/{added['code']}") == added
-
-
-def test_a_storefront_may_read_a_shipping_method(client: TestClient, storefront_key: str
-                                                 ) -> None:
-    added = create_shipping_method(client)
-
-    assert get_json(client, f"/v1/shipping-methods/{added['code']}",
-                    headers=bearer(storefront_key)) == added
 
 
 def test_an_unknown_shipping_method_code_is_a_404_problem(client: TestClient) -> None:

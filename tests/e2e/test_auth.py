@@ -467,17 +467,6 @@ def test_a_request_without_a_key_is_refused_401_whatever_its_body(shop: Shop) ->
     assert refusal(response, key_given=False, signed=False) is None
 
 
-def test_a_correctly_signed_payment_notification_needs_no_key(
-    shop: Shop, merchant_key: str,
-) -> None:
-    order = shop.order()
-
-    response = send(shop.merchant, signed_notification(order), None)
-
-    assert response.status_code == 200, response.text
-    assert get_json(shop.merchant, f"/v1/orders/{order['id']}")["status"] == "paid"
-
-
 # -- whose orders a storefront sees ----------------------------------------------------------
 # Which orders each key sees is tests/contract/test_order_visibility.py's; here, the answers.
 
