@@ -496,26 +496,6 @@ def test_a_storefront_key_gets_404_for_another_storefronts_order_as_for_no_order
 # -- what a key leaves behind -----------------------------------------------------------------
 
 
-def test_two_keys_may_use_the_same_idempotency_key_for_different_requests(
-    merchant: TestClient, engine: Engine,
-) -> None:
-    other_key = create_key_on(engine, Role.MERCHANT)
-    shared = {"Idempotency-Key": "order-1"}
-    mine, theirs = product_body(), product_body()
-
-    first = merchant.post("/v1/products", json=mine, headers=shared)
-    second = merchant.post("/v1/products", json=theirs, headers={**shared, **bearer(other_key)})
-    again = merchant.post("/v1/products", json=mine, headers=shared)
-
-    assert (first.status_code, second.status_code) == (201, 201), second.text
-    assert "Idempotent-Replayed" not in second.headers
-    assert second.json()["sku"] == theirs["sku"]
-    assert again.headers.get("Idempotent-Replayed") == "true"
-    assert again.json() == first.json()
-    for body in (mine, theirs):
-        assert get_json(merchant, f"/v1/products/{body['sku']}")["sku"] == body["sku"]
-
-
 def test_each_event_records_the_key_that_caused_it(shop: Shop, engine: Engine) -> None:
     order = shop.order(by=shop.storefront)
     assert shop.merchant.post(f"/v1/orders/{order['id']}/pay").status_code == 200
