@@ -105,19 +105,6 @@ def test_the_order_page_shows_the_customer_addresses_and_methods(client: TestCli
     assert get_json(client, f"/v1/orders/{order['id']}") == order
 
 
-def test_an_address_without_its_optional_lines_is_accepted(client: TestClient) -> None:
-    product = create_product(client)
-    method = create_shipping_method(client)
-    bare = {"name": "Ana García", "line1": "Calle Mayor 1", "city": "Madrid",
-            "postal_code": "28013", "country": "ES"}
-
-    order = place_order(client, [line(product["sku"])], method["code"],
-                        shipping_address=bare, billing_address=bare)
-
-    assert order["shipping_address"] == {**bare, "line2": None, "region": None}
-    assert order["billing_address"] == {**bare, "line2": None, "region": None}
-
-
 def test_an_unknown_sku_is_refused_with_422_naming_it(client: TestClient) -> None:
     product = create_product(client)
     method = create_shipping_method(client)
