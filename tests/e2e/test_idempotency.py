@@ -219,6 +219,8 @@ def _stored_keys(engine: Engine) -> int:
             select(func.count()).select_from(idempotency_keys)).scalar_one())
 
 
+# Which keys a purge forgets is tests/integration/test_idempotency_purge.py's; here, that
+# the command purges with the configured time to live and says how many went.
 def test_purge_idempotency_keys_removes_the_expired_keys_and_keeps_the_fresh_one(
     start_server: StartServer, engine: Engine, database_url_for_test: str
 ) -> None:
