@@ -37,6 +37,7 @@ def test_an_api_cursor_with_junk_appended_is_a_400_bad_cursor(
 
     problem = assert_problem(response, 400)
     assert problem["type"] == "urn:order-service:problem:bad-cursor"
+    assert problem["errors"][0]["parameter"] == "cursor"
 
 
 def test_a_back_office_cursor_with_junk_appended_is_a_400_page(

@@ -4,7 +4,9 @@ What its filters select, and that a walk meets every order once while orders are
 and change between its pages, is tests/contract/test_order_filters.py's, on every storage;
 what a page holds in each format is tests/unit/test_export_formats.py's, from orders and
 documents that are GET's (tests/contract/test_read_models.py); which format an Accept
-header chooses is test_export_params.py's, and which cursors open test_cursors.py's.
+header chooses is test_export_params.py's, and which cursors open test_cursors.py's (a
+junk one's 400 is test_altered_cursors.py's); which times the filters refuse is
+test_query_moments.py's, and their 422 naming the parameter test_hostile_input.py's.
 Here, the HTTP answers: media types, headers, links, parameters and their refusals.
 """
 
@@ -256,16 +258,6 @@ def test_an_unknown_status_is_a_422_problem(client: TestClient) -> None:
     assert problem["errors"][0]["parameter"] == "status"
 
 
-# Which times are ISO 8601, and how a zone or none is read, is
-# tests/unit/test_query_moments.py's; which orders an instant takes test_order_filters.py's.
-def test_a_time_that_is_not_iso_8601_is_a_422_problem(client: TestClient) -> None:
-    for parameter in ("placed_from", "placed_to", "updated_since"):
-        response = client.get(EXPORT, params={parameter: "yesterday"})
-
-        problem = assert_problem(response, 422)
-        assert problem["errors"][0]["parameter"] == parameter
-
-
 # -- cursors ------------------------------------------------------------------------------
 
 
@@ -279,14 +271,6 @@ def _assert_bad_cursor(response: Any) -> None:
     problem = assert_problem(response, 400)
     assert problem["type"] == "urn:order-service:problem:bad-cursor"
     assert problem["errors"][0]["parameter"] == "cursor"
-
-
-def test_a_garbled_cursor_is_a_400_problem(client: TestClient) -> None:
-    place_orders(client, 2)
-
-    # Which texts open as cursors is tests/unit/test_cursors.py's.
-    for cursor in ("not a cursor!", "A" * 5000):
-        _assert_bad_cursor(client.get(EXPORT, params={"cursor": cursor}))
 
 
 OTHER_FILTERS: tuple[tuple[dict[str, str], dict[str, str]], ...] = (
