@@ -57,16 +57,6 @@ def walk_by_link(client: httpx.Client, **params: Any) -> list[httpx.Response]:
     return pages
 
 
-def walk_by_cursor(client: httpx.Client, **params: Any) -> list[JsonObject]:
-    """Every JSON page of the export, passing each page's next_cursor as `cursor`."""
-    pages = [_page(client, EXPORT, {**params, "format": "json"}).json()]
-    while pages[-1]["next_cursor"] is not None:
-        cursor = pages[-1]["next_cursor"]
-        pages.append(_page(client, EXPORT, {**params, "format": "json", "cursor": cursor}).json())
-        assert len(pages) < 1000, "the cursors never end"
-    return pages
-
-
 def exported_orders(client: httpx.Client, **params: Any) -> list[JsonObject]:
     """Every order the JSON export lists for these filters, all pages, in order."""
     return [item for page in walk_by_link(client, **params, format="json")

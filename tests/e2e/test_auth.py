@@ -468,13 +468,8 @@ def test_a_request_without_a_key_is_refused_401_whatever_its_body(shop: Shop) ->
 
 
 # -- whose orders a storefront sees ----------------------------------------------------------
-# Which orders each key sees is tests/contract/test_order_visibility.py's; here, the answers.
-
-
-def test_a_storefront_key_reads_the_order_it_placed(shop: Shop) -> None:
-    order = shop.order(by=shop.storefront)
-
-    assert get_json(shop.storefront, f"/v1/orders/{order['id']}") == order
+# Which orders each key sees is tests/contract/test_order_visibility.py's; here, the answers
+# (a storefront reading its own order back is test_locations.py's).
 
 
 def test_a_storefront_key_gets_404_for_another_storefronts_order_as_for_no_order(

@@ -42,7 +42,6 @@ from tests.e2e.exports import (
     ndjson_page_records,
     next_link,
     place_orders,
-    walk_by_cursor,
     walk_by_link,
 )
 
@@ -195,17 +194,6 @@ def test_following_the_link_headers_gives_every_order_once_in_number_order(
     assert [len(page.json()["items"]) for page in pages] == [3, 3, 3, 1]
     numbers = [item["number"] for page in pages for item in page.json()["items"]]
     assert numbers == _numbers(placed)
-
-
-def test_following_next_cursor_gives_every_order_once_in_number_order(
-    client: TestClient,
-) -> None:
-    placed = place_orders(client, 10)
-
-    pages = walk_by_cursor(client, limit=4)
-
-    assert [len(page["items"]) for page in pages] == [4, 4, 2]
-    assert [item["number"] for page in pages for item in page["items"]] == _numbers(placed)
 
 
 def test_the_next_link_is_absolute_and_keeps_the_filters_limit_and_format(
