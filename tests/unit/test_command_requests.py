@@ -10,7 +10,6 @@ that route reads it; no server, no database.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +25,7 @@ from order_service.api.errors import BadIdempotencyKey
 from order_service.api.idempotency import CommandRequest, command_request
 from order_service.application.access import Principal, Role
 from order_service.settings import Settings
+from tests.jetstream import run_async
 
 APP = create_app(Settings(database_url="sqlite:///never-opened.db"))
 TILL = Principal("key-till", "till", Role.MERCHANT)
@@ -63,7 +63,8 @@ def read(method: str, path: str, body: bytes = b"", *, key: str | None = "retry-
     async def receive() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return asyncio.run(command_request(Request(scope, receive), principal))
+    # On a thread of its own: a browser test leaves an event loop running on this one.
+    return run_async(command_request(Request(scope, receive), principal))
 
 
 def _json(value: Any, **options: Any) -> bytes:
