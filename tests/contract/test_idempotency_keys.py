@@ -1,7 +1,8 @@
 """How long every storage remembers an Idempotency-Key: its time to live, then a new key.
 
 That the time to live is the setting ORDER_SERVICE_IDEMPOTENCY_KEY_TTL_SECONDS, and that
-the purge command forgets expired keys, is tests/e2e/test_idempotency.py's.
+the purge command uses it, is tests/e2e/test_idempotency.py's; which keys a purge forgets,
+tests/integration/test_idempotency_purge.py's.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.views import Amounts, OrderFilter, OrderView, StatusFigures
 from order_service.domain.payment_hold import PaymentHold
-from order_service.domain.payment_instructions import TransferTerms
+from order_service.domain.payment_instructions import BankAccount, TransferTerms
 from order_service.domain.values import Customer, OrderStatus
 from tests.conftest import STORAGES
 from tests.integration.builders import add_product, add_shipping_method, order_of
@@ -93,6 +93,21 @@ def test_an_export_walks_the_orders_oldest_first_a_page_at_a_time(
     assert (last.up_to, last.next_after) == (4, None)
 
 
+def test_the_orders_an_export_page_streams_are_the_orders_as_get_reads_them(
+    shop: Shop, context: CommandContext
+) -> None:
+    placed = four_orders(shop, context)  # one in each status
+    cheap, dear = (add_product(shop, context, stock=9, price=price) for price in (99, 1_250))
+    with_two_lines = shop.place_order(order_of(
+        [(cheap, 5), (dear, 2)], add_shipping_method(shop, context, price=0)), context)
+
+    with queries.orders_in(shop.storage, OrderFilter(), queries.EVERYTHING) as orders:
+        streamed = list(orders)
+
+    assert streamed == [queries.get_order(shop.storage, order.id)
+                        for order in [*placed, with_two_lines]]
+
+
 def test_orders_are_counted_and_summed_per_status(shop: Shop, context: CommandContext) -> None:
     placed = four_orders(shop, context)
 
@@ -119,6 +134,30 @@ def test_an_orders_document_is_the_order_as_the_api_shows_it(
         assert document is not None
         assert json.loads(document.document) == order_record(view, transfer)
         assert (document.version, document.placed_by) == (view.version, view.placed_by)
+
+
+# What JSON must escape, and another script, in the shop's bank details.
+BANK = TransferTerms(account=BankAccount(account_holder='Zapatería "Ana" \\ 1042 S.L.',
+                                         iban="ES9121000418450200051332", bic="CAIXESBBXXX",
+                                         bank_name="CaixaBank 東京"),
+                     reference_template="Order {number}/EUR")
+
+
+@pytest.mark.parametrize("transfer", [TransferTerms(), BANK], ids=["no-bank-details", "bank"])
+@pytest.mark.parametrize("method", ["bank_transfer", "cash_on_delivery", "card", "paypal"])
+def test_an_orders_documents_carry_the_payment_instructions_the_api_shows(
+    shop: Shop, context: CommandContext, method: str, transfer: TransferTerms,
+) -> None:
+    sku, code = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    placed = shop.place_order(order_of([(sku, 2)], code, payment_method=method), context)
+    expected = order_record(queries.get_order(shop.storage, placed.id), transfer)
+
+    with shop.storage.reading() as read_models:
+        document = read_models.order_document(placed.id, transfer)
+        listed = list(read_models.order_documents_between(0, None, OrderFilter(), transfer))
+
+    assert document is not None
+    assert [json.loads(document.document), *map(json.loads, listed)] == [expected] * 2
 
 
 def test_an_orders_history_lists_its_events_oldest_first(

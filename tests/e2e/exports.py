@@ -32,8 +32,6 @@ from tests.e2e.builders import (
 EXPORT = "/v1/orders/export"
 STATUSES = ("pending_payment", "paid", "shipped", "cancelled")
 MONEY = ("subtotal", "shipping", "tax", "total")
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="next"')
 
 
@@ -56,16 +54,6 @@ def walk_by_link(client: httpx.Client, **params: Any) -> list[httpx.Response]:
     while (url := next_link(pages[-1])) is not None:
         pages.append(_page(client, url, None))
         assert len(pages) < 1000, "the Link headers never end"
-    return pages
-
-
-def walk_by_cursor(client: httpx.Client, **params: Any) -> list[JsonObject]:
-    """Every JSON page of the export, passing each page's next_cursor as `cursor`."""
-    pages = [_page(client, EXPORT, {**params, "format": "json"}).json()]
-    while pages[-1]["next_cursor"] is not None:
-        cursor = pages[-1]["next_cursor"]
-        pages.append(_page(client, EXPORT, {**params, "format": "json", "cursor": cursor}).json())
-        assert len(pages) < 1000, "the cursors never end"
     return pages
 
 
@@ -110,45 +98,6 @@ def _page(client: httpx.Client, url: str, params: dict[str, Any] | None) -> http
     response = client.get(url, params=params)
     assert response.status_code == 200, response.text
     return response
-
-
-# -- what the CSV must hold -------------------------------------------------------------
-
-
-def expected_csv_rows(order: JsonObject) -> list[dict[str, str]]:
-    """The CSV rows of `order` (as GET shows it): one per line, order fields repeated."""
-    fields: dict[str, Any] = {
-        **{key: order[key] for key in (
-            "number", "id", "status", "currency", "placed_at", "paid_at", "shipped_at",
-            "cancelled_at", "updated_at", "payment_method", "shipping_method",
-            "shipping_method_name", *MONEY, "tax_rate", "payment_reference",
-            "tracking_number", "cancel_reason", "version")},
-        **{f"customer_{key}": value for key, value in order["customer"].items()},
-        **{f"shipping_{key}": value for key, value in order["shipping_address"].items()},
-        **{f"billing_{key}": value for key, value in order["billing_address"].items()},
-        "transfer_reference": (order["payment_instructions"] or {}).get("reference"),
-    }
-    rows = []
-    for sold in order["lines"]:
-        sold_fields = {"line_sku": sold["sku"], "line_name": sold["name"],
-                       "line_quantity": sold["quantity"], "line_unit_price": sold["unit_price"],
-                       "line_total": sold["line_total"]}
-        rows.append({name: csv_cell(value) for name, value in {**fields, **sold_fields}.items()})
-    return rows
-
-
-def csv_cell(value: object) -> str:
-    """How a CSV export writes a value: empty for null, formulas defused with a quote.
-
-    A signed number or phone number ("+34 600 000 000") is left alone: it cannot be a
-    formula that calls anything.
-    """
-    if value is None:
-        return ""
-    if (isinstance(value, str) and value.startswith(FORMULA_STARTS)
-            and not re.fullmatch(r"[+-][0-9 ().]*", value)):
-        return "'" + value
-    return str(value)
 
 
 # -- shops ------------------------------------------------------------------------------

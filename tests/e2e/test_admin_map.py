@@ -1,5 +1,9 @@
 """The order page's map over the real app: each address looked up once, off the request
-path; pages never wait for the geocoder; with no map, nothing from elsewhere."""
+path; pages never wait for the geocoder; with no map, nothing from elsewhere.
+
+That orders to one street, town and country share a lookup, and when a failed one is made
+again, is tests/integration/test_geocoding.py's.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from fastapi.testclient import TestClient
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.back_office import Page, get, sign_in
-from tests.e2e.builders import address, create_product, create_shipping_method, line, place_order
+from tests.e2e.builders import create_product, create_shipping_method, line, place_order
 from tests.map_servers import Geocoder, TileServer, wait_for
 
 Json = dict[str, Any]
@@ -68,20 +72,6 @@ def test_a_placed_orders_address_is_looked_up_once_and_marked_on_the_page(
                               "tile-url": tile_server.template,
                               "attribution": "© OpenStreetMap contributors"}
     assert len(geocoder.searches) == 1  # the placement asked; no page view did
-
-
-def test_another_order_to_the_same_address_needs_no_new_lookup(
-    with_map: TestClient, geocoder: Geocoder,
-) -> None:
-    first = _order(with_map)
-    _shown_with_map(with_map, first)
-    second = _order(with_map, customer={"name": "Pedro", "email": "pedro@example.com"},
-                    shipping_address=address(name="Pedro", line2="1º A"))
-
-    page = get(with_map, f"/admin/orders/{second['id']}")
-
-    assert _map(page) is not None
-    assert len(geocoder.searches) == 1
 
 
 def test_the_pages_allow_exactly_the_tile_server_and_never_the_geocoder(

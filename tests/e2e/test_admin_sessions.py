@@ -1,18 +1,18 @@
-"""Signing in to the back office: who may, the session cookie, CSRF, signing out."""
+"""Signing in to the back office: who may, the session cookie, CSRF, signing out.
+
+How long a session lives, that only its token's hash is stored and that revoking its
+key ends it are SqlAdminSessions' rules: tests/integration/test_admin_sessions.py.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from order_service.adapters.sql.admin_sessions import SqlAdminSessions
 from order_service.adapters.sql.api_keys import SqlApiKeys
-from order_service.adapters.sql.tables import admin_sessions
 from order_service.application.access import Role
 from order_service.settings import Settings
 from tests.api_keys import create_key_on, key_name, utc_now
@@ -107,17 +107,6 @@ def test_an_unknown_or_revoked_key_cannot_sign_in(browser_like: TestClient,
     assert get(browser_like, "/admin/orders").response.url.path == SIGN_IN
 
 
-def test_only_a_hash_of_the_session_token_is_stored(browser_like: TestClient,
-                                                    merchant_key: str, engine: Engine) -> None:
-    sign_in(browser_like, merchant_key)
-    token = browser_like.cookies[SESSION_COOKIE]
-
-    with engine.connect() as connection:
-        stored = connection.execute(select(admin_sessions.c.token_hash)).scalars().all()
-
-    assert stored == [hashlib.sha256(token.encode()).hexdigest()]
-
-
 def test_signing_out_ends_the_session_and_its_cookie_no_longer_works(
     browser_like: TestClient, merchant_key: str,
 ) -> None:
@@ -130,16 +119,6 @@ def test_signing_out_ends_the_session_and_its_cookie_no_longer_works(
     assert signed_out.response.url.path == SIGN_IN
     assert "You are signed out" in signed_out.flash()
     browser_like.cookies.set(SESSION_COOKIE, token, path="/admin")  # as if it was kept
-    assert get(browser_like, "/admin/orders").response.url.path == SIGN_IN
-
-
-def test_revoking_the_key_ends_its_sessions(browser_like: TestClient, engine: Engine) -> None:
-    name = key_name(Role.MERCHANT)
-    sign_in(browser_like, create_key_on(engine, Role.MERCHANT, name))
-    assert get(browser_like, "/admin/orders").response.url.path == "/admin/orders"
-
-    SqlApiKeys(engine, utc_now).revoke(name)
-
     assert get(browser_like, "/admin/orders").response.url.path == SIGN_IN
 
 
@@ -228,25 +207,6 @@ def test_a_sign_in_form_not_served_by_this_site_is_refused(browser_like: TestCli
 
     assert refused.status_code == 403
     assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
-
-
-def test_a_session_ends_after_its_lifetime_or_when_left_idle(engine: Engine) -> None:
-    principal = SqlApiKeys(engine, utc_now).authenticate(create_key_on(engine, Role.MERCHANT))
-    assert principal is not None
-    now = [datetime(2026, 11, 26, 9, 0, tzinfo=UTC)]
-    sessions = SqlAdminSessions(engine, lambda: now[0], lifetime=timedelta(hours=12),
-                                idle=timedelta(hours=2))
-    sessions.start("token", principal)
-
-    for step in (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1):  # used every hour: 11 h
-        now[0] += timedelta(hours=step)
-        assert sessions.find("token") is not None, now[0]
-    now[0] += timedelta(hours=1, minutes=1)  # 12 h 1 min after signing in
-    assert sessions.find("token") is None
-
-    sessions.start("other", principal)
-    now[0] += timedelta(hours=2, minutes=1)  # idle
-    assert sessions.find("other") is None
 
 
 @ON_SQLITE

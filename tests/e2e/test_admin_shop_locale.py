@@ -1,14 +1,14 @@
-"""The back office speaks the shop's locale: its time zone, and each country's addresses."""
+"""The back office speaks the shop's locale: its time zone, and each country's addresses.
+
+That an unknown time zone is refused naming ORDER_SERVICE_TIME_ZONE is
+tests/unit/test_invalid_settings.py's (the commands print that line: test_cli.py).
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,6 @@ from tests.api_keys import app_client
 from tests.e2e.back_office import get, sign_in
 from tests.e2e.builders import address, create_product, create_shipping_method, line, place_order
 
-COMMAND = Path(sys.executable).with_name("order-service")
 Json = dict[str, Any]
 
 
@@ -44,19 +43,6 @@ def new_york(database_url_for_test: str, merchant_key: str) -> Iterator[TestClie
 def _order(client: TestClient, **fields: Any) -> Json:
     sku = create_product(client)["sku"]
     return place_order(client, [line(sku)], create_shipping_method(client)["code"], **fields)
-
-
-def test_an_unknown_time_zone_stops_the_command_with_one_line_naming_the_variable(
-    tmp_path: Path,
-) -> None:
-    env = {**os.environ, "ORDER_SERVICE_TIME_ZONE": "Europe/Atlantis"}
-    result = subprocess.run([str(COMMAND), "migrate"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
-
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "order-service: invalid setting ORDER_SERVICE_TIME_ZONE: 'Europe/Atlantis' is not an "
-        "IANA time zone name (e.g. UTC, Europe/Madrid, America/New_York)"]
 
 
 def test_every_time_on_the_order_pages_is_in_the_shops_zone_and_names_it(

@@ -1,4 +1,7 @@
-"""A page cursor with anything appended is refused like any other altered cursor."""
+"""A page cursor with anything appended is refused like any other altered cursor: a 400.
+
+Which alterations the codec refuses (padding, letters, ...) is tests/unit/test_cursors.py's.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from tests.e2e.back_office import Page, get, sign_in
 from tests.e2e.builders import create_product, create_shipping_method, line, place_order
 from tests.e2e.expectations import assert_problem
 
-JUNK = ["=", "==", "A", "%3D"]
+JUNK = ["=", "%3D"]  # "=" as typed, and percent-encoded
 
 
 @pytest.fixture
@@ -34,6 +37,7 @@ def test_an_api_cursor_with_junk_appended_is_a_400_bad_cursor(
 
     problem = assert_problem(response, 400)
     assert problem["type"] == "urn:order-service:problem:bad-cursor"
+    assert problem["errors"][0]["parameter"] == "cursor"
 
 
 def test_a_back_office_cursor_with_junk_appended_is_a_400_page(
@@ -47,12 +51,11 @@ def test_a_back_office_cursor_with_junk_appended_is_a_400_page(
     next_page = _next_page_link(get(client, "/admin/orders"))
     assert get(client, next_page).response.status_code == 200
 
-    for junk in JUNK:
-        response = client.get(next_page + junk)
+    response = client.get(next_page + "=")
 
-        assert response.status_code == 400, junk
-        assert response.headers["content-type"].startswith("text/html")
-        assert "cursor is not one this service handed out" in response.text
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "cursor is not one this service handed out" in response.text
 
 
 def _next_page_link(page: Page) -> str:

@@ -1,4 +1,8 @@
-"""The catalogue over HTTP: products, their stock, restocks and shipping methods."""
+"""The catalogue over HTTP: products, their stock, restocks and shipping methods.
+
+What the shop refuses (a SKU or code it has, a restock of an unknown SKU) is
+tests/unit/test_shop_refusals.py's, and each refusal's status and type test_problems.py's.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from datetime import datetime
 
 from fastapi.testclient import TestClient
 
-from tests.api_keys import bearer
 from tests.e2e.builders import (
     create_product,
     create_shipping_method,
@@ -92,12 +95,6 @@ def test_restocking_adds_the_quantity_to_the_available_stock(client: TestClient)
     assert get_json(client, f"/v1/products/{product['sku']}")["available"] == 7
 
 
-def test_restocking_an_unknown_sku_is_a_404_problem(client: TestClient) -> None:
-    response = client.post(f"/v1/products/{unique_sku()}/restock", json={"quantity": 5})
-
-    assert_problem(response, 404)
-
-
 # -- shipping methods ---------------------------------------------------------------
 
 
@@ -118,31 +115,10 @@ def test_the_shipping_methods_are_listed_with_their_prices(client: TestClient) -
     assert sorted(listed, key=lambda m: m["code"]) == sorted(added, key=lambda m: m["code"])
 
 
-def test_adding_a_shipping_method_whose_code_exists_is_refused_with_409(
-    client: TestClient,
-) -> None:
-    first = create_shipping_method(client, price=495)
-
-    response = client.post("/v1/shipping-methods",
-                           json=shipping_method_body(code=first["code"], price=1))
-
-    problem = assert_problem(response, 409)
-    assert first["code"] in problem["detail"]
-    assert get_json(client, "/v1/shipping-methods") == [first]
-
-
 def test_a_shipping_method_reads_back_by_its_code(client: TestClient) -> None:
     added = create_shipping_method(client, price=1290)
 
     assert get_json(client, f"/v1/shipping-methods/{added['code']}") == added
-
-
-def test_a_storefront_may_read_a_shipping_method(client: TestClient, storefront_key: str
-                                                 ) -> None:
-    added = create_shipping_method(client)
-
-    assert get_json(client, f"/v1/shipping-methods/{added['code']}",
-                    headers=bearer(storefront_key)) == added
 
 
 def test_an_unknown_shipping_method_code_is_a_404_problem(client: TestClient) -> None:

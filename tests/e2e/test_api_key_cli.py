@@ -1,12 +1,13 @@
 """API keys as an operator handles them: `order-service serve` and `api-key create|list|revoke`.
 
 The command runs as installed, configured only through its environment, on the test's own
-database; the keys it prints are then used against the real app.
+database; the keys it prints are then used against the real app. What SqlApiKeys stores
+and refuses (names taken, revoked names given again, only a hash kept) is
+tests/integration/test_api_keys.py's.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -16,9 +17,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
 
-from order_service.adapters.sql.tables import api_keys
 from order_service.settings import Settings
 from tests.api_keys import app_client, bearer
 from tests.e2e.expectations import assert_problem
@@ -114,28 +113,6 @@ def test_create_prints_the_key_alone_on_standard_output(database_url_for_test: s
     assert lines[0] not in result.stderr
 
 
-@pytest.mark.parametrize(("role", "export"), [("merchant", 200), ("storefront", 403)])
-def test_a_created_key_authenticates_with_its_role(
-    app: TestClient, database_url_for_test: str, role: str, export: int,
-) -> None:
-    key = create(database_url_for_test, role, unique_name(role))
-
-    assert status_with(app, key, "/v1/products") == 200
-    assert status_with(app, key, "/v1/orders/export") == export
-
-
-def test_an_active_name_cannot_be_created_twice(database_url_for_test: str) -> None:
-    name = unique_name("pos")
-    create(database_url_for_test, "merchant", name)
-
-    again = cli(database_url_for_test, "api-key", "create", "--role", "merchant", "--name", name)
-
-    assert again.returncode == 2
-    assert name in again.stderr
-    assert again.stdout == ""
-    assert "Traceback" not in again.stderr
-
-
 # -- list ------------------------------------------------------------------------------------
 
 
@@ -196,37 +173,3 @@ def test_revoking_an_unknown_name_exits_2_naming_it(database_url_for_test: str) 
     assert name in result.stderr
     assert "api-key list" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_a_revoked_name_can_be_given_to_a_new_key(
-    app: TestClient, database_url_for_test: str,
-) -> None:
-    name = unique_name("rotated")
-    old = create(database_url_for_test, "storefront", name)
-    assert cli(database_url_for_test, "api-key", "revoke", name).returncode == 0
-
-    new = create(database_url_for_test, "storefront", name)
-
-    assert new != old
-    assert status_with(app, new, "/v1/products") == 200
-    assert status_with(app, old, "/v1/products") == 401
-
-
-# -- storage ---------------------------------------------------------------------------------
-
-
-def test_the_database_keeps_only_a_hash_of_each_key(
-    engine: Engine, database_url_for_test: str,
-) -> None:
-    keys = [create(database_url_for_test, role, unique_name(role))
-            for role in ("merchant", "storefront")]
-
-    with engine.connect() as connection:
-        rows = [tuple(row) for row in connection.execute(select(api_keys))]
-
-    assert len(rows) == 2
-    stored = " ".join(str(value) for row in rows for value in row)
-    for key in keys:
-        assert key not in stored
-        assert key.removeprefix("os_live_")[4:][:8] not in stored
-        assert hashlib.sha256(key.encode()).hexdigest() in stored

@@ -1,5 +1,9 @@
 """The shop's bank details are checked when `order-service serve` starts, not when a
-customer's transfer bounces: a mistake stops the start with one line naming the variable."""
+customer's transfer bounces: a mistake stops the start with one line naming the variable.
+
+The line each other mistake gets (a malformed BIC, an IBAN without its holder) is
+tests/unit/test_invalid_settings.py's.
+"""
 
 from __future__ import annotations
 
@@ -35,24 +39,3 @@ def test_serve_refuses_an_iban_with_a_wrong_checksum_naming_the_variable(tmp_pat
         "'DE89 3704 0044 0532 0130 01' is not a valid IBAN: its check digits 89 do not match "
         "the rest (mod 97), so a character is mistyped"]
     assert not (tmp_path / "shop.db").exists(), "it stopped before touching the database"
-
-
-def test_serve_refuses_a_malformed_bic_naming_the_variable(tmp_path: Path) -> None:
-    result = _serve(tmp_path, bank_account_holder=HOLDER,
-                    bank_iban="DE89370400440532013000", bank_bic="COBADEF")
-
-    assert result.returncode == 2
-    assert result.stderr.startswith(
-        "order-service: invalid setting ORDER_SERVICE_BANK_BIC: 'COBADEF' is not a BIC")
-
-
-def test_serve_refuses_an_iban_without_its_account_holder_naming_what_is_missing(
-    tmp_path: Path,
-) -> None:
-    result = _serve(tmp_path, bank_iban="DE89370400440532013000", bank_name="Commerzbank")
-
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "order-service: invalid setting bank details are incomplete: set "
-        "ORDER_SERVICE_BANK_ACCOUNT_HOLDER too (a transfer needs the account holder and the "
-        "IBAN), or none")

@@ -96,18 +96,17 @@ def test_the_docs_may_run_their_scripts_but_not_be_framed(client: TestClient) ->
     assert "frame-ancestors 'none'" in policy
 
 
+# How the bucket fills, and that each key has its own, is tests/unit/test_rate_limit.py's.
 def test_a_key_over_its_rate_limit_gets_429_with_retry_after(
-    settings: Settings, merchant_key: str, storefront_key: str
+    settings: Settings, merchant_key: str
 ) -> None:
     limited = Settings.model_validate(settings.model_dump() | {"rate_limit_per_minute": 3})
     with app_client(limited, merchant_key) as client:
         statuses = [client.get("/v1/products").status_code for _ in range(4)]
-        other_key = client.get("/v1/products", headers=bearer(storefront_key))
 
         refused = client.get("/v1/products")
 
     assert statuses == [200, 200, 200, 429]
-    assert other_key.status_code == 200  # the limit is each key's own
     problem = assert_problem(refused, 429)
     assert int(refused.headers["retry-after"]) >= 1
     assert "retry" in problem["detail"].lower()

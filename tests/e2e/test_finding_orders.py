@@ -99,12 +99,3 @@ def test_a_storefront_shows_a_customer_their_order_history(
 
     assert _numbers(counter.client, storefront_key, customer_email="ana@example.com") == [
         anas[1]["number"], anas[0]["number"]]
-
-
-def test_the_openapi_document_describes_q_and_customer_email(client: TestClient) -> None:
-    operation = get_json(client, "/openapi.json")["paths"]["/v1/orders"]["get"]
-    parameters = {p["name"]: p for p in operation["parameters"]}
-
-    assert {"q", "customer_email"} <= parameters.keys()
-    assert all(parameters[name]["description"] and parameters[name]["schema"]["type"] ==
-               "string" for name in ("q", "customer_email"))

@@ -5,7 +5,9 @@ they did themselves: their own products and orders, and the events after their s
 Tests that need their own settings or a quiet database start their own server.
 
 What a key means to the shop (a no-op answered alike, a refusal repeated even after a
-restock) is tested on Shop itself: tests/unit/test_shop.py, tests/contract/.
+restock) is tested on Shop itself: tests/unit/test_shop.py, tests/contract/. Which requests
+are the same under a key (JSON spacing, id spellings, another route or order, each API
+key's own keys) and which keys are usable is tests/unit/test_command_requests.py's.
 """
 
 from __future__ import annotations
@@ -122,54 +124,6 @@ def test_repeating_a_command_with_its_key_replays_the_answer_and_stores_nothing_
     assert events_after(client, end) == []
 
 
-def test_the_same_body_in_another_key_order_and_spacing_is_the_same_request(
-    server: Server,
-) -> None:
-    client = server.client
-    body = product_body()
-    key = _key()
-    first = client.post("/v1/products", json=body, headers=key)
-    assert first.status_code == 201, first.text
-    end = feed_end(client)
-
-    respaced = json.dumps(dict(reversed(list(body.items()))), indent=3)
-    repeat = client.post("/v1/products", content=respaced,
-                         headers={**key, "Content-Type": "application/json"})
-
-    assert repeat.status_code == 201
-    assert repeat.headers[REPLAYED] == "true"
-    assert repeat.json() == first.json()
-    assert events_after(client, end) == []
-
-
-ORDER_ID_SPELLINGS: dict[str, Callable[[str], str]] = {
-    "upper-case": str.upper,
-    "without-dashes": lambda order_id: order_id.replace("-", ""),
-    "in-braces": lambda order_id: "{" + order_id + "}",
-}
-
-
-@pytest.mark.parametrize("spelling", list(ORDER_ID_SPELLINGS))
-def test_a_retry_that_spells_the_order_id_another_way_is_the_same_request(
-    server: Server, spelling: str,
-) -> None:
-    client = server.client
-    order_id = _pending_order(client)["id"]
-    key = _key()
-    body = {"payment_reference": "TR-88213"}
-    first = client.post(f"/v1/orders/{order_id}/pay", json=body, headers=key)
-    assert first.status_code == 200, first.text
-    end = feed_end(client)
-
-    respelled = ORDER_ID_SPELLINGS[spelling](order_id)
-    repeat = client.post(f"/v1/orders/{respelled}/pay", json=body, headers=key)
-
-    assert repeat.status_code == 200, repeat.text
-    assert repeat.headers[REPLAYED] == "true"
-    assert repeat.json() == first.json()
-    assert events_after(client, end) == []
-
-
 @POSTGRES_ONLY
 def test_many_copies_of_one_keyed_order_sent_at_once_to_two_workers_place_one_order(
     start_server: StartServer,
@@ -236,36 +190,6 @@ def test_a_key_reused_with_another_body_is_quoted_as_the_caller_sent_it(
     assert not any(len(word) == 64 for word in other.text.replace("'", " ").split())
 
 
-def test_a_key_sent_again_to_another_route_is_refused_422(server: Server) -> None:
-    client = server.client
-    sku = create_product(client, stock=10)["sku"]
-    key = _key()
-    body = {"quantity": 1}
-    assert client.post(f"/v1/products/{sku}/restock", json=body, headers=key).status_code == 200
-
-    other = client.post(f"/v1/products/{create_product(client)['sku']}/restock", json=body,
-                        headers=key)
-
-    problem = assert_problem(other, 422)
-    assert problem["type"] == "urn:order-service:problem:idempotency-key-reused"
-
-
-def test_a_key_sent_again_to_pay_another_order_is_refused_422_and_changes_nothing(
-    server: Server,
-) -> None:
-    client = server.client
-    paid, other = _pending_order(client)["id"], _pending_order(client)["id"]
-    key = _key()
-    assert client.post(f"/v1/orders/{paid}/pay", headers=key).status_code == 200
-    end = feed_end(client)
-
-    response = client.post(f"/v1/orders/{other.upper()}/pay", headers=key)
-
-    problem = assert_problem(response, 422)
-    assert problem["type"] == "urn:order-service:problem:idempotency-key-reused"
-    assert events_after(client, end) == []
-
-
 # -- keys expire --------------------------------------------------------------------------
 
 
@@ -295,6 +219,8 @@ def _stored_keys(engine: Engine) -> int:
             select(func.count()).select_from(idempotency_keys)).scalar_one())
 
 
+# Which keys a purge forgets is tests/integration/test_idempotency_purge.py's; here, that
+# the command purges with the configured time to live and says how many went.
 def test_purge_idempotency_keys_removes_the_expired_keys_and_keeps_the_fresh_one(
     start_server: StartServer, engine: Engine, database_url_for_test: str
 ) -> None:
@@ -335,22 +261,6 @@ def _assert_bad_key(status: int, content_type: str, body: bytes) -> None:
     assert problem["errors"][0]["parameter"] == IDEMPOTENCY_KEY
 
 
-def test_a_key_longer_than_255_characters_is_refused_400_and_nothing_is_added(
-    server: Server,
-) -> None:
-    client = server.client
-    longest = client.post("/v1/products", json=product_body(),
-                          headers={IDEMPOTENCY_KEY: uuid.uuid4().hex.ljust(255, "k")})
-    assert longest.status_code == 201, longest.text
-    body = product_body()
-
-    refused = client.post("/v1/products", json=body,
-                          headers={IDEMPOTENCY_KEY: uuid.uuid4().hex.ljust(256, "k")})
-
-    _assert_bad_key(refused.status_code, refused.headers["content-type"], refused.content)
-    assert client.get(f"/v1/products/{body['sku']}").status_code == 404
-
-
 @pytest.mark.parametrize("suffix", ["\u00e9".encode()], ids=["non-ASCII"])
 def test_a_key_that_is_not_visible_ascii_is_refused_400_and_nothing_is_added(
     server: Server, suffix: bytes
@@ -388,17 +298,6 @@ def test_surrounding_spaces_are_http_whitespace_so_the_key_is_the_one_without_th
 # -- If-Match -----------------------------------------------------------------------------
 
 
-def test_an_order_carries_its_version_as_its_etag(server: Server) -> None:
-    client = server.client
-    order = _pending_order(client)
-    assert client.get(f"/v1/orders/{order['id']}").headers["etag"] == '"1"'
-
-    paid = client.post(f"/v1/orders/{order['id']}/pay")
-
-    assert paid.headers["etag"] == '"2"'
-    assert client.get(f"/v1/orders/{order['id']}").headers["etag"] == '"2"'
-
-
 CHANGES = {"pay": "paid", "ship": "shipped", "cancel": "cancelled"}
 
 
@@ -408,7 +307,9 @@ def test_a_change_sent_with_the_current_etag_as_if_match_is_made(
 ) -> None:
     client = server.client
     order = _paid_order(client) if action == "ship" else _pending_order(client)
-    etag = client.get(f"/v1/orders/{order['id']}").headers["etag"]
+    current = client.get(f"/v1/orders/{order['id']}")
+    etag = current.headers["etag"]
+    assert etag == f'"{current.json()["version"]}"'  # an order's ETag is its version
 
     changed = client.post(f"/v1/orders/{order['id']}/{action}", headers={"If-Match": etag})
 

@@ -1,18 +1,19 @@
-"""Limits over HTTP: a body too big is a 413, an order whose total is too big or in another
-currency a 422 of its kind, each a problem+json after which nothing stored has changed.
+"""Limits over HTTP: a body too big is a 413 problem+json after which nothing stored has
+changed.
 
 Each field's own limits (lengths, quantities, prices, emails, unknown fields) and what is
 just within them are the bodies' (tests/unit/test_order_bodies.py, test_catalogue_bodies.py);
 that the shop keeps text and prices at their limits whole is
 tests/contract/test_longest_texts.py's; the orders at the limits of lines and quantity are
-tests/unit/test_shop_refusals.py's. How such a field refusal reaches the client is
-test_bad_input.py's.
+tests/unit/test_shop_refusals.py's, as are an order whose total passes the maximum and one in
+another currency; their 422s are tests/unit/test_problems.py's. How a field refusal reaches
+the client is test_bad_input.py's.
 
 The refusals share one shop per backend (a module-scoped database, as in
 test_bad_input.py); each test snapshots what is stored right before its request and
-compares right after. Bodies over the size limit go to a second app on the same
-database whose ORDER_SERVICE_MAX_BODY_BYTES is 2048, and once to a real server, where
-a chunked body really arrives in pieces.
+compares right after. Bodies go to an app on that database whose
+ORDER_SERVICE_MAX_BODY_BYTES is 2048, and once to a real server, where a chunked body
+really arrives in pieces.
 """
 
 from __future__ import annotations
@@ -29,30 +30,17 @@ from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.builders import (
     JsonObject,
-    create_product,
-    create_shipping_method,
     get_json,
-    line,
-    order_body,
     product_body,
 )
 from tests.e2e.expectations import assert_problem
 from tests.servers import StartServer
 
 SMALL_LIMIT = 2048
-MAX_PRICE = 100_000_000_000  # the documented maximum of a price, in minor units
 JSON = {"content-type": "application/json"}
 
 
 # -- one shop per backend for the whole module ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def api(module_database_url: str, module_merchant_key: str) -> Iterator[TestClient]:
-    """The real app with its default limits over this module's database (a merchant's)."""
-    with app_client(Settings(database_url=module_database_url), module_merchant_key
-                    ) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +49,6 @@ def small_api(module_database_url: str, module_merchant_key: str) -> Iterator[Te
     settings = Settings(database_url=module_database_url, max_body_bytes=SMALL_LIMIT)
     with app_client(settings, module_merchant_key) as test_client:
         yield test_client
-
-
-@pytest.fixture(scope="module")
-def method_code(api: TestClient) -> str:
-    """A shipping method every order of the module may use."""
-    code: str = create_shipping_method(api)["code"]
-    return code
 
 
 def stored(client: httpx.Client) -> dict[str, Any]:
@@ -150,37 +131,3 @@ def test_a_chunked_body_over_the_limit_is_refused_by_a_real_server_with_413(
         413, slug="body-too-large")
 
     assert str(SMALL_LIMIT) in problem["detail"]
-
-
-# -- how much ------------------------------------------------------------------------
-
-
-def test_an_order_whose_total_would_pass_the_maximum_is_refused_with_422(
-    api: TestClient, method_code: str
-) -> None:
-    # 8,265 items at the highest price, plus 21 % tax, come to just over 10**15 minor
-    # units, the most an order may total; every field is within its own bounds.
-    sku = create_product(api, price=MAX_PRICE, stock=8_265)["sku"]
-    body = order_body([line(sku, 8_265)], method_code)
-
-    problem = assert_refused(api, lambda: api.post("/v1/orders", json=body), 422,
-                             slug="order-too-large")
-
-    assert str(10**15) in problem["detail"]
-
-
-# -- currency ---------------------------------------------------------------------
-
-
-def test_an_order_in_a_currency_other_than_the_shops_is_refused_with_422(
-    api: TestClient, method_code: str
-) -> None:
-    # A product or shipping method in another currency is the same refusal
-    # (tests/unit/test_shop_refusals.py).
-    body = order_body([line(create_product(api)["sku"], 1)], method_code, currency="USD")
-
-    problem = assert_refused(api, lambda: api.post("/v1/orders", json=body), 422,
-                             slug="currency-mismatch")
-
-    assert "USD" in problem["detail"]
-    assert "EUR" in problem["detail"]

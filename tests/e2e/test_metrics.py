@@ -36,7 +36,7 @@ from tests.e2e.builders import (
     place_order,
 )
 from tests.e2e.expectations import assert_problem
-from tests.scrapes import CONTENT_TYPE, family_names, samples, value
+from tests.scrapes import CONTENT_TYPE, family_names, value
 from tests.servers import STARTUP_COMPLETE, StartServer
 
 ORDER_ROUTE = "/v1/orders/{order_id}"
@@ -70,6 +70,7 @@ def test_the_metrics_are_prometheus_text_and_need_no_api_key(client: TestClient)
     assert family_names(response.text) >= METRIC_FAMILIES
 
 
+# That a method no HTTP client sends is counted as "other" is tests/unit/test_metrics.py's.
 def test_requests_are_counted_and_timed_by_route_template_never_by_raw_path(
     client: TestClient,
 ) -> None:
@@ -88,16 +89,6 @@ def test_requests_are_counted_and_timed_by_route_template_never_by_raw_path(
     assert value(text, "order_service_http_requests_total",
                  method="GET", route="unmatched", status="404") == 1
     assert not any(path in text for path in [*missing, "/no/such/page"])
-
-
-def test_an_unknown_method_is_counted_under_one_label(client: TestClient) -> None:
-    client.request("BREW", f"/v1/orders/{uuid.uuid4()}")
-
-    text = scrape(client)
-
-    methods = {dict(labels).get("method") for _, labels in samples(text)}
-    assert "BREW" not in methods
-    assert "other" in methods
 
 
 # What the shop counts (once per change, never a no-op; refusals; replays) is
@@ -147,10 +138,6 @@ def test_with_a_metrics_token_set_a_scrape_must_send_it(
         assert refused.headers["WWW-Authenticate"].startswith("Bearer")
     assert right.status_code == 200
     assert "order_service_orders_placed_total" in right.text
-
-
-def test_metrics_are_not_part_of_the_api_document(client: TestClient) -> None:
-    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
 
 
 def test_worker_processes_add_up_their_sweeps_and_report_the_latest_relay_lag(

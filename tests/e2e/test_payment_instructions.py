@@ -2,7 +2,10 @@
 
 Every reader of an order (GET, the command answers, the order list, each export format,
 `order-service export`) must say the same thing, on SQLite and on PostgreSQL. What each
-payment method is told, and its JSON, is tests/unit/test_payment_instructions.py's.
+payment method is told, and its JSON, is tests/unit/test_payment_instructions.py's; that a
+document stored without them is spliced into the order's record, test_export_formats.py's;
+that each storage's documents (GET's, the list's, the export's) carry them for every method,
+with bank details set or not, tests/contract/test_read_models.py's.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,12 +22,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from order_service.application import queries
-from order_service.application.payment_instructions import (
-    instructions_json,
-    instructions_of,
-    with_payment_instructions,
-)
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.e2e.builders import (
@@ -141,32 +137,6 @@ def test_get_the_order_list_and_every_export_format_show_the_same_orders(
     assert exported == ndjson == got
     assert [row["transfer_reference"] for row in rows] == [
         f"Order {got[0]['number']}/EUR"] * 2 + [""] * 6  # two lines per order
-
-
-def test_without_bank_details_get_the_list_and_the_export_agree_too(client: TestClient) -> None:
-    placed = _orders(client, *METHODS)
-    got = [get_json(client, f"/v1/orders/{order['id']}") for order in placed]
-
-    assert get_json(client, "/v1/orders")["items"] == got[::-1]
-    assert get_json(client, EXPORT)["items"] == got
-
-
-@pytest.mark.parametrize("method", METHODS)
-def test_a_document_without_instructions_spliced_with_them_is_what_get_sends(
-    bank_client: TestClient, settings: Settings, method: str,
-) -> None:
-    # The path of an order document stored without them: instructions are added on read.
-    (placed,) = _orders(bank_client, method)
-    order = queries.get_order(bank_client.app.state.shop.storage, uuid.UUID(placed["id"]))
-    transfer = Settings(**{**settings.model_dump(), **BANK}).transfer_terms()
-    sent = get_json(bank_client, f"/v1/orders/{placed['id']}")
-    stored = {name: value for name, value in sent.items() if name != "payment_instructions"}
-
-    spliced = with_payment_instructions(json.dumps(stored).encode(),
-                                        instructions_json(instructions_of(order, transfer)))
-
-    assert json.loads(spliced) == sent
-    assert list(json.loads(spliced))[-1] == "payment_instructions"
 
 
 @pytest.mark.parametrize("export_format", ["ndjson", "csv", "json"])

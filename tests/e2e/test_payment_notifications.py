@@ -1,7 +1,9 @@
 """The payment gateway's signed notifications, end to end over HTTP, on both databases.
 
 Notifications are signed with examples/sign_notification.py, exactly as the README tells
-a gateway integrator to do it.
+a gateway integrator to do it. That one seen before changes nothing and is answered alike
+is tests/unit/test_payment_notification_rules.py's and tests/contract/'s
+(test_payment_notification_ids.py).
 """
 
 from __future__ import annotations
@@ -70,19 +72,6 @@ def test_a_signed_success_for_the_total_pays_the_order(shop: TestClient) -> None
     assert paid["status"] == "paid"
     assert paid["payment_reference"] == "pi_42"
     assert _history(shop, order) == ["OrderPlaced", "PaymentNotified", "OrderPaid"]
-
-
-def test_a_retried_notification_adds_no_event_and_gets_the_same_answer(shop: TestClient) -> None:
-    order = _order(shop)
-    body = _body(order)
-
-    first = _notify(shop, body)
-    events_after_first = _history(shop, order)
-    again = _notify(shop, body)
-
-    assert again.status_code == first.status_code == 200
-    assert again.json() == first.json()
-    assert _history(shop, order) == events_after_first
 
 
 # Every reason a notification is only recorded is the domain's (tests/unit); here, how

@@ -1,4 +1,8 @@
-"""The order page's payment instructions and the receipt page, over the real app."""
+"""The order page's payment instructions and the receipt page, over the real app.
+
+That the receipt, like every back-office page, sends a browser without a session to sign
+in and back is tests/e2e/test_admin_sessions.py's route walk.
+"""
 
 from __future__ import annotations
 
@@ -153,16 +157,6 @@ def test_the_receipt_asks_for_the_shops_name_and_address_until_they_are_set(
 
     assert "ORDER_SERVICE_SHOP_NAME" in _text(page, "setup-note")
     assert page.texts("shop-name") == []
-
-
-def test_the_receipt_needs_a_back_office_session(client: TestClient) -> None:
-    order = _order(client)
-
-    asked = client.get(f"/admin/orders/{order['id']}/receipt", follow_redirects=False)
-
-    assert asked.status_code == 303
-    assert asked.headers["location"] == (
-        f"/admin/sign-in?next=%2Fadmin%2Forders%2F{order['id']}%2Freceipt")
 
 
 def test_the_receipt_of_an_unknown_order_is_a_not_found_page(admin: TestClient) -> None:

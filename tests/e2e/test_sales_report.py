@@ -1,6 +1,7 @@
 """The sales report (GET /v1/reports/sales) over HTTP: its fields agree with the export, its
 period and currency parameters. What it sums per status, per period and per currency is
-tests/contract/test_order_filters.py's.
+tests/contract/test_order_filters.py's; which times `from` and `to` refuse is
+tests/unit/test_query_moments.py's, and their 422 naming the parameter test_hostile_input.py's.
 """
 
 from __future__ import annotations
@@ -64,15 +65,6 @@ def test_the_currency_is_the_shops_unless_asked(client: TestClient) -> None:
     assert _report(client)["currency"] == "EUR"
     # What a report in a currency without orders sums is the contract suite's.
     assert _report(client, currency="usd")["currency"] == "USD"
-
-
-# Which times are refused, and how a zone is read, is tests/unit/test_query_moments.py's.
-def test_a_bad_from_or_to_is_a_422_problem(client: TestClient) -> None:
-    for parameter in ("from", "to"):
-        response = client.get(REPORT, params={parameter: "2026-02-30"})
-
-        problem = assert_problem(response, 422)
-        assert problem["errors"][0]["parameter"] == parameter
 
 
 def test_an_unknown_currency_is_a_422_problem(client: TestClient) -> None:

@@ -21,8 +21,13 @@ from order_service.application.export import (
     ndjson_page,
     order_record,
 )
+from order_service.application.payment_instructions import (
+    instructions_json,
+    instructions_of,
+    with_payment_instructions,
+)
 from order_service.application.views import OrderView
-from order_service.domain.payment_instructions import TransferTerms
+from order_service.domain.payment_instructions import BankAccount, TransferTerms
 from order_service.domain.values import OrderLine, OrderStatus
 from tests.unit.examples import ADDRESS, CUSTOMER, LATER, PLACED_AT, line
 
@@ -190,3 +195,25 @@ def test_an_exported_record_carries_each_status_change_time_and_the_cancel_reaso
         "paid_at": "2026-03-14T09:26:53Z", "shipped_at": None,
         "cancelled_at": "2026-03-14T10:26:53Z", "updated_at": "2026-03-14T10:26:53Z",
         "cancel_reason": "fraud suspected", "version": 3}
+
+
+# What JSON must escape, and another script, in the shop's bank details.
+BANK = TransferTerms(account=BankAccount(account_holder='Zapatería "Ana" \\ 1042 S.L.',
+                                         iban="ES9121000418450200051332", bic="CAIXESBBXXX",
+                                         bank_name="CaixaBank 東京"),
+                     reference_template="Order {number}/EUR")
+
+
+@pytest.mark.parametrize("method", ["bank_transfer", "card", "paypal", "cash_on_delivery"])
+def test_a_document_stored_without_instructions_spliced_with_them_is_the_orders_record(
+    method: str,
+) -> None:
+    # The path of an order document stored without them: instructions are added on read.
+    order = an_order(42, payment_method=method)
+    record = order_record(order, BANK)
+    stored = {name: value for name, value in record.items() if name != "payment_instructions"}
+
+    spliced = with_payment_instructions(json.dumps(stored).encode(),
+                                        instructions_json(instructions_of(order, BANK)))
+
+    assert list(json.loads(spliced).items()) == list(record.items())

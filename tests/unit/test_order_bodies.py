@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from order_service.api.schemas.orders import CancelIn, PayIn, PlaceOrderIn, ShipIn
 from order_service.domain.values import RequestedLine
-from tests.unit.request_bodies import MISSING, ORDER, Location, edited, refusals
+from tests.unit.request_bodies import ADDRESS, MISSING, ORDER, Location, edited, refusals
 
 QUANTITY: Location = ("lines", 0, "quantity")
 SKU: Location = ("lines", 0, "sku")
@@ -27,6 +27,16 @@ EMAIL: Location = ("customer", "email")
 ], ids=lambda path: "-".join(map(str, path)))
 def test_an_order_missing_what_it_needs_is_refused_at_that_field(path: Location) -> None:
     assert refusals(PlaceOrderIn, edited(ORDER, path, MISSING)) == {path: "is required"}
+
+
+def test_an_address_without_its_optional_lines_is_taken_with_them_empty() -> None:
+    bare = {name: value for name, value in ADDRESS.items() if name not in ("line2", "region")}
+
+    command = PlaceOrderIn.model_validate(
+        {**ORDER, "shipping_address": bare, "billing_address": bare}).to_command()
+
+    assert (command.shipping_address.line2, command.shipping_address.region) == (None, None)
+    assert command.billing_address == command.shipping_address
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 10**30, 10**7, 1_000_001, "2", 2.5, 2.0, None,

@@ -38,6 +38,7 @@ from order_service.domain.errors import (
 )
 from order_service.domain.events import OrderPlaced, ProductAdded, ShippingMethodAdded
 from order_service.domain.values import RequestedLine
+from order_service.settings import Settings
 from tests.unit.examples import ADDRESS, CUSTOMER, PLACED_AT, order_placed
 from tests.unit.shop_given import CONTEXT, given, then
 
@@ -92,6 +93,21 @@ REFUSED: list[Any] = [
     pytest.param(lambda shop: shop.pay_order(PayOrder(UUID(int=1)), CONTEXT),
                  OrderNotFound, [str(UUID(int=1))], id="pay-an-unknown-order"),
 ]
+
+
+def test_the_shop_accepts_exactly_the_payment_methods_its_settings_name() -> None:
+    history = (SANDAL, POSTNL)
+    given_shop, _ = given(*history)
+    shop = replace(given_shop, terms=Settings(
+        geocoder_url=None, payment_methods="card, bank_transfer").shop_terms())
+
+    with pytest.raises(UnknownPaymentMethod, match="paypal"):
+        shop.place_order(placing(("SANDAL-42", 1), payment_method="paypal"), CONTEXT)
+    order = shop.place_order(placing(("SANDAL-42", 1), payment_method="bank_transfer"),
+                             CONTEXT)
+
+    assert order.payment_method == "bank_transfer"
+    assert [type(event) for event in then(shop, len(history))] == [OrderPlaced]
 
 
 @pytest.mark.parametrize(("command", "refusal", "words"), REFUSED)

@@ -39,10 +39,14 @@ def test_a_body_signed_by_the_example_with_the_shared_secret_is_accepted() -> No
     (f"t={NOW}", "must look like"),
     (f"v1={'0' * 64}", "must look like"),
     (f"t={NOW},v1=" + "é" * 64, "must look like"),
+    (f"t={NOW},v1=" + "ab" * 31 + "éé", "must look like"),
+    (f"t={NOW},v1=zz-not-hex", "must look like"),
+    (f"t={NOW},v1=" + "ab" * 33, "must look like"),
     (gateway.signature(BODY, SECRET, NOW - 301), "more than 300 s"),
     (gateway.signature(BODY, SECRET, NOW + 301), "more than 300 s"),
 ], ids=["wrong-secret", "body-changed", "no-header", "empty-header", "garbled",
-        "no-signature", "no-timestamp", "non-ascii", "stale", "future"])
+        "no-signature", "no-timestamp", "non-ascii", "non-ascii-in-a-digest", "not-hex",
+        "too-long", "stale", "future"])
 def test_a_notification_not_signed_right_is_refused_saying_why(header: str | None,
                                                                complaint: str) -> None:
     with pytest.raises(BadSignature, match=complaint):

@@ -2,7 +2,8 @@
 
 A follower can only handle what it knows of: each event class must appear in the event
 feed's OpenAPI union on `type`, its `data` described field by field, and in the
-README's table of event types with each field named.
+README's table of event types with each field named. No HTTP and no database: the
+document is the app's own, built without opening its database.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Each operation needs a summary, a description and a described tag; a success ans
 a body; an example for every media type of its request body and of each documented
 answer (success and errors alike); and each example must be valid against the schema it
 illustrates. A new route that skips any of these fails here with the list of what is
-missing.
+missing. The document is the app's own (what GET /openapi.json serves, which
+tests/e2e/test_docs.py fetches), built without opening a database: no HTTP here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,22 @@ from order_service.settings import Settings
 
 JsonObject = dict[str, Any]
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+# Every operation of the contract published to storefronts.
+CONTRACT = [
+    ("post", "/v1/products"),
+    ("get", "/v1/products"),
+    ("get", "/v1/products/{sku}"),
+    ("post", "/v1/products/{sku}/restock"),
+    ("post", "/v1/shipping-methods"),
+    ("get", "/v1/shipping-methods"),
+    ("post", "/v1/orders"),
+    ("get", "/v1/orders"),
+    ("get", "/v1/orders/{order_id}"),
+    ("get", "/v1/orders/{order_id}/events"),
+    ("post", "/v1/orders/{order_id}/pay"),
+    ("post", "/v1/orders/{order_id}/ship"),
+    ("post", "/v1/orders/{order_id}/cancel"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +126,38 @@ def test_errors_are_documented_as_problem_details(document: JsonObject) -> None:
              and set(response.get("content", {})) != {"application/problem+json"}]
 
     assert wrong == []
+
+
+def test_every_operation_of_the_storefronts_contract_is_in_the_document(
+    document: JsonObject,
+) -> None:
+    documented = {(method, path) for path, item in document["paths"].items()
+                  for method in item if method in METHODS}
+
+    assert [operation for operation in CONTRACT if operation not in documented] == []
+
+
+def test_the_document_declares_the_bearer_scheme_so_docs_offer_authorize(
+    document: JsonObject,
+) -> None:
+    schemes = document["components"]["securitySchemes"]
+
+    (name, scheme), = schemes.items()
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert document["paths"]["/v1/orders"]["post"]["security"] == [{name: []}]
+    assert document["paths"]["/v1/payment-notifications"]["post"]["security"] == []
+
+
+def test_the_orders_list_describes_its_q_and_customer_email_parameters(
+    document: JsonObject,
+) -> None:
+    operation = document["paths"]["/v1/orders"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+
+    assert {"q", "customer_email"} <= parameters.keys()
+    assert all(parameters[name]["description"] and parameters[name]["schema"]["type"] ==
+               "string" for name in ("q", "customer_email"))
+
+
+def test_the_metrics_scrape_is_not_part_of_the_api_document(document: JsonObject) -> None:
+    assert "/metrics" not in document["paths"]
