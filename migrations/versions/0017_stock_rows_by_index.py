@@ -42,6 +42,13 @@ _STOCK_UPDATE_BY_INDEX = _STOCK_UPDATE.replace(
     "WHERE products.sku = c.sku AND products.sku = ANY(ARRAY(\n"
     "                SELECT line->>'sku' FROM jsonb_array_elements(item->'stock') AS line));")
 
+
+
+def _deeper(statement: str) -> str:
+    """`statement` indented one level deeper, as change_orders has it (inside its IF)."""
+    return "    " + statement.replace("\n", "\n    ")
+
+
 # (before, after) in each function's text.
 PLACE_CHANGES = (
     ("""    WHERE sku IN (SELECT jsonb_array_elements_text(entry->'skus')
@@ -55,10 +62,7 @@ CHANGE_CHANGES = (
                   jsonb_array_elements(entry->'stock') AS change)""",
      """    WHERE sku = ANY(ARRAY(SELECT change->>'sku' FROM jsonb_array_elements(batch) AS entry,
                           jsonb_array_elements(entry->'stock') AS change))"""),
-    # Indented one level deeper in change_orders, inside its IF.
-    (_STOCK_UPDATE.replace("\n", "\n    ").replace("            UPDATE", "                UPDATE", 1),
-     _STOCK_UPDATE_BY_INDEX.replace("\n", "\n    ").replace(
-         "            UPDATE", "                UPDATE", 1)),
+    (_deeper(_STOCK_UPDATE), _deeper(_STOCK_UPDATE_BY_INDEX)),
 )
 
 

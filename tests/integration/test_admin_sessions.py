@@ -16,28 +16,19 @@ from order_service.adapters.sql.api_keys import SqlApiKeys
 from order_service.adapters.sql.tables import admin_sessions
 from order_service.application.access import Principal, Role
 from tests.api_keys import key_name, utc_now
+from tests.clocks import StoppedClock
 
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 
 
-class Clock:
-    """A clock that stands still until moved."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> StoppedClock:
+    return StoppedClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(engine: Engine, clock: Clock) -> SqlAdminSessions:
+def sessions(engine: Engine, clock: StoppedClock) -> SqlAdminSessions:
     return SqlAdminSessions(engine, clock, lifetime=LIFETIME, idle=IDLE)
 
 
@@ -56,7 +47,7 @@ def merchant(engine: Engine, merchant_name: str) -> Principal:
 
 
 def test_a_session_used_every_hour_lives_until_its_lifetime_ends(
-    sessions: SqlAdminSessions, clock: Clock, merchant: Principal,
+    sessions: SqlAdminSessions, clock: StoppedClock, merchant: Principal,
 ) -> None:
     sessions.start("token", merchant)
 
@@ -69,7 +60,7 @@ def test_a_session_used_every_hour_lives_until_its_lifetime_ends(
 
 
 def test_a_session_left_idle_longer_than_the_idle_timeout_ends(
-    sessions: SqlAdminSessions, clock: Clock, merchant: Principal,
+    sessions: SqlAdminSessions, clock: StoppedClock, merchant: Principal,
 ) -> None:
     sessions.start("token", merchant)
 

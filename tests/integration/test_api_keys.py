@@ -17,27 +17,18 @@ from order_service.adapters.sql.tables import api_keys
 from order_service.application.access import SHOWN_PREFIX_LENGTH, Role
 from order_service.application.errors import KeyNameTaken, UnknownKeyName
 from tests.api_keys import key_name
+from tests.clocks import StoppedClock
 
 MADE_AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    """A clock that stands still until moved."""
-
-    def __init__(self) -> None:
-        self.now = MADE_AT
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> StoppedClock:
+    return StoppedClock(MADE_AT)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def keys(engine: Engine, clock: Clock) -> SqlApiKeys:
+def keys(engine: Engine, clock: StoppedClock) -> SqlApiKeys:
     return SqlApiKeys(engine, clock)
 
 
@@ -70,7 +61,7 @@ def test_a_name_an_active_key_has_is_refused_and_nothing_is_added(keys: SqlApiKe
 
 
 def test_a_revoked_key_authenticates_nobody_and_is_listed_as_revoked(
-    keys: SqlApiKeys, clock: Clock,
+    keys: SqlApiKeys, clock: StoppedClock,
 ) -> None:
     name = key_name(Role.MERCHANT)
     token, _ = keys.create(name, Role.MERCHANT)
@@ -126,7 +117,7 @@ def test_the_database_keeps_a_hash_of_each_key_and_only_its_shown_prefix(
 
 
 def test_a_key_is_listed_as_never_used_until_marked_used(
-    keys: SqlApiKeys, clock: Clock,
+    keys: SqlApiKeys, clock: StoppedClock,
 ) -> None:
     _, made = keys.create(key_name(Role.MERCHANT), Role.MERCHANT)
     assert [info.last_used_at for info in keys.list()] == [None]
