@@ -37,12 +37,27 @@ async def opened_pool(raw_url: str, size: int, timeouts: Timeouts
     pool = await asyncpg.create_pool(
         url.render_as_string(hide_password=False), min_size=0, max_size=size,
         timeout=timeouts.connect_seconds, command_timeout=timeouts.statement_ms / 1000 or None,
-        server_settings={"statement_timeout": str(timeouts.statement_ms)},
+        server_settings=session_settings(timeouts),
         init=_json_documents, reset=_nothing_to_reset)
     try:
         yield pool
     finally:
         await pool.close()
+
+
+def session_settings(timeouts: Timeouts) -> dict[str, str]:
+    """What each of the pool's connections sets for its whole life.
+
+    Every statement is planned for each call (force_custom_plan), with the tables as
+    they are then. A connection lives as long as the worker, and by default PostgreSQL
+    keeps the generic plan it made on the sixth call: made while the idempotency keys
+    were a few dozen rows, it scanned and hashed every key ever kept, on every placement,
+    for good (autovacuum's ANALYZE would replace it, where autovacuum runs). A full
+    bench lost half its placements/s from its second run on; planning each call costs
+    about 20 µs on a GET and 130 µs on a batch read (bench/RESULTS.md, issue 13).
+    """
+    return {"statement_timeout": str(timeouts.statement_ms),
+            "plan_cache_mode": "force_custom_plan"}
 
 
 async def _json_documents(connection: asyncpg.Connection) -> None:

@@ -45,11 +45,13 @@ from order_service.projections.read_models import order_view
 # The key columns, named apart from the order's own in _ORDER_INPUTS.
 _KEY_COLUMNS = ("k.created_at AS key_created_at, k.fingerprint AS key_fingerprint, "
                 "k.recording AS key_recording")
-# Each item's key (and, below, its order) looked up by index, item by item. As a plain
-# join, a generic plan that guessed 100 items hashed the whole table instead: a hash of
-# every key ever kept, spilled to disk once past work_mem, and slower with each order.
+# Each item's key (and, below, its order) looked up by index, item by item. The LIMIT
+# (the key is unique anyway) keeps the planner from pulling the subquery up into a plain
+# join: pulled up, the generic plan made while the table was small hashed every key ever
+# kept, spilled the hash to disk past work_mem, and each placement was slower than the
+# last (a full bench lost half its placements/s from its second run on).
 _KEY_OF_ITEM = ("LEFT JOIN LATERAL (SELECT created_at, fingerprint, recording "
-                "FROM idempotency_keys WHERE key = i.item->>'key') AS k ON true")
+                "FROM idempotency_keys WHERE key = i.item->>'key' LIMIT 1) AS k ON true")
 
 # The inputs of every placement in the batch (batches.py), one row each, in turn.
 _PLACEMENT_INPUTS = (
@@ -74,7 +76,8 @@ _ORDER_INPUTS = (
     "array_agg(schema_version ORDER BY version) AS event_versions, "
     "array_agg(data ORDER BY version) AS event_data "
     "FROM events WHERE stream_id = i.item->>'stream') AS h "
-    "LEFT JOIN LATERAL (SELECT * FROM orders WHERE id = (i.item->>'order_id')::uuid) "
+    "LEFT JOIN LATERAL (SELECT * FROM orders WHERE id = (i.item->>'order_id')::uuid "
+    "LIMIT 1) "
     "AS o ON true "
     f"{_KEY_OF_ITEM} "
     "ORDER BY i.nth")

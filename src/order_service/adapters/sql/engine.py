@@ -75,7 +75,9 @@ def postgres_connect_args(timeouts: Timeouts) -> dict[str, Any]:
     """What every PostgreSQL connection of the service is opened with."""
     return {
         "connect_timeout": max(1, round(timeouts.connect_seconds)),
-        "options": f"-c statement_timeout={timeouts.statement_ms}",
+        # Planned per call, as the event loop's connections are (async_pool.py says why).
+        "options": f"-c statement_timeout={timeouts.statement_ms} "
+                   "-c plan_cache_mode=force_custom_plan",
         # Notice a vanished server within seconds rather than the kernel's hours.
         "keepalives": 1,
         "keepalives_idle": 5,
