@@ -70,6 +70,9 @@ import waits
 from export import Row
 from tqdm import tqdm
 
+from order_service.adapters.sql.async_pool import session_settings
+from order_service.adapters.sql.engine import Timeouts
+
 HERE = Path(__file__).resolve().parent
 RESULTS_FILE = HERE / "RESULTS.md"
 COMMAND = seed.COMMAND
@@ -404,9 +407,9 @@ class PgbenchRun:
 
 
 def pgbench(url: str, script: Path, seconds: float, variables: dict[str, object],
-            workdir: Path) -> PgbenchRun:
-    """pgbench -M prepared, 16 clients, one script on the database of `url`; latencies
-    from its per-transaction log."""
+            workdir: Path, session: dict[str, str] | None = None) -> PgbenchRun:
+    """pgbench -M prepared, 16 clients, one script on the database of `url`, each
+    connection with the `session` settings; latencies from its per-transaction log."""
     prefix = workdir / f"pgbench-{uuid.uuid4().hex[:8]}"
     command = ["pgbench", "-n", "-M", "prepared", "-c", str(PGBENCH_CLIENTS),
                "-j", str(PGBENCH_THREADS), "-T", f"{max(1, round(seconds))}",
@@ -414,8 +417,9 @@ def pgbench(url: str, script: Path, seconds: float, variables: dict[str, object]
     for name, value in variables.items():
         command += ["-D", f"{name}={value}"]
     command.append(url)
+    options = " ".join(f"-c {name}={value}" for name, value in (session or {}).items())
     done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          timeout=seconds + 60)
+                          timeout=seconds + 60, env={**os.environ, "PGOPTIONS": options})
     latencies: list[float] = []
     for log_file in workdir.glob(f"{prefix.name}*"):
         for line in log_file.read_text().splitlines():
@@ -974,7 +978,7 @@ class Bench:
         path, constants = self.scripts[name]
         try:
             return pgbench(self.ceiling_url, path, seconds, {**variables, **constants},
-                           self.workdir)
+                           self.workdir, session=session_settings(Timeouts()))
         except RuntimeError as error:
             if name not in self.failed_scripts:
                 self.failed_scripts.add(name)
