@@ -65,3 +65,19 @@ def test_the_blocking_engine_plans_each_call_too(settings: Settings) -> None:
     finally:
         engine.dispose()
     assert mode == "force_custom_plan"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_batch_functions_keep_plans_that_find_rows_by_key(settings: Settings) -> None:
+    # Inside them each statement of each order would otherwise be planned again; and a
+    # plan kept from while a table was small must not scan it whole once it has grown.
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            configs = dict(connection.execute(text(
+                "SELECT proname, proconfig FROM pg_proc "
+                "WHERE proname IN ('place_orders', 'change_orders')")).all())
+    finally:
+        engine.dispose()
+    assert configs == {name: ["plan_cache_mode=auto", "enable_seqscan=off"]
+                       for name in ("place_orders", "change_orders")}
