@@ -20,10 +20,16 @@ from typing import Any
 import psycopg
 
 INTERVAL_SECONDS = 0.15
+# A backend waiting for a row another transaction holds first takes (or waits for) a
+# tuple lock on that row's table: its name says which rows the wait is for.
 SAMPLE = """
-    SELECT state, wait_event_type, wait_event FROM pg_stat_activity
-    WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-      AND state IS DISTINCT FROM 'idle'
+    SELECT a.state, a.wait_event_type, a.wait_event,
+           (SELECT string_agg(DISTINCT c.relname, ', ') FROM pg_locks AS l
+            JOIN pg_class AS c ON c.oid = l.relation
+            WHERE l.pid = a.pid AND l.locktype = 'tuple') AS rows_of
+    FROM pg_stat_activity AS a
+    WHERE a.datname = %s AND a.backend_type = 'client backend'
+      AND a.pid <> pg_backend_pid() AND a.state IS DISTINCT FROM 'idle'
 """
 
 
@@ -38,11 +44,12 @@ class Waits:
 
     def count(self, rows: list[tuple[Any, ...]]) -> None:
         self.ticks += 1
-        for state, wait_type, wait_event in rows:
+        for state, wait_type, wait_event, rows_of in rows:
             self.states += 1
             if state and state.startswith("idle in transaction"):
                 self.idle_in_transaction += 1
-            self.events[f"{wait_type}:{wait_event}" if wait_type else "running"] += 1
+            name = f"{wait_type}:{wait_event}" if wait_type else "running"
+            self.events[f"{name} ({rows_of} rows)" if rows_of else name] += 1
 
     def share(self, wait_type: str) -> float:
         """The share of backend states waiting on `wait_type` (Lock, LWLock, Client ...)."""
@@ -54,7 +61,7 @@ class Waits:
     def idle_in_transaction_share(self) -> float:
         return self.idle_in_transaction / self.states if self.states else 0.0
 
-    def top(self, count: int = 4) -> str:
+    def top(self, count: int = 5) -> str:
         """The most frequent wait events (or running), with their shares."""
         return ", ".join(f"{name} {n / self.states:.0%}"
                          for name, n in self.events.most_common(count))
@@ -101,7 +108,9 @@ class Sampler:
 
     def _run(self) -> None:
         try:
-            with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            # In the sampled database itself, where its tables' names resolve.
+            with psycopg.connect(self.admin_url, dbname=self.database,
+                                 autocommit=True) as connection:
                 while not self._stop.is_set():
                     self._on.wait()
                     if self._stop.is_set():
