@@ -8,7 +8,6 @@ half its placements/s that way).
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -18,6 +17,7 @@ from order_service.adapters.sql.async_pool import opened_pool
 from order_service.adapters.sql.async_two_step import _ORDER_INPUTS, _PLACEMENT_INPUTS
 from order_service.adapters.sql.engine import Timeouts, make_engine
 from order_service.settings import Settings
+from tests.jetstream import run_async
 
 # One item of each read's batch, asking for a key that was never kept.
 HOT_READS = {
@@ -50,7 +50,7 @@ def test_a_hot_read_looks_the_key_up_by_index_once_the_keys_have_grown(
 ) -> None:
     statement, item = HOT_READS[read]
 
-    plan = asyncio.run(plan_once_grown(settings.database_url, statement, item))
+    plan = run_async(plan_once_grown(settings.database_url, statement, item))
 
     assert "Index Scan using pk_idempotency_keys" in plan, plan
     assert "Seq Scan on idempotency_keys" not in plan, plan
