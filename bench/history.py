@@ -17,9 +17,10 @@ The payloads are the service's own: the fields of each event class in
 order_service.domain.events, in their declaration order, timestamps and ids as pydantic
 writes them (`2026-01-01T10:00:00.123456Z`); the metadata is what SqlEventStore.append
 writes (correlation_id, caused_by, api_key_id). The read-model rows are made by the
-service's projection functions (placed_row, transition_values, product_row,
-shipping_method_row) from those payloads. `event_shape` and `compare_shapes` check the
-generated events against events the real API stored in the same run.
+service's projectors (order_projector.py, with orders.order_row; product_row,
+shipping_method_row) from those payloads, decoded as the service decodes them.
+`event_shape` and `compare_shapes` check the generated events against events the real
+API stored in the same run.
 """
 
 # ruff: noqa: S608, PLR0917, PLR0911 (SQL from constant column names; a data generator)
@@ -32,7 +33,7 @@ import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +41,10 @@ import psycopg
 import seed
 from psycopg import sql
 
-from order_service.projections.orders import placed_row, transition_values
+from order_service.domain.events import OrderPlaced
+from order_service.eventstore.codec import decode
+from order_service.projections.order_projector import order_changes, placed_order
+from order_service.projections.orders import order_row
 from order_service.projections.products import product_row, shipping_method_row
 
 Product = tuple[str, str, int]  # sku, name, price
@@ -151,10 +155,14 @@ def order_events(told: seed.Story, metadata: Metadata) -> list[Event]:
 
 def projected_order_row(events: Sequence[Event]) -> dict[str, Any]:
     """The orders row the service's projection makes of one order's events."""
-    row = placed_row(events[0].data, events[0].metadata)
+    first = events[0]
+    placed = decode(first.type, 1, first.data)
+    assert isinstance(placed, OrderPlaced)
+    view = placed_order(placed, first.version, first.metadata.get("api_key_id"))
     for event in events[1:]:
-        row.update(transition_values(event.type, event.data, event.version))
-    return row
+        view = replace(view, **order_changes(decode(event.type, 1, event.data), event.version,
+                                             view.payment_notifications))
+    return order_row(view)
 
 
 # A whole history ----------------------------------------------------------------------

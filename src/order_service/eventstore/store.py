@@ -23,8 +23,10 @@ APPEND_LOCK_KEY = 0x6F726465  # "orde"
 
 @dataclass(frozen=True, slots=True)
 class PendingEvent:
-    """An event about to be stored, in the stored (JSON) form projections read."""
+    """An event about to be stored: the domain event the projectors read, and the
+    stored (JSON) form the insert writes."""
 
+    event: DomainEvent
     stream_id: str
     version: int
     type: str
@@ -86,6 +88,7 @@ class SqlEventStore:
             metadata["api_key_id"] = self._context.api_key_id
         pending = [
             PendingEvent(
+                event=event,
                 stream_id=stream_id,
                 version=expected_version + offset,
                 type=event.TYPE,

@@ -1,124 +1,101 @@
-"""The orders read model: one row per order, kept in step with its events."""
+"""The orders table: order_projector.py's views as rows, kept in step with their events.
+
+What an event makes of an order is decided in order_projector.py; this module only says
+how a view is written as a row of the SQL table (its columns, and JSON for the parts the
+row keeps whole) and applies it inside the append's transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from enum import Enum
 from typing import Any
-from uuid import UUID
 
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, select, update
 
 from order_service.application.errors import ConcurrencyConflict
-from order_service.eventstore.codec import JsonObject
+from order_service.application.views import OrderView, PaymentNotificationView
+from order_service.domain.events import OrderPlaced, PaymentNotified
+from order_service.domain.values import Customer
 from order_service.eventstore.store import PendingEvent
+from order_service.projections.order_projector import ORDER_EVENTS, order_changes, placed_order
 from order_service.projections.rows import insert_first_row
 from order_service.projections.tables import orders
 
-TRANSITIONS = frozenset({"OrderPaid", "OrderShipped", "OrderCancelled"})
-NOTIFIED = "PaymentNotified"
+
+def order_row(view: OrderView) -> dict[str, Any]:
+    """The orders row of `view`."""
+    return {"id": view.id, "number": view.number, **changed_columns({
+        name: getattr(view, name) for name in _FIELDS if name not in ("id", "number")})}
 
 
-def notification_entry(data: JsonObject) -> JsonObject:
-    """How a PaymentNotified event appears in the order's payment_notifications."""
-    keys = ("notification_id", "succeeded", "amount", "currency", "payment_reference",
-            "applied", "reason", "received_at")
-    return {key: data[key] for key in keys}
-
-
-def notified_values(data: JsonObject, version: int, earlier: list[JsonObject] | None
-                    ) -> dict[str, Any]:
-    """The columns a PaymentNotified event changes, given the notifications before it."""
-    return {
-        "payment_notifications": [*(earlier or []), notification_entry(data)],
-        "updated_at": datetime.fromisoformat(data["received_at"]),
-        "version": version,
-    }
-
-
-def placed_row(data: JsonObject, metadata: JsonObject) -> dict[str, Any]:
-    """The row an OrderPlaced event creates (its metadata names the placing API key)."""
-    customer = data["customer"]
-    placed_at = datetime.fromisoformat(data["placed_at"])
-    return {
-        "id": UUID(data["order_id"]),
-        "number": data["number"],
-        "status": "pending_payment",
-        "currency": data["currency"],
-        "customer_name": customer["name"],
-        "customer_email": customer["email"],
-        "customer_phone": customer["phone"],
-        "lines": data["lines"],
-        "shipping_address": data["shipping_address"],
-        "billing_address": data["billing_address"],
-        "payment_method": data["payment_method"],
-        "shipping_method": data["shipping_method"],
-        "shipping_method_name": data["shipping_method_name"],
-        "subtotal": data["subtotal"],
-        "shipping": data["shipping"],
-        "tax_rate": data["tax_rate"],
-        "tax": data["tax"],
-        "total": data["total"],
-        "placed_at": placed_at,
-        "paid_at": None,
-        "shipped_at": None,
-        "cancelled_at": None,
-        "updated_at": placed_at,
-        "payment_reference": None,
-        "tracking_number": None,
-        "cancel_reason": None,
-        "version": 1,
-        "placed_by": metadata.get("api_key_id"),
-        "payment_notifications": [],
-    }
-
-
-def transition_values(event_type: str, data: JsonObject, version: int) -> dict[str, Any]:
-    """The columns a paid, shipped or cancelled event changes."""
-    if event_type == "OrderPaid":
-        at = datetime.fromisoformat(data["paid_at"])
-        changes = {"status": "paid", "paid_at": at, "payment_reference": data["payment_reference"]}
-    elif event_type == "OrderShipped":
-        at = datetime.fromisoformat(data["shipped_at"])
-        changes = {"status": "shipped", "shipped_at": at,
-                   "tracking_number": data["tracking_number"]}
-    elif event_type == "OrderCancelled":
-        at = datetime.fromisoformat(data["cancelled_at"])
-        changes = {"status": "cancelled", "cancelled_at": at, "cancel_reason": data["reason"]}
-    else:
-        raise ValueError(f"{event_type} is not an order transition")
-    return {**changes, "updated_at": at, "version": version}
+def changed_columns(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of the orders row that these changes of a view's fields set."""
+    columns: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "customer":
+            customer: Customer = value
+            columns.update(customer_name=customer.name, customer_email=customer.email,
+                           customer_phone=customer.phone)
+        elif name in _JSON_FIELDS:
+            columns[name] = _json(value)
+        else:
+            columns[name] = value.value if isinstance(value, Enum) else value
+    return columns
 
 
 def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> None:
     """Apply order events to the orders table inside the append's transaction."""
-    for event in pending:
-        if event.type == "OrderPlaced":
-            insert_first_row(connection, orders, placed_row(event.data, event.metadata), event)
-        elif event.type == NOTIFIED:
-            _project_notification(connection, event)
-        elif event.type in TRANSITIONS:
-            # Guarding on the previous version detects a concurrent change before the
-            # event insert does, and keeps the row from ever skipping a version.
-            result = connection.execute(
-                update(orders)
-                .where(orders.c.id == UUID(event.data["order_id"]))
-                .where(orders.c.version == event.version - 1)
-                .values(transition_values(event.type, event.data, event.version))
-            )
-            if result.rowcount != 1:
-                raise ConcurrencyConflict(event.stream_id, event.version - 1)
+    for stored in pending:
+        event = stored.event
+        if isinstance(event, OrderPlaced):
+            view = placed_order(event, stored.version, stored.metadata.get("api_key_id"))
+            insert_first_row(connection, orders, order_row(view), stored)
+        elif isinstance(event, ORDER_EVENTS):
+            _change(connection, stored, event.order_id)
 
 
-def _project_notification(connection: Connection, event: PendingEvent) -> None:
-    order_id = UUID(event.data["order_id"])
-    earlier = connection.execute(
-        select(orders.c.payment_notifications).where(orders.c.id == order_id)
-    ).scalar_one_or_none()
+def _change(connection: Connection, stored: PendingEvent, order_id: Any) -> None:
+    earlier: tuple[PaymentNotificationView, ...] = ()
+    if isinstance(stored.event, PaymentNotified):
+        entries = connection.execute(
+            select(orders.c.payment_notifications).where(orders.c.id == order_id)
+        ).scalar_one_or_none()
+        earlier = tuple(notification_of(entry) for entry in entries or ())
+    # Guarding on the previous version detects a concurrent change before the event
+    # insert does, and keeps the row from ever skipping a version.
     result = connection.execute(
         update(orders)
-        .where(orders.c.id == order_id, orders.c.version == event.version - 1)
-        .values(notified_values(event.data, event.version, earlier))
+        .where(orders.c.id == order_id, orders.c.version == stored.version - 1)
+        .values(changed_columns(order_changes(stored.event, stored.version, earlier)))
     )
     if result.rowcount != 1:
-        raise ConcurrencyConflict(event.stream_id, event.version - 1)
+        raise ConcurrencyConflict(stored.stream_id, stored.version - 1)
+
+
+def notification_of(entry: Mapping[str, Any]) -> PaymentNotificationView:
+    """A payment notification as the row keeps it (JSON), as a view."""
+    return PaymentNotificationView(**{**entry, "received_at": datetime.fromisoformat(
+        entry["received_at"])})
+
+
+# The view's fields, in the row's column order; those kept whole as JSON.
+_FIELDS = tuple(OrderView.__dataclass_fields__)
+_JSON_FIELDS = frozenset({"lines", "shipping_address", "billing_address",
+                          "payment_notifications"})
+
+
+def _json(value: Any) -> Any:
+    """`value` (a value dataclass, or a tuple of them) as the JSON the row keeps: as
+    the events store it."""
+    if isinstance(value, tuple):
+        return [_json(item) for item in value]
+    adapter = _ADAPTERS.get(type(value))
+    if adapter is None:
+        adapter = _ADAPTERS[type(value)] = TypeAdapter(type(value))
+    return adapter.dump_python(value, mode="json")
+
+
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}

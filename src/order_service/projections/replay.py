@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 from order_service.eventstore.codec import EVENT_CLASSES
 from order_service.projections import tables
 
-# What each order event sets besides `updated_at` and `version` (orders.transition_values).
+# What each order event sets besides `updated_at` and `version` (order_projector.order_changes).
 STATUS_AFTER = {"OrderPaid": "paid", "OrderShipped": "shipped", "OrderCancelled": "cancelled"}
 MOMENT_OF = {"OrderPaid": "paid_at", "OrderShipped": "shipped_at",
              "OrderCancelled": "cancelled_at", "PaymentNotified": "received_at"}

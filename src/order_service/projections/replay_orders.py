@@ -96,7 +96,7 @@ FROM folded f LEFT JOIN notified n ON n.stream_id = f.stream_id"""
 
 
 def _placed_columns(d: Dialect) -> dict[str, str]:
-    """orders.placed_row in SQL: the columns an OrderPlaced event (alias e) sets."""
+    """order_projector.placed_order in SQL: the columns an OrderPlaced event (alias e) sets."""
     def text(path: str) -> str:
         return d.text("e.data", path)
 

@@ -1,24 +1,17 @@
 """The in-memory read models, kept current from decoded events as each is stored.
 
-`project` is the one place the memory storage turns events into read-model rows: when
-the projectors become plain Python over decoded events (issue 15, point 4), they replace
-this module's body and the memory storage keeps calling `project`.
+An order's view is what projections/order_projector.py makes of its events, as every
+storage keeps it; this module adds the checks the SQL tables' constraints make.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from order_service.adapters.memory.state import ReadModelRows, StoredEvent
 from order_service.application.errors import ConcurrencyConflict
-from order_service.application.views import (
-    OrderView,
-    PaymentNotificationView,
-    ProductView,
-    ShippingMethodView,
-)
+from order_service.application.views import ProductView, ShippingMethodView
 from order_service.domain.events import (
     OrderCancelled,
     OrderPaid,
@@ -29,7 +22,7 @@ from order_service.domain.events import (
     ProductRestocked,
     ShippingMethodAdded,
 )
-from order_service.domain.values import OrderStatus
+from order_service.projections.order_projector import order_changes, placed_order
 
 
 def project(rows: ReadModelRows, stored: StoredEvent) -> None:
@@ -52,24 +45,15 @@ def project(rows: ReadModelRows, stored: StoredEvent) -> None:
         case OrderPlaced() as placed:
             _change_stock(rows, stored, {line.sku: -line.quantity for line in placed.lines},
                           placed.placed_at)
-            rows.orders[placed.order_id] = _placed_view(placed, stored)
+            rows.orders[placed.order_id] = placed_order(placed, stored.version,
+                                                        stored.metadata.get("api_key_id"))
             rows.numbers[placed.number] = placed.order_id
-        case OrderPaid() as paid:
-            _change_order(rows, stored, status=OrderStatus.PAID, paid_at=paid.paid_at,
-                          payment_reference=paid.payment_reference, updated_at=paid.paid_at)
-        case OrderShipped() as shipped:
-            _change_order(rows, stored, status=OrderStatus.SHIPPED, shipped_at=shipped.shipped_at,
-                          tracking_number=shipped.tracking_number, updated_at=shipped.shipped_at)
         case OrderCancelled() as cancelled:
             _change_stock(rows, stored, {s.sku: s.quantity for s in cancelled.returned_stock},
                           cancelled.cancelled_at)
-            _change_order(rows, stored, status=OrderStatus.CANCELLED,
-                          cancelled_at=cancelled.cancelled_at, cancel_reason=cancelled.reason,
-                          updated_at=cancelled.cancelled_at)
-        case PaymentNotified() as notified:
-            earlier = rows.orders[notified.order_id].payment_notifications
-            _change_order(rows, stored, updated_at=notified.received_at,
-                          payment_notifications=(*earlier, _notification_view(notified)))
+            _change_order(rows, stored)
+        case OrderPaid() | OrderShipped() | PaymentNotified():
+            _change_order(rows, stored)
 
 
 def _change_stock(rows: ReadModelRows, stored: StoredEvent, changes: dict[str, int],
@@ -85,32 +69,10 @@ def _change_stock(rows: ReadModelRows, stored: StoredEvent, changes: dict[str, i
                                      updated_at=at)
 
 
-def _change_order(rows: ReadModelRows, stored: StoredEvent, **changes: Any) -> None:
+def _change_order(rows: ReadModelRows, stored: StoredEvent) -> None:
     order_id = getattr(stored.event, "order_id")  # noqa: B009 (every order event has one)
     current = rows.orders.get(order_id)
     if current is None or current.version != stored.version - 1:
         raise ConcurrencyConflict(stored.stream_id, stored.version - 1)
-    rows.orders[order_id] = replace(current, version=stored.version, **changes)
-
-
-def _placed_view(placed: OrderPlaced, stored: StoredEvent) -> OrderView:
-    return OrderView(
-        id=placed.order_id, number=placed.number, status=OrderStatus.PENDING_PAYMENT,
-        currency=placed.currency, customer=placed.customer, lines=placed.lines,
-        subtotal=placed.subtotal, shipping=placed.shipping, tax_rate=placed.tax_rate,
-        tax=placed.tax, total=placed.total, shipping_address=placed.shipping_address,
-        billing_address=placed.billing_address, payment_method=placed.payment_method,
-        shipping_method=placed.shipping_method,
-        shipping_method_name=placed.shipping_method_name, placed_at=placed.placed_at,
-        paid_at=None, shipped_at=None, cancelled_at=None, updated_at=placed.placed_at,
-        payment_reference=None, tracking_number=None, cancel_reason=None,
-        version=stored.version, placed_by=stored.metadata.get("api_key_id"),
-    )
-
-
-def _notification_view(notified: PaymentNotified) -> PaymentNotificationView:
-    return PaymentNotificationView(
-        notification_id=notified.notification_id, succeeded=notified.succeeded,
-        amount=notified.amount, currency=notified.currency,
-        payment_reference=notified.payment_reference, applied=notified.applied,
-        reason=notified.reason, received_at=notified.received_at)
+    rows.orders[order_id] = replace(current, **order_changes(
+        stored.event, stored.version, current.payment_notifications))

@@ -11,7 +11,6 @@ the two.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -25,12 +24,11 @@ from order_service.application.ports import (
     Outcome,
 )
 from order_service.application.views import OrderView
-from order_service.domain.events import OrderPlaced
-from order_service.domain.values import OrderStatus
+from order_service.domain.events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped
 from order_service.eventstore.codec import encode
-from order_service.projections.orders import TRANSITIONS, placed_row, transition_values
+from order_service.projections.order_projector import order_changes, placed_order
+from order_service.projections.orders import changed_columns, order_row
 from order_service.projections.products import OCCURRED_AT, stock_changes
-from order_service.projections.read_models import order_view
 
 
 @dataclass
@@ -63,17 +61,20 @@ def plan(outcome: Outcome, context: CommandContext, current: OrderView | None,
     if context.api_key_id is not None:
         metadata["api_key_id"] = context.api_key_id
     made = Plan(view=current, remembered=None)
-    row: dict[str, Any] | None = None
+    placed: OrderView | None = None
+    changed: dict[str, Any] = {}
     for version, event in enumerate(outcome.events, start=outcome.expected_version + 1):
         data = encode(event)
         made.events.append({"stream_id": outcome.stream_id, "version": version,
                             "type": event.TYPE, "schema_version": event.SCHEMA_VERSION,
                             "data": data, "metadata": metadata, "recorded_at": recorded_at})
         if isinstance(event, OrderPlaced):
-            row = made.placed_order = placed_row(data, metadata)
-        elif event.TYPE in TRANSITIONS:
-            changes = transition_values(event.TYPE, data, version)
-            made.order_changes = {**(made.order_changes or {}), **changes}
+            placed = placed_order(event, version, metadata.get("api_key_id"))
+            made.placed_order = order_row(placed)
+        elif isinstance(event, OrderPaid | OrderShipped | OrderCancelled):
+            changes = order_changes(event, version)
+            changed.update(changes)
+            made.order_changes = {**(made.order_changes or {}), **changed_columns(changes)}
         else:
             raise ValueError(f"{event.TYPE} is not a two-step command's event")
         if event.TYPE in OCCURRED_AT:
@@ -81,10 +82,10 @@ def plan(outcome: Outcome, context: CommandContext, current: OrderView | None,
             made.stock += [{"sku": sku, "change": change, "at": at}
                            for sku, change in stock_changes(event.TYPE, data)]
     made.stock.sort(key=lambda change: change["sku"])
-    if row is not None:
-        made.view = order_view(row)
-    elif made.order_changes is not None and current is not None:
-        made.view = replace(current, **_view_changes(made.order_changes))
+    if placed is not None:
+        made.view = placed
+    elif changed and current is not None:
+        made.view = replace(current, **changed)
     if made.view is None:
         raise ValueError("an outcome that neither places nor changes an order")
     remembered = context.idempotency
@@ -183,17 +184,6 @@ def conflict(made: Plan | None) -> ConcurrencyConflict:
     if first is None:
         return ConcurrencyConflict("(idempotency key)", 0)
     return ConcurrencyConflict(first["stream_id"], first["version"] - 1)
-
-
-_VIEW_FIELDS = {"status", "paid_at", "shipped_at", "cancelled_at", "updated_at",
-                "payment_reference", "tracking_number", "cancel_reason", "version"}
-
-
-def _view_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    view = {name: value for name, value in changes.items() if name in _VIEW_FIELDS}
-    if "status" in view:
-        view["status"] = OrderStatus(view["status"])
-    return view
 
 
 def _stock(made: Plan, key_at: datetime) -> dict[str, Any]:
