@@ -17,10 +17,10 @@ The payloads are the service's own: the fields of each event class in
 order_service.domain.events, in their declaration order, timestamps and ids as pydantic
 writes them (`2026-01-01T10:00:00.123456Z`); the metadata is what SqlEventStore.append
 writes (correlation_id, caused_by, api_key_id). The read-model rows are made by the
-service's projectors (order_projector.py, with orders.order_row; product_row,
-shipping_method_row) from those payloads, decoded as the service decodes them.
-`event_shape` and `compare_shapes` check the generated events against events the real
-API stored in the same run.
+service's projectors (order_projector.py and catalogue_projector.py, written as rows
+by orders.order_row, products.product_row and shipping_method_row) from those payloads,
+decoded as the service decodes them. `event_shape` and `compare_shapes` check the
+generated events against events the real API stored in the same run.
 """
 
 # ruff: noqa: S608, PLR0917, PLR0911 (SQL from constant column names; a data generator)
@@ -41,8 +41,9 @@ import psycopg
 import seed
 from psycopg import sql
 
-from order_service.domain.events import OrderPlaced
+from order_service.domain.events import OrderPlaced, ProductAdded, ShippingMethodAdded
 from order_service.eventstore.codec import decode
+from order_service.projections.catalogue_projector import added_product
 from order_service.projections.order_projector import order_changes, placed_order
 from order_service.projections.orders import order_row
 from order_service.projections.products import product_row, shipping_method_row
@@ -324,11 +325,11 @@ def seed_catalogue(url: str, products: list[Product], stock: int, metadata: Meta
     events += [shipping_method_added(m, at, metadata) for m in seed.SHIPPING_METHODS]
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
         _copy_events(cursor, events)
-        _copy_rows(cursor, "products",
-                   [product_row(e.data) for e in events if e.type == "ProductAdded"])
-        _copy_rows(cursor, "shipping_methods",
-                   [shipping_method_row(e.data) for e in events
-                    if e.type == "ShippingMethodAdded"])
+        decoded = [decode(e.type, 1, e.data) for e in events]
+        _copy_rows(cursor, "products", [product_row(added_product(e)) for e in decoded
+                                        if isinstance(e, ProductAdded)])
+        _copy_rows(cursor, "shipping_methods", [shipping_method_row(e) for e in decoded
+                                                if isinstance(e, ShippingMethodAdded)])
 
 
 def seed_pool(url: str, products: list[Product], count: int, status: str,

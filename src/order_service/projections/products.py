@@ -1,56 +1,31 @@
-"""The catalogue and stock read model: what each product costs and how many are left."""
+"""The products and shipping_methods tables: catalogue_projector.py's views as rows, and
+the catalogue as a placement reads it."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from order_service.application.views import ProductView
+from order_service.domain.events import ProductAdded, ShippingMethodAdded
 from order_service.domain.values import CatalogueEntry, ShippingOption
-from order_service.eventstore.codec import JsonObject
 from order_service.eventstore.store import PendingEvent
+from order_service.projections.catalogue_projector import (
+    added_product,
+    added_shipping_method,
+    stock_changes,
+)
 from order_service.projections.rows import insert_first_row
 from order_service.projections.tables import products, shipping_methods
 
-# The moment each stock-changing event happened, as the event itself records it.
-OCCURRED_AT = {
-    "ProductRestocked": "restocked_at",
-    "OrderPlaced": "placed_at",
-    "OrderCancelled": "cancelled_at",
-}
 
-
-def product_row(data: JsonObject) -> dict[str, Any]:
-    """The row a ProductAdded event creates."""
-    added_at = datetime.fromisoformat(data["added_at"])
-    return {
-        "sku": data["sku"],
-        "name": data["name"],
-        "price": data["unit_price"],
-        "currency": data["currency"],
-        "available": data["stock"],
-        "added_at": added_at,
-        "updated_at": added_at,
-    }
-
-
-def stock_changes(event_type: str, data: JsonObject) -> list[tuple[str, int]]:
-    """(SKU, change in available stock) for every product an event touches, by SKU.
-
-    SKU order is the order placements lock stock rows in; updating rows in any other
-    order could deadlock a cancel against a placement of the same products.
-    """
-    if event_type == "ProductRestocked":
-        return [(data["sku"], data["quantity"])]
-    if event_type == "OrderPlaced":
-        changes = [(line["sku"], -line["quantity"]) for line in data["lines"]]
-    elif event_type == "OrderCancelled":
-        changes = [(line["sku"], line["quantity"]) for line in data["returned_stock"]]
-    else:
-        return []
-    return sorted(changes)
+def product_row(product: ProductView) -> dict[str, Any]:
+    """The products row of `product`."""
+    return {"sku": product.sku, "name": product.name, "price": product.price,
+            "currency": product.currency, "available": product.available,
+            "added_at": product.added_at, "updated_at": product.updated_at}
 
 
 _change_stock = (
@@ -62,35 +37,32 @@ _change_stock = (
 
 def project_products(connection: Connection, pending: Sequence[PendingEvent]) -> None:
     """Apply catalogue and stock events to the products table."""
-    for event in pending:
-        if event.type == "ProductAdded":
-            insert_first_row(connection, products, product_row(event.data), event)
+    for stored in pending:
+        if isinstance(stored.event, ProductAdded):
+            insert_first_row(connection, products, product_row(added_product(stored.event)),
+                             stored)
             continue
-        changes = stock_changes(event.type, event.data)
+        changes = stock_changes(stored.event)
         if changes:
-            at = datetime.fromisoformat(event.data[OCCURRED_AT[event.type]])
-            connection.execute(
-                _change_stock,
-                [{"b_sku": sku, "b_change": change, "b_at": at} for sku, change in changes],
-            )
+            connection.execute(_change_stock, [
+                {"b_sku": change.sku, "b_change": change.change, "b_at": change.at}
+                for change in changes])
 
 
-def shipping_method_row(data: JsonObject) -> dict[str, Any]:
-    """The row a ShippingMethodAdded event creates."""
-    return {
-        "code": data["code"],
-        "name": data["name"],
-        "price": data["price"],
-        "currency": data["currency"],
-        "added_at": datetime.fromisoformat(data["added_at"]),
-    }
+def shipping_method_row(added: ShippingMethodAdded) -> dict[str, Any]:
+    """The shipping_methods row a ShippingMethodAdded event creates (the view, and when
+    it was added)."""
+    method = added_shipping_method(added)
+    return {"code": method.code, "name": method.name, "price": method.price,
+            "currency": method.currency, "added_at": added.added_at}
 
 
 def project_shipping_methods(connection: Connection, pending: Sequence[PendingEvent]) -> None:
     """Apply shipping-method events to the shipping_methods table."""
-    for event in pending:
-        if event.type == "ShippingMethodAdded":
-            insert_first_row(connection, shipping_methods, shipping_method_row(event.data), event)
+    for stored in pending:
+        if isinstance(stored.event, ShippingMethodAdded):
+            insert_first_row(connection, shipping_methods, shipping_method_row(stored.event),
+                             stored)
 
 
 # Every placement sends these two: built once, only the bound values change.

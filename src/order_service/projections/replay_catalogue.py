@@ -7,14 +7,20 @@ serve the bulk replay and the catch-up that follows it.
 # ruff: noqa: S608 (statements built from fixed fragments only; values are bound)
 from __future__ import annotations
 
-from order_service.projections.products import OCCURRED_AT
 from order_service.projections.replay import Dialect
 
 IN_RANGE = "e.position > :lo AND e.position <= :hi"
+# The payload member holding the moment of each stock-changing event
+# (catalogue_projector.stock_changes).
+OCCURRED_AT = {
+    "ProductRestocked": "restocked_at",
+    "OrderPlaced": "placed_at",
+    "OrderCancelled": "cancelled_at",
+}
 
 
 def add_products(d: Dialect) -> str:
-    """INSERT the row of every ProductAdded event (products.product_row)."""
+    """INSERT the row of every ProductAdded event (catalogue_projector.added_product)."""
     added_at = d.timestamp(d.text("e.data", "added_at"))
     return (f"INSERT INTO rebuild_products (sku, name, price, currency, available, added_at, "
             f"updated_at) SELECT {d.text('e.data', 'sku')}, {d.text('e.data', 'name')}, "
@@ -33,7 +39,7 @@ def add_shipping_methods(d: Dialect) -> str:
 
 
 def _stock_changes(d: Dialect) -> str:
-    """(position, sku, change) for every line products.stock_changes yields."""
+    """(position, sku, change) for every line catalogue_projector.stock_changes yields."""
     restocked = (f"SELECT e.position, {d.text('e.data', 'sku')} AS sku, "
                  f"{d.integer('e.data', 'quantity')} AS change "
                  f"FROM events e WHERE e.type = 'ProductRestocked' AND {IN_RANGE}")

@@ -1,17 +1,16 @@
 """The in-memory read models, kept current from decoded events as each is stored.
 
-An order's view is what projections/order_projector.py makes of its events, as every
-storage keeps it; this module adds the checks the SQL tables' constraints make.
+What each event makes of an order, a product or a shipping method is decided in
+projections/order_projector.py and catalogue_projector.py, as for every storage; this
+module keeps the views and adds the checks the SQL tables' constraints make.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from order_service.adapters.memory.state import ReadModelRows, StoredEvent
 from order_service.application.errors import ConcurrencyConflict
-from order_service.application.views import ProductView, ShippingMethodView
 from order_service.domain.events import (
     OrderCancelled,
     OrderPaid,
@@ -19,8 +18,13 @@ from order_service.domain.events import (
     OrderShipped,
     PaymentNotified,
     ProductAdded,
-    ProductRestocked,
     ShippingMethodAdded,
+)
+from order_service.projections.catalogue_projector import (
+    StockChange,
+    added_product,
+    added_shipping_method,
+    stock_changes,
 )
 from order_service.projections.order_projector import order_changes, placed_order
 
@@ -31,42 +35,31 @@ def project(rows: ReadModelRows, stored: StoredEvent) -> None:
     Raises ConcurrencyConflict where the SQL tables' constraints would refuse the row:
     stock below zero, or an order row that is not at the version before the event's.
     """
+    _change_stock(rows, stored, stock_changes(stored.event))
     match stored.event:
         case ProductAdded() as added:
-            rows.products[added.sku] = ProductView(
-                sku=added.sku, name=added.name, price=added.unit_price, currency=added.currency,
-                available=added.stock, added_at=added.added_at, updated_at=added.added_at)
-        case ProductRestocked() as restocked:
-            _change_stock(rows, stored, {restocked.sku: restocked.quantity},
-                          restocked.restocked_at)
+            rows.products[added.sku] = added_product(added)
         case ShippingMethodAdded() as method:
-            rows.shipping_methods[method.code] = ShippingMethodView(
-                code=method.code, name=method.name, price=method.price, currency=method.currency)
+            rows.shipping_methods[method.code] = added_shipping_method(method)
         case OrderPlaced() as placed:
-            _change_stock(rows, stored, {line.sku: -line.quantity for line in placed.lines},
-                          placed.placed_at)
             rows.orders[placed.order_id] = placed_order(placed, stored.version,
                                                         stored.metadata.get("api_key_id"))
             rows.numbers[placed.number] = placed.order_id
-        case OrderCancelled() as cancelled:
-            _change_stock(rows, stored, {s.sku: s.quantity for s in cancelled.returned_stock},
-                          cancelled.cancelled_at)
-            _change_order(rows, stored)
-        case OrderPaid() | OrderShipped() | PaymentNotified():
+        case OrderPaid() | OrderShipped() | OrderCancelled() | PaymentNotified():
             _change_order(rows, stored)
 
 
-def _change_stock(rows: ReadModelRows, stored: StoredEvent, changes: dict[str, int],
-                  at: datetime) -> None:
-    for sku, change in sorted(changes.items()):
-        product = rows.products.get(sku)
+def _change_stock(rows: ReadModelRows, stored: StoredEvent,
+                  changes: list[StockChange]) -> None:
+    for change in changes:
+        product = rows.products.get(change.sku)
         if product is None:
             continue  # as an UPDATE of no row: the SQL read model ignores it alike
-        if product.available + change < 0:
+        if product.available + change.change < 0:
             # The stock column's CHECK (available >= 0): someone took it meanwhile.
             raise ConcurrencyConflict(stored.stream_id, stored.version - 1)
-        rows.products[sku] = replace(product, available=product.available + change,
-                                     updated_at=at)
+        rows.products[change.sku] = replace(
+            product, available=product.available + change.change, updated_at=change.at)
 
 
 def _change_order(rows: ReadModelRows, stored: StoredEvent) -> None:

@@ -26,9 +26,9 @@ from order_service.application.ports import (
 from order_service.application.views import OrderView
 from order_service.domain.events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped
 from order_service.eventstore.codec import encode
+from order_service.projections.catalogue_projector import stock_changes
 from order_service.projections.order_projector import order_changes, placed_order
 from order_service.projections.orders import changed_columns, order_row
-from order_service.projections.products import OCCURRED_AT, stock_changes
 
 
 @dataclass
@@ -77,10 +77,8 @@ def plan(outcome: Outcome, context: CommandContext, current: OrderView | None,
             made.order_changes = {**(made.order_changes or {}), **changed_columns(changes)}
         else:
             raise ValueError(f"{event.TYPE} is not a two-step command's event")
-        if event.TYPE in OCCURRED_AT:
-            at = datetime.fromisoformat(data[OCCURRED_AT[event.TYPE]])
-            made.stock += [{"sku": sku, "change": change, "at": at}
-                           for sku, change in stock_changes(event.TYPE, data)]
+        made.stock += [{"sku": change.sku, "change": change.change, "at": change.at}
+                       for change in stock_changes(event)]
     made.stock.sort(key=lambda change: change["sku"])
     if placed is not None:
         made.view = placed

@@ -1,0 +1,63 @@
+"""The catalogue and stock read model, defined once: what each event makes of products
+and shipping methods.
+
+Plain Python over decoded domain events, like order_projector.py; the memory storage
+keeps the views, projections/products.py writes them as rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from order_service.application.views import ProductView, ShippingMethodView
+from order_service.domain.events import (
+    DomainEvent,
+    OrderCancelled,
+    OrderPlaced,
+    ProductAdded,
+    ProductRestocked,
+    ShippingMethodAdded,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """Stock an event takes (negative) or gives back, of one product, at its moment."""
+
+    sku: str
+    change: int
+    at: datetime
+
+
+def added_product(added: ProductAdded) -> ProductView:
+    """The product a ProductAdded event puts in the catalogue."""
+    return ProductView(sku=added.sku, name=added.name, price=added.unit_price,
+                       currency=added.currency, available=added.stock,
+                       added_at=added.added_at, updated_at=added.added_at)
+
+
+def stock_changes(event: DomainEvent) -> list[StockChange]:
+    """Every change in available stock the event makes, in SKU order.
+
+    SKU order is the order placements lock stock rows in; updating rows in any other
+    order could deadlock a cancel against a placement of the same products.
+    """
+    match event:
+        case ProductRestocked():
+            return [StockChange(event.sku, event.quantity, event.restocked_at)]
+        case OrderPlaced():
+            changes = [StockChange(line.sku, -line.quantity, event.placed_at)
+                       for line in event.lines]
+        case OrderCancelled():
+            changes = [StockChange(returned.sku, returned.quantity, event.cancelled_at)
+                       for returned in event.returned_stock]
+        case _:
+            return []
+    return sorted(changes, key=lambda change: change.sku)
+
+
+def added_shipping_method(added: ShippingMethodAdded) -> ShippingMethodView:
+    """The shipping method a ShippingMethodAdded event offers."""
+    return ShippingMethodView(code=added.code, name=added.name, price=added.price,
+                              currency=added.currency)
