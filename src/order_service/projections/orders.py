@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from pydantic import TypeAdapter
 from sqlalchemy import Connection, select, update
@@ -57,7 +58,7 @@ def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> N
             _change(connection, stored, event.order_id)
 
 
-def _change(connection: Connection, stored: PendingEvent, order_id: Any) -> None:
+def _change(connection: Connection, stored: PendingEvent, order_id: UUID) -> None:
     earlier: tuple[PaymentNotificationView, ...] = ()
     if isinstance(stored.event, PaymentNotified):
         entries = connection.execute(

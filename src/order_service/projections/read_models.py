@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +15,6 @@ from order_service.application.views import (
     OrderEventView,
     OrderFilter,
     OrderView,
-    PaymentNotificationView,
     ProductView,
     ShippingMethodView,
     StatusFigures,
@@ -28,6 +26,7 @@ from order_service.domain.values import Address, Customer, OrderLine, OrderStatu
 from order_service.eventstore.codec import as_followed
 from order_service.eventstore.tables import events
 from order_service.projections.documents import order_document, order_documents
+from order_service.projections.orders import notification_of
 from order_service.projections.tables import orders, products, shipping_methods
 
 # The hottest read, built once.
@@ -248,10 +247,7 @@ def order_view(row: Mapping[Any, Any]) -> OrderView:
         version=row["version"],
         placed_by=row["placed_by"],
         payment_notifications=tuple(
-            PaymentNotificationView(**{**entry, "received_at": datetime.fromisoformat(
-                entry["received_at"])})
-            for entry in row["payment_notifications"] or ()
-        ),
+            notification_of(entry) for entry in row["payment_notifications"] or ()),
     )
 
 
