@@ -43,7 +43,7 @@ import psycopg
 import seed
 
 from order_service.api.cursors import CursorCodec
-from order_service.api.routers.export import _cursor_kind
+from order_service.api.routers.export import cursor_kind
 from order_service.application.views import OrderFilter
 
 HERE = Path(__file__).resolve().parent
@@ -143,10 +143,10 @@ def measure_pages(database: seed.BenchDatabase, orders: int, pairs: int, workdir
     after = (last_page - 1) * PAGE_LIMIT
     # Walking 4,999 pages to reach page 5,000 would take longer than the whole bench.
     # The cursor a walk would end with is minted instead with the service's own codec,
-    # secret and cursor kind (the router's _cursor_kind for "no filters"); the check
+    # secret and cursor kind (the router's cursor_kind for "no filters"); the check
     # below shows that this minting gives exactly the cursors the server hands out.
     codec = CursorCodec(CURSOR_SECRET.encode())
-    kind = _cursor_kind(OrderFilter())
+    kind = cursor_kind(OrderFilter())
     page_k_cursor = codec.encode(kind, after)
     with Server(database, workdir) as server:
         client = server.client

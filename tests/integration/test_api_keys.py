@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from order_service.adapters.sql.api_keys import SqlApiKeys
+from order_service.adapters.sql.engine import Timeouts, make_engine
 from order_service.adapters.sql.tables import api_keys
 from order_service.application.access import SHOWN_PREFIX_LENGTH, Role
-from order_service.application.errors import KeyNameTaken, UnknownKeyName
+from order_service.application.errors import KeyNameTaken, StorageUnavailable, UnknownKeyName
 from tests.api_keys import key_name
 from tests.clocks import StoppedClock
 
@@ -127,3 +128,19 @@ def test_a_key_is_listed_as_never_used_until_marked_used(
 
     (listed,) = keys.list()
     assert (listed.created_at, listed.last_used_at) == (MADE_AT, clock.now)
+
+
+def test_listing_or_revoking_with_the_database_down_says_it_is_unavailable(
+    clock: StoppedClock,
+) -> None:
+    # Nothing listens on port 1: each call fails to connect, as with the server down.
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/none",
+                         timeouts=Timeouts(connect_seconds=1))
+    keys = SqlApiKeys(engine, clock)
+    try:
+        with pytest.raises(StorageUnavailable):
+            keys.list()
+        with pytest.raises(StorageUnavailable):
+            keys.revoke("till-1")
+    finally:
+        engine.dispose()

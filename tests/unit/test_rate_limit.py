@@ -42,3 +42,17 @@ def test_a_refused_key_is_told_to_retry_once_a_request_is_refilled(per_minute: i
 
     assert refused.value.retry_after_seconds == seconds
     assert f"retry in {seconds} s" in str(refused.value)
+
+
+def test_a_refused_key_may_send_again_once_its_allowance_has_refilled() -> None:
+    now = [100.0]
+    limiter = KeyRateLimiter(per_minute=6, monotonic=lambda: now[0])
+    for _ in range(6):
+        limiter.take("key-till")
+    with pytest.raises(RateLimited):
+        limiter.take("key-till")
+
+    now[0] += 10  # one request refilled
+    limiter.take("key-till")
+    with pytest.raises(RateLimited):
+        limiter.take("key-till")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 from order_service.api.errors import RateLimited
 
@@ -17,7 +18,9 @@ from order_service.api.errors import RateLimited
 class KeyRateLimiter:
     """Allow `per_minute` requests per key, refilled continuously, in bursts up to that."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
         self._capacity = float(per_minute)
         self._refill_per_second = per_minute / 60.0
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -25,7 +28,7 @@ class KeyRateLimiter:
 
     def take(self, key_id: str) -> None:
         """Spend one request of `key_id`'s allowance, or raise RateLimited."""
-        now = time.monotonic()
+        now = self._monotonic()
         with self._lock:
             tokens, then = self._buckets.get(key_id, (self._capacity, now))
             tokens = min(self._capacity, tokens + (now - then) * self._refill_per_second)

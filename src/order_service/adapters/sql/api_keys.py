@@ -82,13 +82,13 @@ class SqlApiKeys:
 
     def list(self) -> list[ApiKeyInfo]:
         """Every key, active and revoked, oldest first."""
-        with self._engine.connect() as connection:
+        with translated_failures(), self._engine.connect() as connection:
             rows = connection.execute(select(api_keys).order_by(api_keys.c.created_at))
             return [_info(row._asdict()) for row in rows]
 
     def revoke(self, name: str) -> ApiKeyInfo:
         """Revoke the active key called `name`; it stops working at once everywhere."""
-        with self._engine.begin() as connection:
+        with translated_failures(), self._engine.begin() as connection:
             row = connection.execute(
                 update(api_keys)
                 .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))

@@ -111,7 +111,7 @@ def export_orders(
     require_ordered_period(placed_from, placed_to, "placed_from", "placed_to")
     where = OrderFilter(statuses=parse_statuses(status), placed_from=placed_from,
                         placed_to=placed_to, updated_since=updated_since)
-    kind = _cursor_kind(where)
+    kind = cursor_kind(where)
     after = 0 if cursor is None else cursors.decode(kind, cursor)
     page = queries.export_page(storage, where, after=after, limit=limit)
     next_cursor = None if page.next_after is None else cursors.encode(kind, page.next_after)
@@ -128,7 +128,8 @@ def export_orders(
                            media_type=export.MEDIA_TYPES[chosen], headers=headers)
 
 
-def _cursor_kind(where: OrderFilter) -> str:
+def cursor_kind(where: OrderFilter) -> str:
+    """What an export cursor is bound to: the filters it was made for."""
     # A cursor is valid only with the filters it was made for: another filter's cursor
     # would silently skip or repeat orders, so it is refused instead.
     parts = [",".join(sorted(s.value for s in where.statuses)),
