@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import asyncpg
 
-from order_service.adapters.sql.engine import Timeouts, database_url
+from order_service.adapters.sql.engine import PLAN_CACHE_MODE, Timeouts, database_url
 from order_service.application.errors import ConcurrencyConflict, StorageUnavailable
 
 # What a broken or unreachable database raises here (asyncio.TimeoutError: no connection
@@ -57,7 +57,7 @@ def session_settings(timeouts: Timeouts) -> dict[str, str]:
     about 20 µs on a GET and 130 µs on a batch read (bench/RESULTS.md, issue 13).
     """
     return {"statement_timeout": str(timeouts.statement_ms),
-            "plan_cache_mode": "force_custom_plan"}
+            "plan_cache_mode": PLAN_CACHE_MODE}
 
 
 async def _json_documents(connection: asyncpg.Connection) -> None:

@@ -71,13 +71,18 @@ def make_engine(raw_url: str, *, pool_size: int = 10, timeouts: Timeouts | None 
     )
 
 
+# How every connection of the service plans its statements: for each call, with the
+# tables as they are then (async_pool.session_settings says why).
+PLAN_CACHE_MODE = "force_custom_plan"
+
+
 def postgres_connect_args(timeouts: Timeouts) -> dict[str, Any]:
     """What every PostgreSQL connection of the service is opened with."""
     return {
         "connect_timeout": max(1, round(timeouts.connect_seconds)),
         # Planned per call, as the event loop's connections are (async_pool.py says why).
         "options": f"-c statement_timeout={timeouts.statement_ms} "
-                   "-c plan_cache_mode=force_custom_plan",
+                   f"-c plan_cache_mode={PLAN_CACHE_MODE}",
         # Notice a vanished server within seconds rather than the kernel's hours.
         "keepalives": 1,
         "keepalives_idle": 5,

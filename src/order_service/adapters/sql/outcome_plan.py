@@ -72,14 +72,14 @@ def plan(outcome: Outcome, context: CommandContext, current: OrderView | None,
             placed = placed_order(event, version, metadata.get("api_key_id"))
             made.placed_order = order_row(placed)
         elif isinstance(event, OrderPaid | OrderShipped | OrderCancelled):
-            changes = order_changes(event, version)
-            changed.update(changes)
-            made.order_changes = {**(made.order_changes or {}), **changed_columns(changes)}
+            changed.update(order_changes(event, version))
         else:
             raise ValueError(f"{event.TYPE} is not a two-step command's event")
         made.stock += [{"sku": change.sku, "change": change.change, "at": change.at}
                        for change in stock_changes(event)]
     made.stock.sort(key=lambda change: change["sku"])
+    if changed:
+        made.order_changes = changed_columns(changed)
     if placed is not None:
         made.view = placed
     elif changed and current is not None:
