@@ -26,9 +26,10 @@ from order_service.application.queries import get_order
 from order_service.domain.errors import OrderServiceError
 from order_service.domain.events import OrderPaid, OrderShipped
 from order_service.domain.payments import PaymentNotification
+from order_service.eventstore import codec
 from order_service.eventstore.tables import events
 from order_service.projections import rebuild
-from order_service.projections.rebuild import OutdatedEvents, UnknownEvents, rebuild_projections
+from order_service.projections.rebuild import UnknownEvents, rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
 from tests.integration.builders import (
     add_product,
@@ -311,18 +312,42 @@ def test_a_rebuild_stores_whole_second_timestamps_as_the_projections_do(
     assert stored(engine) == live
 
 
-def test_a_rebuild_refuses_payloads_that_still_need_an_upcaster(
+def _renamed(data: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    return {(new if key == old else key): value for key, value in data.items()}
+
+
+def test_a_rebuild_upcasts_events_an_older_version_stored_and_agrees_with_the_reads(
     shop: Shop, context: CommandContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    every_kind_of_event(shop, context)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM orders"))
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    orders = [place(shop, context, [(sku, 1)], method).id for _ in range(3)]
+    # An older version stored OrderPaid's reference as "reference" (its schema version 1).
+    paid_at = datetime(2026, 5, 4, 10, 30, tzinfo=UTC)
+    store_newer_event(engine, f"order-{orders[0]}", event_type="OrderPaid", schema_version=1,
+                      data={"order_id": str(orders[0]), "reference": "bank-old",
+                            "paid_at": paid_at.isoformat().replace("+00:00", "Z")})
+    # This version's OrderPaid is version 2 and reads version 1 through an upcaster.
     monkeypatch.setattr(OrderPaid, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(codec.UPCASTERS, ("OrderPaid", 1),
+                        lambda data: _renamed(data, "reference", "payment_reference"))
 
-    with pytest.raises(OutdatedEvents, match="OrderPaid events of schema version 1"):
-        rebuild_projections(engine)
+    rebuild_projections(engine)
 
-    assert snapshot(engine)["orders"] == []
+    upcast = get_order(shop.storage, orders[0])
+    assert (upcast.status, upcast.payment_reference, upcast.paid_at, upcast.version) == (
+        "paid", "bank-old", paid_at, 2)
+    # Commands read the old event through the upcaster too; new events are version 2.
+    shop.ship_order(ShipOrder(orders[0], tracking_number="TRK-1"), context)
+    shop.pay_order(PayOrder(orders[1], payment_reference="bank-new"), context)
+    with engine.connect() as connection:
+        assert sorted(connection.scalars(select(events.c.schema_version)
+                                         .where(events.c.type == "OrderPaid"))) == [1, 2]
+    live = snapshot(engine)
+
+    rebuild_projections(engine)
+
+    assert snapshot(engine) == live
+    assert get_order(shop.storage, orders[0]).status == "shipped"
 
 
 # -- events a newer version stored -----------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 
 from order_service.domain.events import ALL_EVENT_TYPES, DomainEvent, OrderPaid
 from order_service.eventstore import codec
-from order_service.eventstore.codec import UnknownEventType, decode, encode
+from order_service.eventstore.codec import UnknownEventType, decode, decode_json, encode
 from tests.unit.examples import LATER, one_of_each_event_type
 
 EXAMPLES = one_of_each_event_type()
@@ -111,3 +111,19 @@ def test_a_payload_at_the_current_schema_is_not_upcast(monkeypatch: pytest.Monke
 def test_a_stored_type_this_code_does_not_know_is_refused() -> None:
     with pytest.raises(UnknownEventType, match="OrderTeleported"):
         decode("OrderTeleported", 1, {"order_id": str(uuid4())})
+
+
+def test_decoding_from_json_text_upcasts_an_older_schema_and_reads_the_current_one_as_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(OrderPaid, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(codec.UPCASTERS, ("OrderPaid", 1),
+                        lambda data: {**data, "payment_reference": "upcast"})
+    current = OrderPaid(order_id=uuid4(), payment_reference="current", paid_at=LATER)
+    text = json.dumps(encode(current))
+
+    assert decode_json("OrderPaid", 2, text) == current
+    assert decode_json("OrderPaid", 1, text.encode()) == dataclasses.replace(
+        current, payment_reference="upcast")
+    with pytest.raises(UnknownEventType, match="OrderTeleported"):
+        decode_json("OrderTeleported", 1, "{}")

@@ -10,7 +10,6 @@ from tqdm import tqdm
 from order_service.bootstrap import bootstrap
 from order_service.cli.errors import fail
 from order_service.projections.rebuild import (
-    OutdatedEvents,
     UnknownEvents,
     count_events,
     rebuild_projections,
@@ -43,7 +42,7 @@ def _rebuild(_args: argparse.Namespace) -> int:
                     bar.update(events)
 
                 report = rebuild_projections(service.engine, progress=advance)
-        except (OutdatedEvents, UnknownEvents) as error:
+        except UnknownEvents as error:
             return fail(str(error))
     print(f"rebuilt read models from {report.events} events: {report.orders} orders, "
           f"{report.products} products", file=sys.stderr)

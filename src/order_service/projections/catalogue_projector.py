@@ -7,8 +7,8 @@ keeps the views, projections/products.py writes them as rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from order_service.application.views import ProductView, ShippingMethodView
 from order_service.domain.events import (
@@ -21,9 +21,12 @@ from order_service.domain.events import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StockChange:
-    """Stock an event takes (negative) or gives back, of one product, at its moment."""
+class StockChange(NamedTuple):
+    """Stock an event takes (negative) or gives back, of one product, at its moment.
+
+    A named tuple, not a frozen dataclass: a rebuild makes one per order line, and a
+    tuple is made several times faster.
+    """
 
     sku: str
     change: int

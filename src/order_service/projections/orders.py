@@ -19,20 +19,22 @@ from sqlalchemy import Connection, select, update
 from order_service.application.errors import ConcurrencyConflict
 from order_service.application.views import OrderView, PaymentNotificationView
 from order_service.domain.events import OrderPlaced, PaymentNotified
-from order_service.domain.values import Customer
+from order_service.domain.values import Address, Customer, OrderLine
 from order_service.eventstore.store import PendingEvent
 from order_service.projections.order_projector import ORDER_EVENTS, order_changes, placed_order
 from order_service.projections.rows import insert_first_row
 from order_service.projections.tables import orders
 
 
-def order_row(view: OrderView) -> dict[str, Any]:
-    """The orders row of `view`."""
+def order_row(view: OrderView, *, json_text: bool = False) -> dict[str, Any]:
+    """The orders row of `view`; with `json_text`, the parts kept whole as JSON text
+    (for COPY) instead of the Python values SQLAlchemy's JSON columns encode."""
     return {"id": view.id, "number": view.number, **changed_columns({
-        name: getattr(view, name) for name in _FIELDS if name not in ("id", "number")})}
+        name: getattr(view, name) for name in _FIELDS if name not in ("id", "number")},
+        json_text=json_text)}
 
 
-def changed_columns(changes: Mapping[str, Any]) -> dict[str, Any]:
+def changed_columns(changes: Mapping[str, Any], *, json_text: bool = False) -> dict[str, Any]:
     """The columns of the orders row that these changes of a view's fields set."""
     columns: dict[str, Any] = {}
     for name, value in changes.items():
@@ -40,8 +42,9 @@ def changed_columns(changes: Mapping[str, Any]) -> dict[str, Any]:
             customer: Customer = value
             columns.update(customer_name=customer.name, customer_email=customer.email,
                            customer_phone=customer.phone)
-        elif name in _JSON_FIELDS:
-            columns[name] = _json(value)
+        elif name in _WHOLE:
+            columns[name] = (_WHOLE[name].dump_json(value).decode() if json_text
+                             else _json(value))
         else:
             columns[name] = value.value if isinstance(value, Enum) else value
     return columns
@@ -84,8 +87,10 @@ def notification_of(entry: Mapping[str, Any]) -> PaymentNotificationView:
 
 # The view's fields, in the row's column order; those kept whole as JSON.
 _FIELDS = tuple(OrderView.__dataclass_fields__)
-_JSON_FIELDS = frozenset({"lines", "shipping_address", "billing_address",
-                          "payment_notifications"})
+_WHOLE: dict[str, TypeAdapter[Any]] = {
+    "lines": TypeAdapter(tuple[OrderLine, ...]), "shipping_address": TypeAdapter(Address),
+    "billing_address": TypeAdapter(Address),
+    "payment_notifications": TypeAdapter(tuple[PaymentNotificationView, ...])}
 
 
 def _json(value: Any) -> Any:

@@ -10,7 +10,6 @@ from sqlalchemy import Connection, Table, text
 
 from order_service.eventstore.store import APPEND_LOCK_KEY
 from order_service.projections import tables
-from order_service.projections.replay import Dialect
 
 
 def lock_read_models(connection: Connection) -> None:
@@ -24,9 +23,9 @@ def lock_read_models(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
 
 
-def swap_in(connection: Connection, d: Dialect) -> tuple[int, int]:
+def swap_in(connection: Connection) -> tuple[int, int]:
     """Make the live read models equal to the twins; (last order number, products)."""
-    _replace_differing_orders(connection, d)
+    _replace_differing_orders(connection)
     for table in (tables.products, tables.shipping_methods):
         columns = _columns(table)
         connection.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608 (fixed names)
@@ -40,13 +39,15 @@ def swap_in(connection: Connection, d: Dialect) -> tuple[int, int]:
     return last_number, products
 
 
-def _replace_differing_orders(connection: Connection, d: Dialect) -> None:
+def _replace_differing_orders(connection: Connection) -> None:
+    # The comparison under which NULL equals NULL and nothing else.
+    differs = "IS DISTINCT FROM" if connection.dialect.name == "postgresql" else "IS NOT"
     names = [column.name for column in tables.orders.columns]
     live, twin = (", ".join(f"{alias}.{name}" for name in names) for alias in ("orders", "r"))
     # Orders left in place equal their twin in every column; every other twin is new.
     connection.execute(text(
         f"DELETE FROM orders WHERE NOT EXISTS (SELECT 1 FROM rebuild_orders r "  # noqa: S608
-        f"WHERE r.id = orders.id AND NOT (({twin}) {d.differs} ({live})))"))
+        f"WHERE r.id = orders.id AND NOT (({twin}) {differs} ({live})))"))
     connection.execute(text(
         f"INSERT INTO orders ({_columns(tables.orders)}) SELECT {twin} "  # noqa: S608
         f"FROM rebuild_orders r WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.id)"))
