@@ -32,6 +32,10 @@ import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
+from order_service.application.views import OrderView
+from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
+from order_service.projections.orders import stored_document
+
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 COMMAND = Path(sys.executable).with_name("order-service")
 
@@ -68,7 +72,7 @@ ORDER_COLUMNS = (
     "lines", "shipping_address", "billing_address", "payment_method", "shipping_method",
     "shipping_method_name", "subtotal", "shipping", "tax_rate", "tax", "total", "placed_at",
     "paid_at", "shipped_at", "cancelled_at", "updated_at", "payment_reference",
-    "tracking_number", "cancel_reason", "version",
+    "tracking_number", "cancel_reason", "version", "document",
 )
 
 
@@ -294,6 +298,19 @@ def story(rng: random.Random, products: list[tuple[str, str, int]], number: int,
 def order_row(told: Story) -> tuple[object, ...]:
     """The `orders` read-model row of a story, in ORDER_COLUMNS order."""
     updated_at = told.cancelled_at or told.shipped_at or told.paid_at or told.placed_at
+    view = OrderView(
+        id=told.id, number=told.number, status=OrderStatus(told.status), currency=CURRENCY,
+        customer=Customer(**told.customer),
+        lines=tuple(OrderLine(**line) for line in told.lines),
+        subtotal=told.subtotal, shipping=told.shipping, tax_rate=TAX_RATE, tax=told.tax,
+        total=told.total, shipping_address=Address(**told.shipping_address),
+        billing_address=Address(**told.billing_address),
+        payment_method=told.payment_method, shipping_method=told.shipping_method,
+        shipping_method_name=told.shipping_method_name, placed_at=told.placed_at,
+        paid_at=told.paid_at, shipped_at=told.shipped_at, cancelled_at=told.cancelled_at,
+        updated_at=updated_at, payment_reference=told.payment_reference,
+        tracking_number=told.tracking_number, cancel_reason=told.cancel_reason,
+        version=told.version)
     return (
         told.id, told.number, told.status, CURRENCY, told.customer["name"],
         told.customer["email"], told.customer["phone"],
@@ -304,6 +321,7 @@ def order_row(told: Story) -> tuple[object, ...]:
         told.subtotal, told.shipping, TAX_RATE, told.tax, told.total, told.placed_at,
         told.paid_at, told.shipped_at, told.cancelled_at, updated_at,
         told.payment_reference, told.tracking_number, told.cancel_reason, told.version,
+        stored_document(view),
     )
 
 

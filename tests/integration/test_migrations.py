@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -11,8 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from order_service.adapters.sql.schema import alembic_config, current_revision, head_revision
 from order_service.adapters.sql.tables import metadata
+from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.handlers import Shop
+from order_service.application.ports import CommandContext
 from order_service.eventstore import tables as _event_tables  # noqa: F401  (registers it)
 from order_service.projections import tables as read_model_tables
+from tests.integration.builders import add_product, add_shipping_method, place
 
 TABLES = {"events", *(table.name for table in read_model_tables.READ_MODEL_TABLES)}
 
@@ -68,3 +74,29 @@ def test_the_events_are_append_only_again_after_a_downgrade_and_upgrade(
 
     with pytest.raises(IntegrityError, match="append-only"), engine.begin() as connection:
         connection.execute(text("DELETE FROM events"))
+
+
+def test_orders_stored_before_0019_get_the_document_the_projection_writes(
+    engine: Engine, database_url_for_test: str, shop: Shop, context: CommandContext
+) -> None:
+    sku, method = add_product(shop, context, stock=9), add_shipping_method(shop, context)
+    placed = [place(shop, context, [(sku, 2)], method).id for _ in range(3)]
+    shop.pay_order(PayOrder(placed[0], payment_reference="bank \"1\" \\ ü"), context)
+    shop.ship_order(ShipOrder(placed[0], tracking_number="TRK-1"), context)
+    shop.cancel_order(CancelOrder(placed[1], reason="customer asked"), context)
+    written = documents(engine)
+    config = alembic_config(database_url_for_test)
+
+    command.downgrade(config, "0018")
+    command.upgrade(config, "head")
+
+    assert documents(engine) == written
+    assert sorted(written) == sorted(str(order_id) for order_id in placed)
+
+
+def documents(engine: Engine) -> dict[str, object]:
+    """Each order's stored document, parsed, by its id as the document gives it."""
+    with engine.connect() as connection:
+        parsed = [json.loads(document) for (document,) in
+                  connection.execute(text("SELECT document FROM orders"))]
+    return {document["id"]: document for document in parsed}

@@ -57,6 +57,13 @@ _PLAIN_NUMBER = re.compile(r"[+-][0-9 ().]*\Z")
 
 def order_record(order: OrderView, transfer: TransferTerms) -> dict[str, Any]:
     """An order as the JSON the API shows (GET /v1/orders/{id})."""
+    return {**order_fields(order),
+            "payment_instructions": instructions_record(instructions_of(order, transfer))}
+
+
+def order_fields(order: OrderView) -> dict[str, Any]:
+    """Everything `order_record` shows but the payment instructions, which depend on the
+    bank settings of the moment: what the read model stores as the order's document."""
     return {
         "id": str(order.id),
         "number": order.number,
@@ -95,7 +102,6 @@ def order_record(order: OrderView, transfer: TransferTerms) -> dict[str, Any]:
              "reason": n.reason, "received_at": _timestamp(n.received_at)}
             for n in order.payment_notifications
         ],
-        "payment_instructions": instructions_record(instructions_of(order, transfer)),
     }
 
 

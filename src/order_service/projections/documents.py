@@ -1,28 +1,22 @@
-"""Orders as JSON documents, built by the database itself, for fast exports.
+"""Orders as the JSON documents the API sends, read as stored, for GET, lists and exports.
 
-The export is the one place where hundreds of thousands of orders pass through at once.
-Decoding every row into Python objects and encoding them back to JSON costs ~100 µs an
-order; asking the database for the finished JSON text costs a few. The documents here
-must stay equal (as JSON) to `order_service.application.export.order_record`, which the HTTP API
-shows; the export tests compare the two for every field.
-
-On PostgreSQL the document is one text concatenation that writes, byte for byte, what
-`json_build_object` wrote before (the API's NDJSON and JSON pages are those bytes):
-`json_build_object` looks up the type of each of its 50 arguments on every row, which made
-a document cost three times what reading its row costs; concatenating each value's JSON
-text costs a third less. A page comes through COPY, one row per read, with no per-row
-driver work. COPY's text format doubles every backslash, and that is the only escape JSON
-text can contain (JSON has no raw control characters), so halving them restores the JSON.
+Each order row keeps its document (projections/orders.stored_document: the API's JSON
+but for the payment instructions), so a read sends stored text and only appends the
+payment instructions, worked out in SQL from the bank settings of the moment
+(projections/payment_instructions.py). A page comes through COPY, one row per read, with
+no per-row driver work. COPY's text format doubles every backslash, and that is the only
+escape JSON text can contain (JSON has no raw control characters), so halving them
+restores the JSON.
 
 A whole export (`ndjson_export`) is read on two connections that share one snapshot and
-take turns at ranges of order numbers: building the documents is the export's main cost,
-and two PostgreSQL backends do it on two cores while this process writes.
+take turns at ranges of order numbers, so two PostgreSQL backends read on two cores
+while this process writes.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -42,36 +36,6 @@ from order_service.projections.payment_instructions import (
 
 if TYPE_CHECKING:
     from psycopg import Cursor
-
-TIMESTAMPS = ("placed_at", "paid_at", "shipped_at", "cancelled_at", "updated_at")
-
-# How each value is written: its kind, then its column (or, for an object, its fields).
-Field = tuple[str, str, Any]
-CUSTOMER: tuple[Field, ...] = (
-    ("name", "text", "customer_name"), ("email", "text", "customer_email"),
-    ("phone", "text", "customer_phone"),
-)
-DOCUMENT: tuple[Field, ...] = (
-    ("id", "id", "id"), ("number", "number", "number"), ("status", "text", "status"),
-    ("currency", "text", "currency"), ("customer", "object", CUSTOMER),
-    ("lines", "json", "lines"), ("subtotal", "number", "subtotal"),
-    ("shipping", "number", "shipping"), ("tax_rate", "text", "tax_rate"),
-    ("tax", "number", "tax"), ("total", "number", "total"),
-    ("shipping_address", "json", "shipping_address"),
-    ("billing_address", "json", "billing_address"),
-    ("payment_method", "text", "payment_method"),
-    ("shipping_method", "text", "shipping_method"),
-    ("shipping_method_name", "text", "shipping_method_name"),
-    *((name, "timestamp", name) for name in TIMESTAMPS),
-    ("payment_reference", "text", "payment_reference"),
-    ("tracking_number", "text", "tracking_number"),
-    ("cancel_reason", "text", "cancel_reason"), ("version", "number", "version"),
-    # Orders projected before payment notifications existed have none recorded.
-    ("payment_notifications", "list", "payment_notifications"),
-)
-# Then "payment_instructions", worked out from the current TransferTerms as each
-# document is built (projections/payment_instructions.py): never stored.
-
 
 # Order numbers per query of a whole export: each query's documents (~1.3 KB an order)
 # are held in memory until written, and a query's fixed cost is spread over 2,500 rows.
@@ -101,9 +65,8 @@ def order_document(connection: Connection, order_id: UUID, transfer: TransferTer
 @cache
 def _sqlite_one_order(instructions: str) -> TextClause:
     # Only fixed SQL is joined in: the instructions' text binds its values by name.
-    fields = (*DOCUMENT, ("payment_instructions", "json", f"({instructions})"))
-    return text(f"SELECT {_sqlite_object(fields)} AS document, version, placed_by "  # noqa: S608
-                "FROM orders WHERE id = :order_id").bindparams(
+    return text(f"SELECT {_sqlite_document(instructions)} AS document, "  # noqa: S608
+                "version, placed_by FROM orders WHERE id = :order_id").bindparams(
                     bindparam("order_id", type_=Uuid()))
 
 
@@ -135,62 +98,17 @@ def ndjson_export(engine: Engine, where: OrderFilter, transfer: TransferTerms
 # -- PostgreSQL ---------------------------------------------------------------------------
 
 
-def _pg_timestamp(column: str) -> str:
-    # ISO 8601 in UTC as Python's isoformat writes it: microseconds only when not zero.
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-            f"mod(date_part('microseconds', {column})::bigint, 1000000) = 0 THEN '' "
-            f"ELSE to_char({utc}, '.US') END || 'Z'")
-
-
-def _pg_value(kind: str, column: Any) -> list[str]:
-    """SQL pieces (literals quoted) whose concatenation is the value's JSON text."""
-    if kind == "object":
-        return _pg_object(column)
-    renderers: dict[str, Callable[[str], str]] = {
-        # to_json escapes text exactly as json_build_object did (both use escape_json).
-        "text": lambda name: f"to_json({name})::text",
-        "number": lambda name: f"{name}::text",
-        "json": lambda name: f"{name}::text",
-        "list": lambda name: f"COALESCE({name}::text, '[]')",
-        "id": lambda name: f"'\"' || {name}::text || '\"'",
-        "timestamp": lambda name: f"'\"' || {_pg_timestamp(name)} || '\"'",
-    }
-    # NULL || anything is NULL: json_build_object wrote null for a missing value.
-    return [f"COALESCE({renderers[kind](column)}, 'null')"]
-
-
-def _pg_object(fields: tuple[Field, ...]) -> list[str]:
-    # json_build_object's own spacing: {"key" : value, "key" : value}.
-    pieces = ["'{'"]
-    for index, (name, kind, column) in enumerate(fields):
-        pieces.append(f"'{', ' if index else ''}\"{name}\" : '")
-        pieces.extend(_pg_value(kind, column))
-    pieces.append("'}'")
-    return _joined_literals(pieces)
-
-
-def _joined_literals(pieces: list[str]) -> list[str]:
-    """Adjacent SQL string literals merged into one, so each row does fewer concatenations."""
-    merged: list[str] = []
-    for piece in pieces:
-        if merged and _is_literal(piece) and _is_literal(merged[-1]):
-            merged[-1] = merged[-1][:-1] + piece[1:]
-        else:
-            merged.append(piece)
-    return merged
-
-
-def _is_literal(piece: str) -> bool:
-    return piece.startswith("'") and piece.endswith("'") and "'" not in piece[1:-1]
+# What a read appends to a stored document: its last member, the payment instructions.
+_INSTRUCTIONS_MEMBER = ',"payment_instructions":'
 
 
 @lru_cache(maxsize=8)
 def _pg_document(transfer: TransferTerms) -> tuple[str, tuple[Any, ...]]:
     """The document's SQL under `transfer`, and the parameters it binds first."""
     instructions, params = pg_instructions(transfer)
-    fields = (*DOCUMENT, ("payment_instructions", "json", f"({instructions})"))
-    return " || ".join(_pg_object(fields)), tuple(params)
+    # The stored document without its closing brace, then the instructions, then it.
+    return (f"left(document, -1) || '{_INSTRUCTIONS_MEMBER}' || "
+            f"COALESCE(({instructions})::text, 'null') || '}}'"), tuple(params)
 
 
 def pg_order_document_query(transfer: TransferTerms) -> tuple[str, tuple[Any, ...]]:
@@ -359,39 +277,17 @@ def _containing(fragment: str) -> str:
 # -- SQLite -------------------------------------------------------------------------------
 
 
-def _sqlite_timestamp(column: str) -> str:
-    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, no zone).
-    return (f"CASE WHEN {column} IS NULL THEN NULL ELSE replace(CASE WHEN "
-            f"substr({column}, 21, 6) = '000000' THEN substr({column}, 1, 19) "
-            f"ELSE substr({column}, 1, 26) END, ' ', 'T') || 'Z' END")
-
-
-# SQLAlchemy stores a UUID on SQLite as 32 hex digits; the API shows it with dashes.
-_SQLITE_ID = ("lower(substr(id, 1, 8) || '-' || substr(id, 9, 4) || '-' || substr(id, 13, 4) "
-              "|| '-' || substr(id, 17, 4) || '-' || substr(id, 21, 12))")
-
-
-def _sqlite_value(kind: str, column: Any) -> str:
-    renderers: dict[str, Callable[[Any], str]] = {
-        "object": _sqlite_object, "text": str, "number": str, "id": lambda _: _SQLITE_ID,
-        "json": lambda name: f"json({name})",
-        "list": lambda name: f"COALESCE(json({name}), json('[]'))",
-        "timestamp": _sqlite_timestamp,
-    }
-    return renderers[kind](column)
-
-
-def _sqlite_object(fields: tuple[Field, ...]) -> str:
-    return "json_object(" + ", ".join(
-        f"'{name}', {_sqlite_value(kind, column)}" for name, kind, column in fields) + ")"
+def _sqlite_document(instructions: str) -> str:
+    """The SQL of a stored document with the payment instructions appended."""
+    return (f"substr(document, 1, length(document) - 1) || '{_INSTRUCTIONS_MEMBER}' || "
+            f"COALESCE(json(({instructions})), 'null') || '}}'")
 
 
 def _sqlite_documents(connection: Connection, after: int, up_to: int | None,
                       where: OrderFilter, transfer: TransferTerms) -> Iterator[bytes]:
     instructions, instruction_params = sqlite_instructions(transfer)
-    built = _sqlite_object((*DOCUMENT, ("payment_instructions", "json", instructions)))
     conditions, params = _sqlite_conditions(after, up_to, where)
-    statement = text(f"SELECT {built} FROM orders "  # noqa: S608  (values are bound)
+    statement = text(f"SELECT {_sqlite_document(instructions)} FROM orders "  # noqa: S608
                      f"WHERE {' AND '.join(conditions)} ORDER BY number")
     for (document,) in connection.execution_options(stream_results=True).execute(
             statement, {**instruction_params, **params}):

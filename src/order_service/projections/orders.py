@@ -7,7 +7,9 @@ row keeps whole) and applies it inside the append's transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -17,9 +19,10 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection, select, update
 
 from order_service.application.errors import ConcurrencyConflict
+from order_service.application.export import order_fields
 from order_service.application.views import OrderView, PaymentNotificationView
-from order_service.domain.events import OrderPlaced, PaymentNotified
-from order_service.domain.values import Address, Customer, OrderLine
+from order_service.domain.events import OrderPlaced
+from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
 from order_service.eventstore.store import PendingEvent
 from order_service.projections.order_projector import ORDER_EVENTS, order_changes, placed_order
 from order_service.projections.rows import insert_first_row
@@ -31,7 +34,19 @@ def order_row(view: OrderView, *, json_text: bool = False) -> dict[str, Any]:
     (for COPY) instead of the Python values SQLAlchemy's JSON columns encode."""
     return {"id": view.id, "number": view.number, **changed_columns({
         name: getattr(view, name) for name in _FIELDS if name not in ("id", "number")},
-        json_text=json_text)}
+        json_text=json_text), "document": stored_document(view)}
+
+
+def changed_row(changed: OrderView, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of the orders row that these changes set, `changed` being the view
+    they made: its document is written again whole."""
+    return {**changed_columns(changes), "document": stored_document(changed)}
+
+
+def stored_document(view: OrderView) -> str:
+    """The order as the JSON text the API sends, but for its payment instructions (read
+    adds them, from the bank settings of the moment): one definition, the API's own."""
+    return json.dumps(order_fields(view), separators=(",", ":"))
 
 
 def changed_columns(changes: Mapping[str, Any], *, json_text: bool = False) -> dict[str, Any]:
@@ -62,21 +77,55 @@ def project_orders(connection: Connection, pending: Sequence[PendingEvent]) -> N
 
 
 def _change(connection: Connection, stored: PendingEvent, order_id: UUID) -> None:
-    earlier: tuple[PaymentNotificationView, ...] = ()
-    if isinstance(stored.event, PaymentNotified):
-        entries = connection.execute(
-            select(orders.c.payment_notifications).where(orders.c.id == order_id)
-        ).scalar_one_or_none()
-        earlier = tuple(notification_of(entry) for entry in entries or ())
+    row = connection.execute(select(orders).where(orders.c.id == order_id)).first()
+    if row is None:
+        raise ConcurrencyConflict(stored.stream_id, stored.version - 1)
+    current = order_view(row._mapping)
+    changes = order_changes(stored.event, stored.version, current.payment_notifications)
     # Guarding on the previous version detects a concurrent change before the event
     # insert does, and keeps the row from ever skipping a version.
     result = connection.execute(
         update(orders)
         .where(orders.c.id == order_id, orders.c.version == stored.version - 1)
-        .values(changed_columns(order_changes(stored.event, stored.version, earlier)))
+        .values(changed_row(replace(current, **changes), changes))
     )
     if result.rowcount != 1:
         raise ConcurrencyConflict(stored.stream_id, stored.version - 1)
+
+
+def order_view(row: Mapping[Any, Any]) -> OrderView:
+    """Map an orders row (its columns by name) to the order view."""
+    return OrderView(
+        id=row["id"],
+        number=row["number"],
+        status=OrderStatus(row["status"]),
+        currency=row["currency"],
+        customer=Customer(name=row["customer_name"], email=row["customer_email"],
+                          phone=row["customer_phone"]),
+        lines=tuple(OrderLine(**line) for line in row["lines"]),
+        subtotal=row["subtotal"],
+        shipping=row["shipping"],
+        tax_rate=row["tax_rate"],
+        tax=row["tax"],
+        total=row["total"],
+        shipping_address=Address(**row["shipping_address"]),
+        billing_address=Address(**row["billing_address"]),
+        payment_method=row["payment_method"],
+        shipping_method=row["shipping_method"],
+        shipping_method_name=row["shipping_method_name"],
+        placed_at=row["placed_at"],
+        paid_at=row["paid_at"],
+        shipped_at=row["shipped_at"],
+        cancelled_at=row["cancelled_at"],
+        updated_at=row["updated_at"],
+        payment_reference=row["payment_reference"],
+        tracking_number=row["tracking_number"],
+        cancel_reason=row["cancel_reason"],
+        version=row["version"],
+        placed_by=row["placed_by"],
+        payment_notifications=tuple(
+            notification_of(entry) for entry in row["payment_notifications"] or ()),
+    )
 
 
 def notification_of(entry: Mapping[str, Any]) -> PaymentNotificationView:

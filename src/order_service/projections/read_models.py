@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -22,11 +22,11 @@ from order_service.application.views import (
 )
 from order_service.domain.events import order_stream
 from order_service.domain.payment_instructions import TransferTerms
-from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
+from order_service.domain.values import OrderStatus
 from order_service.eventstore.codec import as_followed
 from order_service.eventstore.tables import events
 from order_service.projections.documents import order_document, order_documents
-from order_service.projections.orders import notification_of
+from order_service.projections.orders import order_view
 from order_service.projections.tables import orders, products, shipping_methods
 
 # The hottest read, built once.
@@ -214,41 +214,6 @@ def _searched(text: str, number: int | None) -> ColumnElement[bool]:
     if number is not None:
         found.append(orders.c.number == number)
     return or_(*found)
-
-
-def order_view(row: Mapping[Any, Any]) -> OrderView:
-    """Map an orders row (its columns by name) to the order view."""
-    return OrderView(
-        id=row["id"],
-        number=row["number"],
-        status=OrderStatus(row["status"]),
-        currency=row["currency"],
-        customer=Customer(name=row["customer_name"], email=row["customer_email"],
-                          phone=row["customer_phone"]),
-        lines=tuple(OrderLine(**line) for line in row["lines"]),
-        subtotal=row["subtotal"],
-        shipping=row["shipping"],
-        tax_rate=row["tax_rate"],
-        tax=row["tax"],
-        total=row["total"],
-        shipping_address=Address(**row["shipping_address"]),
-        billing_address=Address(**row["billing_address"]),
-        payment_method=row["payment_method"],
-        shipping_method=row["shipping_method"],
-        shipping_method_name=row["shipping_method_name"],
-        placed_at=row["placed_at"],
-        paid_at=row["paid_at"],
-        shipped_at=row["shipped_at"],
-        cancelled_at=row["cancelled_at"],
-        updated_at=row["updated_at"],
-        payment_reference=row["payment_reference"],
-        tracking_number=row["tracking_number"],
-        cancel_reason=row["cancel_reason"],
-        version=row["version"],
-        placed_by=row["placed_by"],
-        payment_notifications=tuple(
-            notification_of(entry) for entry in row["payment_notifications"] or ()),
-    )
 
 
 def _product_view(row: Row[Any]) -> ProductView:

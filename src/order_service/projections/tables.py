@@ -11,6 +11,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
     func,
 )
@@ -89,6 +90,9 @@ def define_orders(target: MetaData, name: str = "orders", temporary: bool = Fals
         Column("placed_by", String(36)),
         # Every gateway notification about the order, applied or only recorded.
         Column("payment_notifications", JsonDocument),
+        # The order as the API sends it, as JSON text, but for its payment instructions
+        # (projections/orders.stored_document): reads and exports send it as it is.
+        Column("document", Text, nullable=False),
         prefixes=_prefixes(temporary),
     )
 

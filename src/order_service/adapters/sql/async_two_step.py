@@ -40,7 +40,7 @@ from order_service.application.views import OrderView
 from order_service.domain.events import order_stream
 from order_service.domain.values import CatalogueEntry, ShippingOption
 from order_service.eventstore.codec import decode
-from order_service.projections.read_models import order_view
+from order_service.projections.orders import order_view
 
 # The key columns, named apart from the order's own in _ORDER_INPUTS.
 _KEY_COLUMNS = ("k.created_at AS key_created_at, k.fingerprint AS key_fingerprint, "

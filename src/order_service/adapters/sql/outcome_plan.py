@@ -28,7 +28,7 @@ from order_service.domain.events import OrderCancelled, OrderPaid, OrderPlaced, 
 from order_service.eventstore.codec import encode
 from order_service.projections.catalogue_projector import stock_changes
 from order_service.projections.order_projector import order_changes, placed_order
-from order_service.projections.orders import changed_columns, order_row
+from order_service.projections.orders import changed_row, order_row
 
 
 @dataclass
@@ -78,12 +78,11 @@ def plan(outcome: Outcome, context: CommandContext, current: OrderView | None,
         made.stock += [{"sku": change.sku, "change": change.change, "at": change.at}
                        for change in stock_changes(event)]
     made.stock.sort(key=lambda change: change["sku"])
-    if changed:
-        made.order_changes = changed_columns(changed)
     if placed is not None:
         made.view = placed
     elif changed and current is not None:
         made.view = replace(current, **changed)
+        made.order_changes = changed_row(made.view, changed)
     if made.view is None:
         raise ValueError("an outcome that neither places nor changes an order")
     remembered = context.idempotency
@@ -159,10 +158,11 @@ def key_answer(request: IdempotentRequest, fingerprint: str, recording: str | No
 
 
 def around_number(recording: str) -> tuple[str, str]:
-    """The recording's text before and after the placeholder number.
+    """The text (a recorded answer, or an order's document) before and after the
+    placeholder number.
 
-    An answer names the order's id and number before anything the customer wrote, so
-    the placeholder's first appearance is the number's.
+    Both name the order's id and number before anything the customer wrote, so the
+    placeholder's first appearance is the number's.
     """
     head, found, tail = recording.partition(str(NUMBER_AT_COMMIT))
     if not found:
@@ -171,7 +171,7 @@ def around_number(recording: str) -> tuple[str, str]:
 
 
 def numbered(recording: str, number: int) -> str:
-    """The recording with the receipt number in place of the placeholder."""
+    """The text with the receipt number in place of the placeholder."""
     head, tail = around_number(recording)
     return f"{head}{number}{tail}"
 

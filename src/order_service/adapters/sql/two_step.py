@@ -63,7 +63,7 @@ from order_service.domain.values import CatalogueEntry, ShippingOption
 from order_service.eventstore.codec import decode
 from order_service.eventstore.store import APPEND_LOCK_KEY
 from order_service.eventstore.tables import events
-from order_service.projections.read_models import order_view
+from order_service.projections.orders import order_view
 from order_service.projections.tables import order_numbers, orders, products, shipping_methods
 
 
@@ -179,7 +179,9 @@ class SqlTwoStepCommands:
                             .values(plan.order_changes))
                     if plan.placed_order is not None:
                         number = connection.execute(_TAKE_NUMBER).scalar_one()
-                        connection.execute(insert(orders), {**plan.placed_order, "number": number})
+                        connection.execute(insert(orders), {
+                            **plan.placed_order, "number": number, "document":
+                            outcome_plan.numbered(plan.placed_order["document"], number)})
                         if recording is not None:
                             connection.execute(_REMEMBER, {
                                 "claimed": plan.remembered[0],  # type: ignore[index]
