@@ -19,6 +19,8 @@ from order_service.application.export import (
     csv_page,
     json_page,
     ndjson_page,
+    order_fields,
+    order_fields_json,
     order_record,
 )
 from order_service.application.payment_instructions import (
@@ -26,7 +28,7 @@ from order_service.application.payment_instructions import (
     instructions_of,
     with_payment_instructions,
 )
-from order_service.application.views import OrderView
+from order_service.application.views import OrderView, PaymentNotificationView
 from order_service.domain.payment_instructions import BankAccount, TransferTerms
 from order_service.domain.values import OrderLine, OrderStatus
 from tests.unit.examples import ADDRESS, CUSTOMER, LATER, PLACED_AT, line
@@ -217,3 +219,41 @@ def test_a_document_stored_without_instructions_spliced_with_them_is_the_orders_
                                         instructions_json(instructions_of(order, BANK)))
 
     assert list(json.loads(spliced).items()) == list(record.items())
+
+
+def test_an_order_shows_every_field_of_its_view_but_the_key_that_placed_it() -> None:
+    notified = PaymentNotificationView(
+        notification_id="ntf-1", succeeded=True, amount=2_995, currency="EUR",
+        payment_reference="psp-1", applied=True, reason=None,
+        received_at=LATER.replace(microsecond=120))
+    order = an_order(7, status=OrderStatus.PAID, paid_at=LATER, updated_at=LATER,
+                     payment_reference="psp-1", version=3, placed_by="key-1",
+                     payment_notifications=(notified,))
+
+    shown = order_fields(order)
+
+    assert shown == {
+        "id": str(order.id), "number": 7, "status": "paid", "currency": "EUR",
+        "customer": {"name": "Ada Lovelace", "email": "ada@example.org",
+                     "phone": "+31 20 123 4567"},
+        "lines": [{"sku": "SANDAL-42", "name": "Product SANDAL-42", "quantity": 2,
+                   "unit_price": 1_250, "line_total": 2_500}],
+        "subtotal": 2_500, "shipping": 495, "tax_rate": "0.21", "tax": 0, "total": 2_995,
+        "shipping_address": ADDRESS_SHOWN, "billing_address": ADDRESS_SHOWN,
+        "payment_method": "card", "shipping_method": "postnl",
+        "shipping_method_name": "PostNL", "placed_at": "2026-03-14T09:26:53Z",
+        "paid_at": "2026-03-14T10:26:53Z", "shipped_at": None, "cancelled_at": None,
+        "updated_at": "2026-03-14T10:26:53Z", "payment_reference": "psp-1",
+        "tracking_number": None, "cancel_reason": None, "version": 3,
+        "payment_notifications": [{
+            "notification_id": "ntf-1", "succeeded": True, "amount": 2_995,
+            "currency": "EUR", "payment_reference": "psp-1", "applied": True,
+            "reason": None, "received_at": "2026-03-14T10:26:53.000120Z"}],
+    }
+    assert json.loads(order_fields_json(order)) == shown
+    assert order_record(order, TRANSFER) == {**shown, "payment_instructions": None}
+
+
+ADDRESS_SHOWN = {"name": "Ada Lovelace", "line1": "Keizersgracht 1", "line2": "3rd floor",
+                 "city": "Amsterdam", "region": "Noord-Holland", "postal_code": "1015 CJ",
+                 "country": "NL"}

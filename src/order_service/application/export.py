@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from order_service.application.payment_instructions import instructions_of, instructions_record
 from order_service.application.views import OrderView
 from order_service.domain.payment_instructions import BankTransferInstructions, TransferTerms
@@ -63,46 +65,21 @@ def order_record(order: OrderView, transfer: TransferTerms) -> dict[str, Any]:
 
 def order_fields(order: OrderView) -> dict[str, Any]:
     """Everything `order_record` shows but the payment instructions, which depend on the
-    bank settings of the moment: what the read model stores as the order's document."""
-    return {
-        "id": str(order.id),
-        "number": order.number,
-        "status": order.status.value,
-        "currency": order.currency,
-        "customer": {"name": order.customer.name, "email": order.customer.email,
-                     "phone": order.customer.phone},
-        "lines": [
-            {"sku": line.sku, "name": line.name, "quantity": line.quantity,
-             "unit_price": line.unit_price, "line_total": line.line_total}
-            for line in order.lines
-        ],
-        "subtotal": order.subtotal,
-        "shipping": order.shipping,
-        "tax_rate": order.tax_rate,
-        "tax": order.tax,
-        "total": order.total,
-        "shipping_address": _address(order.shipping_address),
-        "billing_address": _address(order.billing_address),
-        "payment_method": order.payment_method,
-        "shipping_method": order.shipping_method,
-        "shipping_method_name": order.shipping_method_name,
-        "placed_at": _timestamp(order.placed_at),
-        "paid_at": _timestamp(order.paid_at),
-        "shipped_at": _timestamp(order.shipped_at),
-        "cancelled_at": _timestamp(order.cancelled_at),
-        "updated_at": _timestamp(order.updated_at),
-        "payment_reference": order.payment_reference,
-        "tracking_number": order.tracking_number,
-        "cancel_reason": order.cancel_reason,
-        "version": order.version,
-        "payment_notifications": [
-            {"notification_id": n.notification_id, "succeeded": n.succeeded,
-             "amount": n.amount, "currency": n.currency,
-             "payment_reference": n.payment_reference, "applied": n.applied,
-             "reason": n.reason, "received_at": _timestamp(n.received_at)}
-            for n in order.payment_notifications
-        ],
-    }
+    bank settings of the moment: the view's own fields but the key that placed it."""
+    fields: dict[str, Any] = _SHOWN.dump_python(order, mode="json", exclude=_NOT_SHOWN)
+    return fields
+
+
+def order_fields_json(order: OrderView) -> bytes:
+    """`order_fields` as compact JSON text: what the read model stores as the order's
+    document (written by pydantic's serializer, a fifth of json.dumps' time)."""
+    return _SHOWN.dump_json(order, exclude=_NOT_SHOWN)
+
+
+# An order is shown as its view's fields, in their order, timestamps in ISO 8601 UTC
+# ("Z"), but for the key that placed it, which only decides who may read it.
+_SHOWN: TypeAdapter[OrderView] = TypeAdapter(OrderView)
+_NOT_SHOWN: set[str] = {"placed_by"}
 
 
 def in_chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
@@ -199,10 +176,6 @@ def _safe_cell(cell: object) -> object:
 
 def _address_cells(address: Address) -> list[str | None]:
     return [getattr(address, field) for field in ADDRESS_FIELDS]
-
-
-def _address(address: Address) -> dict[str, str | None]:
-    return {field: getattr(address, field) for field in ADDRESS_FIELDS}
 
 
 def _timestamp(moment: datetime | None) -> str | None:

@@ -7,7 +7,6 @@ row keeps whole) and applies it inside the append's transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -19,7 +18,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection, select, update
 
 from order_service.application.errors import ConcurrencyConflict
-from order_service.application.export import order_fields
+from order_service.application.export import order_fields_json
 from order_service.application.views import OrderView, PaymentNotificationView
 from order_service.domain.events import OrderPlaced
 from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
@@ -46,7 +45,7 @@ def changed_row(changed: OrderView, changes: Mapping[str, Any]) -> dict[str, Any
 def stored_document(view: OrderView) -> str:
     """The order as the JSON text the API sends, but for its payment instructions (read
     adds them, from the bank settings of the moment): one definition, the API's own."""
-    return json.dumps(order_fields(view), separators=(",", ":"))
+    return order_fields_json(view).decode()
 
 
 def changed_columns(changes: Mapping[str, Any], *, json_text: bool = False) -> dict[str, Any]:
