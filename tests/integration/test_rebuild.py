@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,12 +27,14 @@ from order_service.application.queries import get_order
 from order_service.domain.errors import OrderServiceError
 from order_service.domain.events import OrderPaid, OrderShipped
 from order_service.domain.payments import PaymentNotification
+from order_service.domain.values import Customer
 from order_service.eventstore import codec
 from order_service.eventstore.tables import events
 from order_service.projections import rebuild
 from order_service.projections.rebuild import UnknownEvents, rebuild_projections
 from order_service.projections.tables import READ_MODEL_TABLES
 from tests.integration.builders import (
+    ADDRESS,
     add_product,
     add_shipping_method,
     available,
@@ -160,6 +163,50 @@ def test_a_rebuild_reproduces_the_live_read_models(
     rebuild_projections(engine)
 
     assert snapshot(engine) == live
+
+
+def test_a_rebuild_folded_by_worker_processes_reproduces_the_live_read_models(
+    shop: Shop, context: CommandContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = random_history(shop, context, seed=20261204, commands=200)
+    live = snapshot(engine)
+    monkeypatch.setattr(rebuild, "BATCH_SIZE", 9)
+    monkeypatch.setattr(rebuild, "WORKERS_FROM_EVENTS", 0)
+
+    def not_here(*_: object) -> None:
+        raise AssertionError("a batch was folded in the rebuilding process")
+
+    # Workers are spawned: they import the modules afresh, without this patch.
+    monkeypatch.setattr(rebuild, "fold_batch_on", not_here)
+    reported: list[int] = []
+
+    report = rebuild_projections(engine, progress=reported.append)
+
+    assert snapshot(engine) == live
+    assert len(reported) > 10
+    assert refused > 0
+    with engine.connect() as connection:
+        assert report.events == sum(reported) == connection.execute(
+            select(func.count()).select_from(events)).scalar_one()
+
+
+def test_a_rebuild_writes_text_with_tabs_newlines_and_backslashes_as_the_projection_does(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    sku, method = add_product(shop, context, stock=3), add_shipping_method(shop, context)
+    awkward = 'Ana\tMar\u00eda "la\\ de" \\N\nO\'Brien\r'
+    order = replace(order_of([(sku, 1)], method),
+                    customer=Customer(name=awkward, email="ana@example.org", phone=None),
+                    shipping_address=replace(ADDRESS, line1=awkward))
+    shop.place_order(order, context)
+    live, live_stored = snapshot(engine), stored(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM orders"))
+
+    rebuild_projections(engine)
+
+    assert snapshot(engine) == live
+    assert stored(engine) == live_stored
 
 
 @pytest.mark.parametrize(

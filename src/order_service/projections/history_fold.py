@@ -94,6 +94,18 @@ class CatalogueFold:
                 stock.last_position = replayed.position
                 stock.updated_at = change.at
 
+    def merge(self, other: CatalogueFold) -> None:
+        """Fold in what `other` folded from other streams (a worker's batch)."""
+        self._added.update(other._added)
+        self._shipping_methods.update(other._shipping_methods)
+        for sku, theirs in other._stock.items():
+            mine = self._stock.get(sku)
+            if mine is None:
+                mine = self._stock[sku] = _Stock()
+            mine.change += theirs.change
+            if theirs.last_position > mine.last_position:
+                mine.last_position, mine.updated_at = theirs.last_position, theirs.updated_at
+
     def products(self) -> list[ProductView]:
         """Every product with its stock after all the events folded so far, by SKU."""
         return [self._with_stock(added) for _, added in sorted(self._added.items())]
