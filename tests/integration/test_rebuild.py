@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.commands import (
@@ -315,6 +315,37 @@ def test_changes_to_replayed_orders_while_rebuilding_are_in_the_result(
     with engine.connect() as connection:
         assert report.events == connection.execute(
             select(func.count()).select_from(events)).scalar_one()
+
+
+def test_changes_after_the_comparison_before_the_locks_are_in_the_result(
+    shop: Shop, context: CommandContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders = every_kind_of_event(shop, context)
+    sku = add_product(shop, context, stock=5)
+    with engine.begin() as connection:  # so that the comparison notes this order
+        connection.execute(text("UPDATE orders SET cancel_reason = 'wrong' WHERE id = :id"),
+                           {"id": orders[6].hex if engine.dialect.name == "sqlite"
+                            else orders[6]})
+    compare = rebuild.note_differing_orders
+
+    def compare_then_change(connection: Connection) -> None:
+        compare(connection)
+        # Too late for the comparison: only the catch-up can bring these in.
+        shop.pay_order(PayOrder(orders[6], payment_reference="after-compare"), context)
+        place(shop, context, [(sku, 2)], add_shipping_method(shop, context))
+
+    monkeypatch.setattr(rebuild, "note_differing_orders", compare_then_change)
+
+    rebuild_projections(engine)
+    after = snapshot(engine)
+
+    monkeypatch.undo()
+    rebuild_projections(engine)
+    assert snapshot(engine) == after
+    repaired = get_order(shop.storage, orders[6])
+    assert (repaired.status, repaired.payment_reference, repaired.cancel_reason) == (
+        "paid", "after-compare", None)
+    assert len(after["orders"]) == len(orders) + 1
 
 
 def test_rebuilding_an_empty_store_leaves_empty_read_models(engine: Engine) -> None:

@@ -4,9 +4,10 @@ The rebuild runs the live projections' own projectors (history_fold.py) over eve
 stored event, decoded and upcast as any reader gets it, into temporary twin tables while
 the service keeps serving. Events are read in batches of whole streams, each in a short
 transaction of its own, so no lock is held between batches, and a big store's batches
-are folded by worker processes on every core (rebuild_batches.py). Only the final step
-(folding what arrived meanwhile and copying the twins over the live tables) holds the
-write locks, so commands wait seconds at most, and readers never wait.
+are folded by worker processes on every core (rebuild_batches.py). Every order is
+compared with its twin before any lock is taken; only the final step (folding what
+arrived meanwhile and writing the orders that differ) holds the write locks, so
+commands wait for the few that differ (none, in a sound store), and readers never wait.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from order_service.projections.rebuild_batches import (
     streams,
     transaction,
 )
-from order_service.projections.swap import lock_read_models, swap_in
+from order_service.projections.swap import lock_read_models, note_differing_orders, swap_in
 from order_service.projections.twin_writes import ready_rows, write_rows
 
 # Events per batch: one progress step, one short transaction, bounded memory.
@@ -102,6 +103,8 @@ def rebuild_projections(engine: Engine, progress: Progress | None = None) -> Reb
             # SQLite joins by looking rows up: the catch-up and the swap find twins by id.
             with transaction(connection):
                 connection.execute(text("CREATE INDEX rebuild_orders_id ON rebuild_orders (id)"))
+        with transaction(connection):
+            note_differing_orders(connection)
         connection.execution_options(**{WRITE_OPTION: True})
         with transaction(connection):
             lock_read_models(connection)
@@ -123,6 +126,9 @@ def _twins() -> MetaData:
           prefixes=["TEMPORARY"])
     tables.define_products(twins, "rebuild_products", temporary=True)
     tables.define_shipping_methods(twins, "rebuild_shipping_methods", temporary=True)
+    # The orders the swap writes (swap.py).
+    Table("rebuild_differing", twins, Column("id", tables.orders.c.id.type),
+          prefixes=["TEMPORARY"])
     return twins
 
 

@@ -1,7 +1,11 @@
 """Copying the rebuilt twins over the live read models, under the write locks.
 
-Only rows that differ are written: a rebuild of a sound store rewrites nothing, so the
-locks are held for one comparison instead of a rewrite of every order.
+Only orders that differ are written: a rebuild of a sound store rewrites nothing. The
+comparison of every order with its twin is made before the locks are taken, while
+commands go on (`note_differing_orders`). An order changes after it only through a new
+event, which its live row shows at once (the projection writes it with the event) and
+the catch-up folds into its twin; so under the locks only the orders noted are written,
+from twins that are then up to date.
 """
 
 from __future__ import annotations
@@ -23,9 +27,29 @@ def lock_read_models(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
 
 
+def note_differing_orders(connection: Connection) -> None:
+    """Note (in rebuild_differing) every order whose live row differs from its twin, or
+    that only one of them has. Takes no lock: commands go on meanwhile."""
+    # The comparison under which NULL equals NULL and nothing else.
+    differs = "IS DISTINCT FROM" if connection.dialect.name == "postgresql" else "IS NOT"
+    names = [column.name for column in tables.orders.columns]
+    live, twin = (", ".join(f"{alias}.{name}" for name in names) for alias in ("o", "r"))
+    connection.execute(text(
+        "INSERT INTO rebuild_differing (id) SELECT r.id FROM rebuild_orders r "  # noqa: S608
+        "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.id "
+        f"AND NOT (({twin}) {differs} ({live}))) "
+        "UNION SELECT o.id FROM orders o "
+        "WHERE NOT EXISTS (SELECT 1 FROM rebuild_orders r WHERE r.id = o.id)"))
+
+
 def swap_in(connection: Connection) -> tuple[int, int]:
-    """Make the live read models equal to the twins; (last order number, products)."""
-    _replace_differing_orders(connection)
+    """Make the live read models equal to the twins, writing only the orders noted as
+    differing; (last order number, products)."""
+    noted = "SELECT id FROM rebuild_differing"
+    connection.execute(text(f"DELETE FROM orders WHERE id IN ({noted})"))  # noqa: S608
+    connection.execute(text(
+        f"INSERT INTO orders ({_columns(tables.orders)}) "  # noqa: S608 (fixed names)
+        f"SELECT {_columns(tables.orders)} FROM rebuild_orders WHERE id IN ({noted})"))
     for table in (tables.products, tables.shipping_methods):
         columns = _columns(table)
         connection.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608 (fixed names)
@@ -37,20 +61,6 @@ def swap_in(connection: Connection) -> tuple[int, int]:
                        {"last": last_number})
     products = int(connection.execute(text("SELECT count(*) FROM rebuild_products")).scalar_one())
     return last_number, products
-
-
-def _replace_differing_orders(connection: Connection) -> None:
-    # The comparison under which NULL equals NULL and nothing else.
-    differs = "IS DISTINCT FROM" if connection.dialect.name == "postgresql" else "IS NOT"
-    names = [column.name for column in tables.orders.columns]
-    live, twin = (", ".join(f"{alias}.{name}" for name in names) for alias in ("orders", "r"))
-    # Orders left in place equal their twin in every column; every other twin is new.
-    connection.execute(text(
-        f"DELETE FROM orders WHERE NOT EXISTS (SELECT 1 FROM rebuild_orders r "  # noqa: S608
-        f"WHERE r.id = orders.id AND NOT (({twin}) {differs} ({live})))"))
-    connection.execute(text(
-        f"INSERT INTO orders ({_columns(tables.orders)}) SELECT {twin} "  # noqa: S608
-        f"FROM rebuild_orders r WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.id)"))
 
 
 def _columns(table: Table) -> str:
