@@ -95,36 +95,21 @@ def _change(connection: Connection, stored: PendingEvent, order_id: UUID) -> Non
 def order_view(row: Mapping[Any, Any]) -> OrderView:
     """Map an orders row (its columns by name) to the order view."""
     return OrderView(
-        id=row["id"],
-        number=row["number"],
+        **{name: row[name] for name in _FIELDS if name not in _SHAPED},
         status=OrderStatus(row["status"]),
-        currency=row["currency"],
         customer=Customer(name=row["customer_name"], email=row["customer_email"],
                           phone=row["customer_phone"]),
         lines=tuple(OrderLine(**line) for line in row["lines"]),
-        subtotal=row["subtotal"],
-        shipping=row["shipping"],
-        tax_rate=row["tax_rate"],
-        tax=row["tax"],
-        total=row["total"],
         shipping_address=Address(**row["shipping_address"]),
         billing_address=Address(**row["billing_address"]),
-        payment_method=row["payment_method"],
-        shipping_method=row["shipping_method"],
-        shipping_method_name=row["shipping_method_name"],
-        placed_at=row["placed_at"],
-        paid_at=row["paid_at"],
-        shipped_at=row["shipped_at"],
-        cancelled_at=row["cancelled_at"],
-        updated_at=row["updated_at"],
-        payment_reference=row["payment_reference"],
-        tracking_number=row["tracking_number"],
-        cancel_reason=row["cancel_reason"],
-        version=row["version"],
-        placed_by=row["placed_by"],
         payment_notifications=tuple(
             notification_of(entry) for entry in row["payment_notifications"] or ()),
     )
+
+
+# The view's fields that a row keeps in another shape: the rest are its columns as read.
+_SHAPED = frozenset({"status", "customer", "lines", "shipping_address", "billing_address",
+                     "payment_notifications"})
 
 
 def notification_of(entry: Mapping[str, Any]) -> PaymentNotificationView:
