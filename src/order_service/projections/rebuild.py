@@ -99,12 +99,15 @@ def rebuild_projections(engine: Engine, progress: Progress | None = None) -> Reb
             planned = batches(connection, engine.url.render_as_string(hide_password=False),
                               high, BATCH_SIZE)
         replayed = _replay(connection, twins, planned, catalogue, progress)
-        if connection.dialect.name == "sqlite":
-            # SQLite joins by looking rows up: the catch-up and the swap find twins by id.
-            with transaction(connection):
-                connection.execute(text("CREATE INDEX rebuild_orders_id ON rebuild_orders (id)"))
         with transaction(connection):
+            # Made once the twin is full (one sort, not an insertion per row), before the
+            # locks: under them the catch-up and the swap find twins by id.
+            connection.execute(text("CREATE INDEX rebuild_orders_id ON rebuild_orders (id)"))
             note_differing_orders(connection)
+            if connection.dialect.name == "postgresql":
+                # Temporary tables are never analysed by autovacuum; the locked step's
+                # plans need to know how few orders differ.
+                connection.execute(text("ANALYZE rebuild_orders, rebuild_differing"))
         connection.execution_options(**{WRITE_OPTION: True})
         with transaction(connection):
             lock_read_models(connection)
