@@ -57,8 +57,11 @@ def changed_columns(changes: Mapping[str, Any], *, json_text: bool = False) -> d
             columns.update(customer_name=customer.name, customer_email=customer.email,
                            customer_phone=customer.phone)
         elif name in _WHOLE:
-            columns[name] = (_WHOLE[name].dump_json(value).decode() if json_text
-                             else _json(value))
+            # As the events store them: JSON text for COPY, else the Python values
+            # SQLAlchemy's JSON columns encode.
+            whole = _WHOLE[name]
+            columns[name] = (whole.dump_json(value).decode() if json_text
+                             else whole.dump_python(value, mode="json"))
         else:
             columns[name] = value.value if isinstance(value, Enum) else value
     return columns
@@ -124,17 +127,3 @@ _WHOLE: dict[str, TypeAdapter[Any]] = {
     "lines": TypeAdapter(tuple[OrderLine, ...]), "shipping_address": TypeAdapter(Address),
     "billing_address": TypeAdapter(Address),
     "payment_notifications": TypeAdapter(tuple[PaymentNotificationView, ...])}
-
-
-def _json(value: Any) -> Any:
-    """`value` (a value dataclass, or a tuple of them) as the JSON the row keeps: as
-    the events store it."""
-    if isinstance(value, tuple):
-        return [_json(item) for item in value]
-    adapter = _ADAPTERS.get(type(value))
-    if adapter is None:
-        adapter = _ADAPTERS[type(value)] = TypeAdapter(type(value))
-    return adapter.dump_python(value, mode="json")
-
-
-_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
