@@ -152,7 +152,7 @@ FULL = Profile(
     name="full", warmup=2, place_pairs=3, place_seconds=5, place_pgbench_seconds=4,
     transition_pairs=2, transition_seconds=5, transition_pgbench_seconds=3,
     read_pairs=2, read_seconds=5, read_pgbench_seconds=3,
-    service_pool=12_000, plain_pool=20_000, pgbench_per_client=1_500, pgbench_reads=20_000,
+    service_pool=12_000, plain_pool=20_000, pgbench_per_client=2_500, pgbench_reads=20_000,
     rebuild_orders=500_000, rebuild_events=1_000_000, page_pairs=30, export_pairs=1,
 )
 QUICK = Profile(
