@@ -33,7 +33,7 @@ import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,10 +41,10 @@ import psycopg
 import seed
 from psycopg import sql
 
-from order_service.domain.events import OrderPlaced, ProductAdded, ShippingMethodAdded
+from order_service.domain.events import ProductAdded, ShippingMethodAdded
 from order_service.eventstore.codec import decode
 from order_service.projections.catalogue_projector import added_product
-from order_service.projections.order_projector import order_changes, placed_order
+from order_service.projections.history_fold import ReplayedEvent, folded_order
 from order_service.projections.orders import order_row
 from order_service.projections.products import product_row, shipping_method_row
 
@@ -155,14 +155,13 @@ def order_events(told: seed.Story, metadata: Metadata) -> list[Event]:
 
 
 def projected_order_row(events: Sequence[Event]) -> dict[str, Any]:
-    """The orders row the service's projection makes of one order's events."""
-    first = events[0]
-    placed = decode(first.type, 1, first.data)
-    assert isinstance(placed, OrderPlaced)
-    view = placed_order(placed, first.version, first.metadata.get("api_key_id"))
-    for event in events[1:]:
-        view = replace(view, **order_changes(decode(event.type, 1, event.data), event.version,
-                                             view.payment_notifications))
+    """The orders row the service's projection makes of one order's events (folded as a
+    rebuild folds a stream)."""
+    view = folded_order([
+        ReplayedEvent(event.stream_id, 0, event.version,
+                      decode(event.type, 1, event.data), json.dumps(event.metadata))
+        for event in events])
+    assert view is not None, "an order's stream starts with OrderPlaced"
     return order_row(view)
 
 

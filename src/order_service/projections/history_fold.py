@@ -63,6 +63,12 @@ class _Stock:
     last_position: int = 0
     updated_at: datetime | None = None  # the moment of the change at last_position
 
+    def add(self, change: int, position: int, at: datetime | None) -> None:
+        """Count a change (or a sum of them, the last at `position`); the latest wins."""
+        self.change += change
+        if position > self.last_position:
+            self.last_position, self.updated_at = position, at
+
 
 class CatalogueFold:
     """Products and shipping methods, folded from events met in any order of streams.
@@ -86,25 +92,20 @@ class CatalogueFold:
             case ShippingMethodAdded():
                 self._shipping_methods[event.code] = event
         for change in stock_changes(event):
-            stock = self._stock.get(change.sku)
-            if stock is None:
-                stock = self._stock[change.sku] = _Stock()
-            stock.change += change.change
-            if replayed.position > stock.last_position:
-                stock.last_position = replayed.position
-                stock.updated_at = change.at
+            self._stock_of(change.sku).add(change.change, replayed.position, change.at)
 
     def merge(self, other: CatalogueFold) -> None:
         """Fold in what `other` folded from other streams (a worker's batch)."""
         self._added.update(other._added)
         self._shipping_methods.update(other._shipping_methods)
         for sku, theirs in other._stock.items():
-            mine = self._stock.get(sku)
-            if mine is None:
-                mine = self._stock[sku] = _Stock()
-            mine.change += theirs.change
-            if theirs.last_position > mine.last_position:
-                mine.last_position, mine.updated_at = theirs.last_position, theirs.updated_at
+            self._stock_of(sku).add(theirs.change, theirs.last_position, theirs.updated_at)
+
+    def _stock_of(self, sku: str) -> _Stock:
+        stock = self._stock.get(sku)
+        if stock is None:
+            stock = self._stock[sku] = _Stock()
+        return stock
 
     def products(self) -> list[ProductView]:
         """Every product with its stock after all the events folded so far, by SKU."""
