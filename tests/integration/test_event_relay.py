@@ -29,10 +29,12 @@ from order_service.application.relay import (
     event_id,
 )
 from order_service.bootstrap import build_relay
+from order_service.domain.events import ALL_EVENT_TYPES
 from order_service.observability.metrics import Metrics
 from order_service.settings import Settings
 from tests.api_keys import app_client
 from tests.integration.builders import add_product, add_shipping_method, place
+from tests.integration.test_rebuild import every_kind_of_event
 from tests.jetstream import (
     RelayStream,
     assert_each_event_once_in_order,
@@ -126,6 +128,22 @@ def test_every_stored_event_reaches_jetstream_once_in_position_order(
         assert message.body == event_document(event)
         assert message.headers["Nats-Msg-Id"] == event_id(event)
         assert message.headers["Order-Service-Position"] == str(event.position)
+
+
+def test_every_event_type_flows_through_the_relay_with_its_type_as_subject(
+    shop: Shop, context: CommandContext, engine: Engine, stream: RelayStream
+) -> None:
+    every_kind_of_event(shop, context)
+
+    with relaying(engine, stream) as relay:
+        wait_until_published(engine, stream.name, alive=relay.alive)
+
+    events = stored_events(engine)
+    received = assert_each_event_once_in_order(stream, events)
+    assert {event.type for event in events} == {cls.TYPE for cls in ALL_EVENT_TYPES}
+    assert [message.subject for message in received] == [
+        f"{stream.subject_prefix}.{event.type}" for event in events]
+    assert [message.body for message in received] == [event_document(e) for e in events]
 
 
 def test_a_relay_that_died_between_the_ack_and_its_checkpoint_publishes_nothing_twice(

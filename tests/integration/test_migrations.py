@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from order_service.adapters.sql.schema import alembic_config, current_revision, head_revision
 from order_service.adapters.sql.tables import metadata
-from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
+from order_service.application.commands import CancelOrder, PayOrder, RefundOrder, ShipOrder
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.eventstore import tables as _event_tables  # noqa: F401  (registers it)
@@ -100,3 +100,23 @@ def documents(engine: Engine) -> dict[str, object]:
         parsed = [json.loads(document) for (document,) in
                   connection.execute(text("SELECT document FROM orders"))]
     return {document["id"]: document for document in parsed}
+
+
+def test_a_downgrade_below_0020_leaves_refunded_orders_valid_documents(
+    engine: Engine, database_url_for_test: str, shop: Shop, context: CommandContext
+) -> None:
+    sku, method = add_product(shop, context, stock=9), add_shipping_method(shop, context)
+    order_id = place(shop, context, [(sku, 2)], method).id
+    shop.pay_order(PayOrder(order_id), context)
+    shop.refund_order(RefundOrder(order_id, 100, 'a "quoted", reason: "refunded":1'), context)
+    written = documents(engine)[str(order_id)]
+    config = alembic_config(database_url_for_test)
+
+    command.downgrade(config, "0019")
+
+    assert isinstance(written, dict)
+    before = {name: value for name, value in written.items()
+              if name not in ("refunded", "refunds")}
+    assert documents(engine) == {str(order_id): before}
+    command.upgrade(config, "head")
+    assert documents(engine) == {str(order_id): {**before, "refunded": 0, "refunds": []}}

@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from order_service.application.commands import CancelOrder, PayOrder, RestockProduct, ShipOrder
+from order_service.application.commands import (
+    CancelOrder,
+    PayOrder,
+    RefundOrder,
+    RestockProduct,
+    ShipOrder,
+)
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.queries import get_order
@@ -25,11 +31,12 @@ from order_service.domain.errors import (
     IllegalTransition,
     OrderChangedMeanwhile,
     OutOfStock,
+    RefundExceedsTotal,
     UnknownProducts,
     UnknownShippingMethod,
 )
 from order_service.domain.events import order_stream
-from order_service.domain.values import OrderStatus
+from order_service.domain.values import OrderStatus, StockQuantity
 from order_service.eventstore.tables import events
 from order_service.projections.tables import products
 from tests.integration.builders import (
@@ -320,3 +327,47 @@ def test_a_cancel_queues_behind_a_placement_of_the_same_products_instead_of_dead
 
     assert outcome is None, outcome
     assert (available(shop, first), available(shop, second)) == (5, 5)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite never lets two writers decide at once
+def test_two_refunds_decided_on_the_same_version_never_exceed_the_total(
+    shop: Shop, context: CommandContext, engine: Engine, backend: str
+) -> None:
+    order = place(shop, context, [(add_product(shop, context, stock=1), 1)],
+                  add_shipping_method(shop, context))
+    shop.pay_order(PayOrder(order.id), context)
+    most = order.total * 6 // 10
+    # Both read the order before either appends: the second append conflicts, and the
+    # refund decided again on the fresh history finds too little left.
+    held = replace(shop, clock=HeldClock(2))
+
+    outcomes = race(*[partial(held.refund_order, RefundOrder(order.id, most, "twice?"),
+                              context)] * 2)
+
+    refunded = [o for o in outcomes if isinstance(o, OrderView)]
+    (refused,) = [o for o in outcomes if not isinstance(o, OrderView)]
+    assert len(refunded) == 1
+    assert isinstance(refused, RefundExceedsTotal), refused
+    assert refused.refundable == order.total - most
+    assert get_order(shop.storage, order.id).refunded == most
+    assert count_events(engine, type="OrderRefunded") == 1
+
+
+def test_many_refunds_at_once_add_up_to_at_most_the_total_and_restock_once_each(
+    shop: Shop, context: CommandContext, engine: Engine
+) -> None:
+    sku = add_product(shop, context, stock=10)
+    order = place(shop, context, [(sku, 10)], add_shipping_method(shop, context))
+    shop.pay_order(PayOrder(order.id), context)
+    share = order.total // 4  # four may pass, the fifth and later find too little left
+
+    outcomes = race(*[partial(shop.refund_order, RefundOrder(
+        order.id, share, "one back", (StockQuantity(sku, 1),), restock=True), context)] * 12)
+
+    passed = [o for o in outcomes if isinstance(o, OrderView)]
+    assert len(passed) == 4, outcomes
+    assert all(isinstance(o, RefundExceedsTotal) for o in outcomes if o not in passed)
+    final = get_order(shop.storage, order.id)
+    assert (final.refunded, len(final.refunds)) == (4 * share, 4)
+    assert available(shop, sku) == 4
+    assert count_events(engine, type="OrderRefunded") == 4

@@ -14,10 +14,15 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.commands import (
+    AddOrderNote,
     AddProduct,
     CancelOrder,
+    ChangeProduct,
+    CorrectOrderDetails,
     PayOrder,
+    RefundOrder,
     RestockProduct,
+    RetireProduct,
     ShipOrder,
     TakePaymentNotification,
 )
@@ -25,9 +30,9 @@ from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.queries import get_order
 from order_service.domain.errors import OrderServiceError
-from order_service.domain.events import OrderPaid, OrderShipped
+from order_service.domain.events import ALL_EVENT_TYPES, OrderPaid, OrderShipped
 from order_service.domain.payments import PaymentNotification
-from order_service.domain.values import Customer
+from order_service.domain.values import Address, Customer, StockQuantity
 from order_service.eventstore import codec
 from order_service.eventstore.tables import events
 from order_service.projections import rebuild
@@ -44,10 +49,9 @@ from tests.integration.builders import (
 )
 from tests.newer_events import NEWER_TYPE, store_newer_event
 
-EVERY_EVENT_TYPE = {"ProductAdded", "ProductRestocked", "ShippingMethodAdded", "OrderPlaced",
-                    "OrderPaid", "OrderShipped", "OrderCancelled", "PaymentNotified"}
+EVERY_EVENT_TYPE = {event.TYPE for event in ALL_EVENT_TYPES}
 JSON_COLUMNS = frozenset({"lines", "shipping_address", "billing_address",
-                          "payment_notifications"})
+                          "payment_notifications", "refunds"})
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -106,7 +110,28 @@ def every_kind_of_event(shop: Shop, context: CommandContext) -> list[UUID]:
     keyed = CommandContext(correlation_id=str(uuid4()), caused_by="test", api_key_id="key-7")
     orders.append(place(shop, keyed, [(other, 1)], method).id)
     shop.restock_product(RestockProduct(sku, 1), context)
+    after_the_sale(shop, context, orders, sku, other)
     return orders
+
+
+def after_the_sale(shop: Shop, context: CommandContext, orders: list[UUID], sku: str,
+                   other: str) -> None:
+    """Corrections, refunds, notes and catalogue changes of what every_kind_of_event made."""
+    moved = Address(name="Ada Lovelace", line1="Herengracht 502", city="Amsterdam",
+                    postal_code="1017 CB", country="NL")
+    shop.correct_order(CorrectOrderDetails(orders[0], None, shipping_address=moved), context)
+    shop.correct_order(CorrectOrderDetails(
+        orders[6], None, customer=Customer("Ada King", "ada@king.example"),
+        billing_address=moved), context)
+    shop.refund_order(RefundOrder(orders[0], 300, "scuffed", (StockQuantity(sku, 1),),
+                                  restock=True), context)
+    shop.refund_order(RefundOrder(orders[1], 150, "late"), context)
+    shop.refund_order(RefundOrder(orders[0], 200, "goodwill", (StockQuantity(other, 1),)),
+                      context)
+    shop.add_order_note(AddOrderNote(orders[2], "called the customer\tback"), context)
+    shop.change_product(ChangeProduct(other, name="Renamed product", price=777), context)
+    shop.retire_product(RetireProduct(other), context)
+    shop.change_product(ChangeProduct(sku, price=1), context)
 
 
 def random_history(shop: Shop, context: CommandContext, seed: int, commands: int) -> int:
@@ -134,19 +159,29 @@ def random_history(shop: Shop, context: CommandContext, seed: int, commands: int
                     lines.append((unique("SKU"), 1))
                 order_ids.append(place(shop, context, lines, rng.choice(methods)).id)
             elif order_ids:
-                order_id = rng.choice(order_ids)
-                change = rng.choice(["pay", "pay", "ship", "cancel", "notify"])
-                if change == "notify":
-                    notify(shop, context, order_id, succeeded=rng.random() < 0.8)
-                elif change == "pay":
-                    shop.pay_order(PayOrder(order_id, payment_reference=unique("psp")), context)
-                elif change == "ship":
-                    shop.ship_order(ShipOrder(order_id, tracking_number=unique("trk")), context)
-                else:
-                    shop.cancel_order(CancelOrder(order_id, reason="random"), context)
+                change_an_order(shop, context, rng, rng.choice(order_ids))
         except OrderServiceError:
             refused += 1
     return refused
+
+
+def change_an_order(shop: Shop, context: CommandContext, rng: random.Random,
+                    order_id: UUID) -> None:
+    """One change of an order, chosen at random (it may well be refused)."""
+    change = rng.choice(["pay", "pay", "ship", "cancel", "notify", "refund", "correct"])
+    if change == "refund":
+        shop.refund_order(RefundOrder(order_id, rng.randint(1, 3_000), "random"), context)
+    elif change == "correct":
+        shop.correct_order(CorrectOrderDetails(order_id, None, customer=Customer(
+            unique("name"), "someone@example.org")), context)
+    elif change == "notify":
+        notify(shop, context, order_id, succeeded=rng.random() < 0.8)
+    elif change == "pay":
+        shop.pay_order(PayOrder(order_id, payment_reference=unique("psp")), context)
+    elif change == "ship":
+        shop.ship_order(ShipOrder(order_id, tracking_number=unique("trk")), context)
+    else:
+        shop.cancel_order(CancelOrder(order_id, reason="random"), context)
 
 
 @pytest.mark.parametrize("batch_size", [rebuild.BATCH_SIZE, 7], ids=["one-batch", "batches"])

@@ -6,14 +6,22 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from order_service.domain.events import (
+    AddressCorrection,
+    CustomerCorrection,
     DomainEvent,
     OrderCancelled,
+    OrderDetailsCorrected,
+    OrderNoteAdded,
     OrderPaid,
     OrderPlaced,
+    OrderRefunded,
     OrderShipped,
     PaymentNotified,
     ProductAdded,
+    ProductRenamed,
+    ProductRepriced,
     ProductRestocked,
+    ProductRetired,
     ShippingMethodAdded,
 )
 from order_service.domain.values import Address, Customer, OrderLine, StockQuantity
@@ -26,6 +34,9 @@ ADDRESS = Address(
     name="Ada Lovelace", line1="Keizersgracht 1", city="Amsterdam", postal_code="1015 CJ",
     country="NL", line2="3rd floor", region="Noord-Holland",
 )
+# Where Ada moved to: the address an order is corrected to.
+NEW_ADDRESS = Address(name="Ada Lovelace", line1="Herengracht 502", city="Amsterdam",
+                      postal_code="1017 CB", country="NL")
 
 
 def line(sku: str, quantity: int, unit_price: int = 1_250) -> OrderLine:
@@ -64,5 +75,18 @@ def one_of_each_event_type() -> dict[type[DomainEvent], DomainEvent]:
         PaymentNotified(order_id=order_id, notification_id="evt_1", succeeded=True,
                         amount=13_393, currency="EUR", payment_reference="pi_123",
                         applied=False, reason="amount_mismatch", received_at=LATER),
+        ProductRenamed(sku="SANDAL-42", name="Leather sandal 42", renamed_at=LATER),
+        ProductRepriced(sku="SANDAL-42", unit_price=2_499, currency="EUR", repriced_at=LATER),
+        ProductRetired(sku="SANDAL-42", retired_at=LATER),
+        OrderDetailsCorrected(
+            order_id=order_id,
+            customer=CustomerCorrection(CUSTOMER, Customer(name="Ada King",
+                                                           email="ada@example.org")),
+            shipping_address=AddressCorrection(ADDRESS, NEW_ADDRESS),
+            billing_address=AddressCorrection(ADDRESS, NEW_ADDRESS), corrected_at=LATER),
+        OrderRefunded(order_id=order_id, amount=2_500, currency="EUR", reason="one was torn",
+                      lines=(StockQuantity("SANDAL-42", 1),),
+                      returned_stock=(StockQuantity("SANDAL-42", 1),), refunded_at=LATER),
+        OrderNoteAdded(order_id=order_id, text="Gift: no prices on the slip", added_at=LATER),
     ]
     return {type(event): event for event in examples}

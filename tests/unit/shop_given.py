@@ -20,7 +20,10 @@ from order_service.domain.errors import OrderServiceError
 from order_service.domain.events import (
     DomainEvent,
     ProductAdded,
+    ProductRenamed,
+    ProductRepriced,
     ProductRestocked,
+    ProductRetired,
     ShippingMethodAdded,
     order_stream,
     product_stream,
@@ -37,7 +40,8 @@ CONTEXT = CommandContext(correlation_id="corr-1", caused_by="test")
 def stream_of(event: DomainEvent) -> str:
     """The stream an event belongs to."""
     match event:
-        case ProductAdded(sku=sku) | ProductRestocked(sku=sku):
+        case (ProductAdded(sku=sku) | ProductRestocked(sku=sku) | ProductRenamed(sku=sku)
+              | ProductRepriced(sku=sku) | ProductRetired(sku=sku)):
             return product_stream(sku)
         case ShippingMethodAdded(code=code):
             return shipping_method_stream(code)

@@ -26,7 +26,7 @@ def order_after(*later: DomainEvent) -> OrderView:
     placed = order_placed(ORDER_ID, line("SANDAL-42", 2))
     view = placed_order(placed, 1, "key-1")
     for version, event in enumerate(later, start=2):
-        view = replace(view, **order_changes(event, version, view.payment_notifications))
+        view = replace(view, **order_changes(event, version, view))
     return view
 
 

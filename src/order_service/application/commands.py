@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 from order_service.domain.payments import PaymentNotification
-from order_service.domain.values import Address, Customer, RequestedLine
+from order_service.domain.values import Address, Customer, RequestedLine, StockQuantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +85,51 @@ class TakePaymentNotification:
 
     order_id: UUID
     notification: PaymentNotification
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectOrderDetails:
+    """Correct an order's contact details or addresses before it ships (None: as is)."""
+
+    order_id: UUID
+    expected_version: int | None
+    customer: Customer | None = None
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOrder:
+    """Give money of a paid order back, and optionally its goods back to stock."""
+
+    order_id: UUID
+    amount: int
+    reason: str
+    lines: tuple[StockQuantity, ...] = ()
+    restock: bool = False
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddOrderNote:
+    """Write a note on an order for colleagues."""
+
+    order_id: UUID
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeProduct:
+    """Sell a product under a new name or at a new price from now on (None: as is)."""
+
+    sku: str
+    name: str | None = None
+    price: int | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetireProduct:
+    """Stop selling a product."""
+
+    sku: str

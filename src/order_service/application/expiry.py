@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
+from order_service.application.actors import PAYMENT_HOLD_SWEEPER, caused_by
 from order_service.application.ports import CommandContext, PendingOrder, Transaction
 from order_service.domain.events import order_stream
 from order_service.domain.order import Order
 from order_service.domain.payment_hold import PaymentHold
 
 # The `caused_by` of the sweeper's events starts with this.
-SWEEPER = "payment-hold-sweeper"
+SWEEPER = PAYMENT_HOLD_SWEEPER
 # Orders per transaction: a backlog is worked through in short transactions, so stock
 # rows are held for a moment at a time.
 BATCH_SIZE = 100
@@ -28,7 +29,7 @@ BATCH_SIZE = 100
 
 def sweep_context(where: str) -> CommandContext:
     """Metadata for one sweep's events: a correlation id of its own, the sweeper as cause."""
-    return CommandContext(correlation_id=f"sweep-{uuid4()}", caused_by=f"{SWEEPER}: {where}")
+    return CommandContext(correlation_id=f"sweep-{uuid4()}", caused_by=caused_by(SWEEPER, where))
 
 
 @dataclass(frozen=True, slots=True)

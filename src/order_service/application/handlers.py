@@ -13,12 +13,17 @@ from typing import TypeVar
 from uuid import UUID
 
 from order_service.application.commands import (
+    AddOrderNote,
     AddProduct,
     AddShippingMethod,
     CancelOrder,
+    ChangeProduct,
+    CorrectOrderDetails,
     PayOrder,
     PlaceOrder,
+    RefundOrder,
     RestockProduct,
+    RetireProduct,
     ShipOrder,
     TakePaymentNotification,
 )
@@ -45,12 +50,14 @@ from order_service.application.ports import (
     Transaction,
 )
 from order_service.application.views import (
+    NoteView,
     NotificationOutcome,
     OrderView,
     ProductView,
     ShippingMethodView,
 )
 from order_service.domain import catalogue
+from order_service.domain.catalogue import Product
 from order_service.domain.errors import (
     OrderNotFound,
     OrderServiceError,
@@ -141,6 +148,47 @@ class Shop:
         return OrderChange(command.order_id, command.expected_version, "cancel", lambda order:
                            order.cancel(reason=command.reason, now=self.clock()))
 
+    def correct_order(self, command: CorrectOrderDetails, context: CommandContext) -> OrderView:
+        """Correct an order's contact details or addresses before it ships."""
+        return self._on_order(command.order_id, command.expected_version, context,
+                              lambda order: order.correct_details(
+                                  customer=command.customer,
+                                  shipping_address=command.shipping_address,
+                                  billing_address=command.billing_address, now=self.clock()))
+
+    def refund_order(self, command: RefundOrder, context: CommandContext) -> OrderView:
+        """Give money of a paid order back, and the named goods to stock if asked."""
+        return self._on_order(command.order_id, command.expected_version, context,
+                              lambda order: order.refund(
+                                  amount=command.amount, reason=command.reason,
+                                  lines=command.lines, restock=command.restock,
+                                  now=self.clock()))
+
+    def add_order_note(self, command: AddOrderNote, context: CommandContext) -> NoteView:
+        """Write a note on an order for colleagues."""
+
+        def decide(tx: Transaction) -> NoteView:
+            stream = order_stream(command.order_id)
+            order = Order.from_history(command.order_id, tx.events.load(stream))
+            noted = order.add_note(command.text, now=self.clock())
+            tx.events.append(stream, [noted], expected_version=order.version)
+            return NoteView(command.order_id, noted.text, noted.added_at, order.version + 1)
+
+        return self._in_transaction(context, decide)
+
+    def _on_order(self, order_id: UUID, expected_version: int | None, context: CommandContext,
+                  change: Callable[[Order], list[DomainEvent]]) -> OrderView:
+        """Decide a change of an order on its history, under If-Match, and append it."""
+
+        def decide(tx: Transaction) -> OrderView:
+            stream = order_stream(order_id)
+            order = Order.from_history(order_id, tx.events.load(stream))
+            order.require_version(expected_version)
+            tx.events.append(stream, change(order), expected_version=order.version)
+            return _order_view(tx, order_id)
+
+        return self._in_transaction(context, decide)
+
     def take_payment_notification(
         self, command: TakePaymentNotification, context: CommandContext
     ) -> NotificationOutcome:
@@ -204,6 +252,30 @@ class Shop:
             )
             tx.events.append(stream, [restocked], expected_version=len(history))
             return _product_view(tx, command.sku)
+
+        return self._in_transaction(context, decide)
+
+    def change_product(self, command: ChangeProduct, context: CommandContext) -> ProductView:
+        """Rename or reprice a product; orders already placed keep their lines as sold."""
+        return self._on_product(command.sku, context, lambda product: product.change(
+            name=command.name, unit_price=command.price, currency=command.currency,
+            now=self.clock()))
+
+    def retire_product(self, command: RetireProduct, context: CommandContext) -> ProductView:
+        """Stop selling a product (a no-op if it is retired already)."""
+        return self._on_product(command.sku, context,
+                                lambda product: product.retire(now=self.clock()))
+
+    def _on_product(self, sku: str, context: CommandContext,
+                    change: Callable[[Product], list[DomainEvent]]) -> ProductView:
+        def decide(tx: Transaction) -> ProductView:
+            # Changes of one product queue on its row instead of racing for its stream.
+            tx.catalogue.lock_products([sku])
+            stream = product_stream(sku)
+            history = tx.events.load(stream)
+            changes = change(Product.from_history(sku, history))
+            tx.events.append(stream, changes, expected_version=len(history))
+            return _product_view(tx, sku)
 
         return self._in_transaction(context, decide)
 

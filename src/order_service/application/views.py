@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
+from order_service.domain.values import (
+    Address,
+    Customer,
+    OrderLine,
+    OrderStatus,
+    StockQuantity,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,27 @@ class PaymentNotificationView:
     applied: bool
     reason: str | None
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RefundView:
+    """Money given back on an order: how much, why, for which goods, and when."""
+
+    amount: int
+    reason: str
+    lines: tuple[StockQuantity, ...]
+    returned_stock: tuple[StockQuantity, ...]
+    refunded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    """A note a merchant wrote on an order, and the order's version it made."""
+
+    order_id: UUID
+    text: str
+    added_at: datetime
+    version: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +90,9 @@ class OrderView:
     version: int
     placed_by: str | None = None
     payment_notifications: tuple[PaymentNotificationView, ...] = ()
+    # Money given back so far (the sum of `refunds`), in minor units.
+    refunded: int = 0
+    refunds: tuple[RefundView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +122,8 @@ class OrderEventView:
     type: str
     recorded_at: datetime
     data: dict[str, Any]
+    # Who did it, in people's words (actors.who_did_it).
+    by: str = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +137,13 @@ class ProductView:
     available: int
     added_at: datetime
     updated_at: datetime
+    # When the shop stopped selling it; None while it is for sale.
+    retired_at: datetime | None = None
 
     @property
     def in_stock(self) -> bool:
         """Whether at least one can be bought now."""
-        return self.available > 0
+        return self.available > 0 and self.retired_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,13 +236,17 @@ class Amounts:
 
 @dataclass(frozen=True, slots=True)
 class StatusFigures:
-    """How many orders are in one status and the money they carry."""
+    """How many orders are in one status, the money they carry and what was refunded."""
 
     orders: int
     money: Amounts
+    # Money given back on these orders so far (the sum of their `refunded`), in minor
+    # units; `money` stays what they were sold for.
+    refunded: int = 0
 
     def __add__(self, other: StatusFigures) -> StatusFigures:
-        return StatusFigures(self.orders + other.orders, self.money + other.money)
+        return StatusFigures(self.orders + other.orders, self.money + other.money,
+                             self.refunded + other.refunded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +260,16 @@ class SalesReport:
 
     @property
     def collected(self) -> StatusFigures:
-        """Money in: orders paid or shipped."""
-        return self.by_status[OrderStatus.PAID] + self.by_status[OrderStatus.SHIPPED]
+        """Money in: orders paid or shipped, their total net of what was refunded on them."""
+        sold = self.by_status[OrderStatus.PAID] + self.by_status[OrderStatus.SHIPPED]
+        # Only the total is netted: a refund is one sum, never split into subtotal,
+        # shipping and tax, which therefore stay as sold.
+        return replace(sold, money=replace(sold.money, total=sold.money.total - sold.refunded))
+
+    @property
+    def refunded(self) -> int:
+        """Money given back on the report's orders, whatever their status now."""
+        return sum(figures.refunded for figures in self.by_status.values())
 
     @property
     def pending(self) -> StatusFigures:

@@ -200,3 +200,55 @@ class EmptyOrder(OrderServiceError):
 
     def __init__(self) -> None:
         super().__init__("an order needs at least one line")
+
+
+class ProductsRetired(OrderServiceError):
+    """An order names products the shop no longer sells."""
+
+    def __init__(self, skus: Sequence[str]) -> None:
+        names = ", ".join(repr(s) for s in skus)
+        super().__init__(f"the shop no longer sells {names}: the product was retired")
+        self.skus = tuple(skus)
+
+
+class RefundExceedsTotal(OrderServiceError):
+    """A refund would give back more than is left of the order's total."""
+
+    def __init__(self, order_id: UUID, amount: int, refundable: int, currency: str) -> None:
+        super().__init__(
+            f"order {order_id} has {refundable} {currency} (minor units) left to refund, "
+            f"less than the {amount} asked for"
+        )
+        self.order_id = order_id
+        self.amount = amount
+        self.refundable = refundable
+        self.currency = currency
+
+
+class RefundExceedsSold(OrderServiceError):
+    """A refund names more of a product than the order sold and has not refunded yet."""
+
+    def __init__(self, order_id: UUID, sku: str, quantity: int, refundable: int) -> None:
+        super().__init__(
+            f"order {order_id} has {refundable} of {sku} left to refund, "
+            f"fewer than the {quantity} asked for"
+        )
+        self.order_id = order_id
+        self.sku = sku
+        self.quantity = quantity
+        self.refundable = refundable
+
+
+class NotOnOrder(OrderServiceError):
+    """A refund names products the order does not hold."""
+
+    def __init__(self, order_id: UUID, skus: Sequence[str]) -> None:
+        names = ", ".join(repr(s) for s in skus)
+        super().__init__(f"order {order_id} has no line of {names}")
+        self.order_id = order_id
+        self.skus = tuple(skus)
+
+
+class InvalidRefund(OrderServiceError):
+    """A refund that cannot be made as asked (no amount, nothing to restock)."""
+

@@ -52,6 +52,39 @@ class ProductRestocked(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProductRenamed(DomainEvent):
+    """A product is sold under a new name; orders already placed keep the old one."""
+
+    TYPE: ClassVar[str] = "ProductRenamed"
+
+    sku: str
+    name: str
+    renamed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductRepriced(DomainEvent):
+    """A product is sold at a new price; orders already placed keep the old one."""
+
+    TYPE: ClassVar[str] = "ProductRepriced"
+
+    sku: str
+    unit_price: int
+    currency: str
+    repriced_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductRetired(DomainEvent):
+    """A product is no longer sold; it stays in the catalogue for the orders that have it."""
+
+    TYPE: ClassVar[str] = "ProductRetired"
+
+    sku: str
+    retired_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class ShippingMethodAdded(DomainEvent):
     """The shop offers a new way to ship, at a price."""
 
@@ -146,15 +179,91 @@ class PaymentNotified(DomainEvent):
     received_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerCorrection:
+    """The customer's contact details before and after a correction."""
+
+    old: Customer
+    new: Customer
+
+
+@dataclass(frozen=True, slots=True)
+class AddressCorrection:
+    """An address before and after a correction."""
+
+    old: Address
+    new: Address
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderDetailsCorrected(DomainEvent):
+    """The merchant corrected an order's contact details or addresses before it shipped.
+
+    Only the parts that changed are set, each with its old and new value; lines and
+    prices never change after an order is placed.
+    """
+
+    TYPE: ClassVar[str] = "OrderDetailsCorrected"
+
+    order_id: UUID
+    customer: CustomerCorrection | None = None
+    shipping_address: AddressCorrection | None = None
+    billing_address: AddressCorrection | None = None
+    corrected_at: datetime
+
+    def new_details(self) -> dict[str, Customer | Address]:
+        """The corrected parts by name, at their new value."""
+        parts = {"customer": self.customer, "shipping_address": self.shipping_address,
+                 "billing_address": self.billing_address}
+        return {name: part.new for name, part in parts.items() if part is not None}
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRefunded(DomainEvent):
+    """Money of a paid order went back to the customer, in part or in full.
+
+    `lines` are the goods the refund is for, if it names any; `returned_stock` those of
+    them that went back on the shelf (empty unless the merchant restocked them). A full
+    refund does not change the order's status.
+    """
+
+    TYPE: ClassVar[str] = "OrderRefunded"
+
+    order_id: UUID
+    amount: int
+    currency: str
+    reason: str
+    lines: tuple[StockQuantity, ...] = ()
+    returned_stock: tuple[StockQuantity, ...] = ()
+    refunded_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderNoteAdded(DomainEvent):
+    """The merchant wrote a note on an order, for colleagues (never shown to the buyer)."""
+
+    TYPE: ClassVar[str] = "OrderNoteAdded"
+
+    order_id: UUID
+    text: str
+    added_at: datetime
+
+
 ALL_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     ProductAdded,
     ProductRestocked,
+    ProductRenamed,
+    ProductRepriced,
+    ProductRetired,
     ShippingMethodAdded,
     OrderPlaced,
     OrderPaid,
     OrderShipped,
     OrderCancelled,
     PaymentNotified,
+    OrderDetailsCorrected,
+    OrderRefunded,
+    OrderNoteAdded,
 )
 
 

@@ -15,6 +15,7 @@ from order_service.domain.errors import (
     InvalidQuantity,
     OrderTooLarge,
     OutOfStock,
+    ProductsRetired,
     QuantityTooLarge,
     Shortage,
     UnknownPaymentMethod,
@@ -126,6 +127,9 @@ def quote_order(
     unknown = [sku for sku in wanted if sku not in catalogue]
     if unknown:
         raise UnknownProducts(unknown)
+    retired = [sku for sku in wanted if catalogue[sku].retired]
+    if retired:
+        raise ProductsRetired(retired)
     shortages = [
         Shortage(sku, quantity, catalogue[sku].available)
         for sku, quantity in wanted.items()

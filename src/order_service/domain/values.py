@@ -88,6 +88,7 @@ class CatalogueEntry:
     unit_price: int
     currency: str
     available: int
+    retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,19 @@ keeps the views, projections/products.py writes them as rows.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from order_service.application.views import ProductView, ShippingMethodView
 from order_service.domain.events import (
     DomainEvent,
     OrderCancelled,
     OrderPlaced,
+    OrderRefunded,
     ProductAdded,
+    ProductRenamed,
+    ProductRepriced,
     ProductRestocked,
+    ProductRetired,
     ShippingMethodAdded,
 )
 
@@ -40,6 +44,20 @@ def added_product(added: ProductAdded) -> ProductView:
                        added_at=added.added_at, updated_at=added.added_at)
 
 
+def product_changes(event: DomainEvent) -> dict[str, Any]:
+    """The fields of a product's view that a later event of its stream sets, but for
+    its stock (stock_changes): empty for any other event."""
+    match event:
+        case ProductRenamed():
+            return {"name": event.name, "updated_at": event.renamed_at}
+        case ProductRepriced():
+            return {"price": event.unit_price, "updated_at": event.repriced_at}
+        case ProductRetired():
+            return {"retired_at": event.retired_at, "updated_at": event.retired_at}
+        case _:
+            return {}
+
+
 def stock_changes(event: DomainEvent) -> list[StockChange]:
     """Every change in available stock the event makes, in SKU order.
 
@@ -54,6 +72,9 @@ def stock_changes(event: DomainEvent) -> list[StockChange]:
                        for line in event.lines]
         case OrderCancelled():
             changes = [StockChange(returned.sku, returned.quantity, event.cancelled_at)
+                       for returned in event.returned_stock]
+        case OrderRefunded():
+            changes = [StockChange(returned.sku, returned.quantity, event.refunded_at)
                        for returned in event.returned_stock]
         case _:
             return []

@@ -23,7 +23,11 @@ from order_service.domain.events import (
     ProductAdded,
     ShippingMethodAdded,
 )
-from order_service.projections.catalogue_projector import added_product, stock_changes
+from order_service.projections.catalogue_projector import (
+    added_product,
+    product_changes,
+    stock_changes,
+)
 from order_service.projections.order_projector import ORDER_EVENTS, order_changes, placed_order
 
 
@@ -52,8 +56,7 @@ def folded_order(stream: Sequence[ReplayedEvent]) -> OrderView | None:
     changes: dict[str, Any] = {}
     for later in stream[1:]:
         if isinstance(later.event, ORDER_EVENTS):
-            changes.update(order_changes(later.event, later.version, changes.get(
-                "payment_notifications", view.payment_notifications)))
+            changes.update(order_changes(later.event, later.version, changes))
     return replace(view, **changes)
 
 
@@ -91,6 +94,14 @@ class CatalogueFold:
                 self._added[event.sku] = added_product(event)
             case ShippingMethodAdded():
                 self._shipping_methods[event.code] = event
+        changed = product_changes(event)
+        if changed:
+            # A product's stream is never split between batches: it was added here.
+            sku = getattr(event, "sku")  # noqa: B009 (every product event has one)
+            at = changed.pop("updated_at")
+            self._added[sku] = replace(self._added[sku], **changed)
+            # No change of stock, but the latest event sets `updated_at`, as stock does.
+            self._stock_of(sku).add(0, replayed.position, at)
         for change in stock_changes(event):
             self._stock_of(change.sku).add(change.change, replayed.position, change.at)
 

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, select, update
 
 from order_service.application.errors import ConcurrencyConflict
 from order_service.application.export import order_fields_json
-from order_service.application.views import OrderView, PaymentNotificationView
+from order_service.application.views import OrderView, PaymentNotificationView, RefundView
 from order_service.domain.events import OrderPlaced
-from order_service.domain.values import Address, Customer, OrderLine, OrderStatus
+from order_service.domain.values import Address, Customer, OrderLine, OrderStatus, StockQuantity
 from order_service.eventstore.store import PendingEvent
 from order_service.projections.order_projector import ORDER_EVENTS, order_changes, placed_order
 from order_service.projections.rows import insert_first_row
@@ -83,7 +83,7 @@ def _change(connection: Connection, stored: PendingEvent, order_id: UUID) -> Non
     if row is None:
         raise ConcurrencyConflict(stored.stream_id, stored.version - 1)
     current = order_view(row._mapping)
-    changes = order_changes(stored.event, stored.version, current.payment_notifications)
+    changes = order_changes(stored.event, stored.version, current)
     # Guarding on the previous version detects a concurrent change before the event
     # insert does, and keeps the row from ever skipping a version.
     result = connection.execute(
@@ -107,12 +107,13 @@ def order_view(row: Mapping[Any, Any]) -> OrderView:
         billing_address=Address(**row["billing_address"]),
         payment_notifications=tuple(
             notification_of(entry) for entry in row["payment_notifications"] or ()),
+        refunds=tuple(refund_of(entry) for entry in row["refunds"] or ()),
     )
 
 
 # The view's fields that a row keeps in another shape: the rest are its columns as read.
 _SHAPED = frozenset({"status", "customer", "lines", "shipping_address", "billing_address",
-                     "payment_notifications"})
+                     "payment_notifications", "refunds"})
 
 
 def notification_of(entry: Mapping[str, Any]) -> PaymentNotificationView:
@@ -121,9 +122,19 @@ def notification_of(entry: Mapping[str, Any]) -> PaymentNotificationView:
         entry["received_at"])})
 
 
+def refund_of(entry: Mapping[str, Any]) -> RefundView:
+    """A refund as the row keeps it (JSON), as a view."""
+    return RefundView(
+        amount=entry["amount"], reason=entry["reason"],
+        lines=tuple(StockQuantity(**line) for line in entry["lines"]),
+        returned_stock=tuple(StockQuantity(**line) for line in entry["returned_stock"]),
+        refunded_at=datetime.fromisoformat(entry["refunded_at"]))
+
+
 # The view's fields, in the row's column order; those kept whole as JSON.
 _FIELDS = tuple(OrderView.__dataclass_fields__)
 _WHOLE: dict[str, TypeAdapter[Any]] = {
     "lines": TypeAdapter(tuple[OrderLine, ...]), "shipping_address": TypeAdapter(Address),
     "billing_address": TypeAdapter(Address),
-    "payment_notifications": TypeAdapter(tuple[PaymentNotificationView, ...])}
+    "payment_notifications": TypeAdapter(tuple[PaymentNotificationView, ...]),
+    "refunds": TypeAdapter(tuple[RefundView, ...])}

@@ -15,6 +15,7 @@ from order_service.eventstore.store import PendingEvent
 from order_service.projections.catalogue_projector import (
     added_product,
     added_shipping_method,
+    product_changes,
     stock_changes,
 )
 from order_service.projections.rows import insert_first_row
@@ -25,7 +26,8 @@ def product_row(product: ProductView) -> dict[str, Any]:
     """The products row of `product`."""
     return {"sku": product.sku, "name": product.name, "price": product.price,
             "currency": product.currency, "available": product.available,
-            "added_at": product.added_at, "updated_at": product.updated_at}
+            "added_at": product.added_at, "updated_at": product.updated_at,
+            "retired_at": product.retired_at}
 
 
 _change_stock = (
@@ -42,6 +44,10 @@ def project_products(connection: Connection, pending: Sequence[PendingEvent]) ->
             insert_first_row(connection, products, product_row(added_product(stored.event)),
                              stored)
             continue
+        changed = product_changes(stored.event)
+        if changed:
+            connection.execute(update(products).where(
+                products.c.sku == getattr(stored.event, "sku")).values(changed))  # noqa: B009
         changes = stock_changes(stored.event)
         if changes:
             connection.execute(_change_stock, [
@@ -68,7 +74,7 @@ def project_shipping_methods(connection: Connection, pending: Sequence[PendingEv
 # Every placement sends these two: built once, only the bound values change.
 _LOCK_PRODUCTS = (
     select(products.c.sku, products.c.name, products.c.price, products.c.currency,
-           products.c.available)
+           products.c.available, products.c.retired_at)
     .where(products.c.sku.in_(bindparam("skus", expanding=True)))
     .order_by(products.c.sku)
     .with_for_update()
@@ -88,7 +94,8 @@ class SqlCatalogue:
         # of deadlocking. SQLite ignores FOR UPDATE: its writers already run one at a time.
         rows = self._connection.execute(_LOCK_PRODUCTS, {"skus": sorted(skus)})
         return {
-            row.sku: CatalogueEntry(row.sku, row.name, row.price, row.currency, row.available)
+            row.sku: CatalogueEntry(row.sku, row.name, row.price, row.currency, row.available,
+                                    retired=row.retired_at is not None)
             for row in rows
         }
 

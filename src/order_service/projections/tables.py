@@ -32,6 +32,8 @@ def define_products(target: MetaData, name: str = "products", temporary: bool = 
         Column("available", BigInteger, nullable=False),
         Column("added_at", UtcDateTime, nullable=False),
         Column("updated_at", UtcDateTime, nullable=False),
+        # When the shop stopped selling it; NULL while it is for sale.
+        Column("retired_at", UtcDateTime),
         # The database's own last line of defence against overselling.
         CheckConstraint("available >= 0", name="available_not_negative"),
         prefixes=_prefixes(temporary),
@@ -90,6 +92,10 @@ def define_orders(target: MetaData, name: str = "orders", temporary: bool = Fals
         Column("placed_by", String(36)),
         # Every gateway notification about the order, applied or only recorded.
         Column("payment_notifications", JsonDocument),
+        # Money given back so far, and each refund. The defaults are for rows that the
+        # hot path's place_orders() writes: they name only the columns it knew of.
+        Column("refunded", BigInteger, nullable=False, server_default="0"),
+        Column("refunds", JsonDocument, nullable=False, server_default="[]"),
         # The order as the API sends it, as JSON text, but for its payment instructions
         # (projections/orders.stored_document): reads and exports send it as it is.
         Column("document", Text, nullable=False),

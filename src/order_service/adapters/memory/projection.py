@@ -12,11 +12,7 @@ from dataclasses import replace
 from order_service.adapters.memory.state import ReadModelRows, StoredEvent
 from order_service.application.errors import ConcurrencyConflict
 from order_service.domain.events import (
-    OrderCancelled,
-    OrderPaid,
     OrderPlaced,
-    OrderShipped,
-    PaymentNotified,
     ProductAdded,
     ShippingMethodAdded,
 )
@@ -24,9 +20,10 @@ from order_service.projections.catalogue_projector import (
     StockChange,
     added_product,
     added_shipping_method,
+    product_changes,
     stock_changes,
 )
-from order_service.projections.order_projector import order_changes, placed_order
+from order_service.projections.order_projector import ORDER_EVENTS, order_changes, placed_order
 
 
 def project(rows: ReadModelRows, stored: StoredEvent) -> None:
@@ -45,8 +42,12 @@ def project(rows: ReadModelRows, stored: StoredEvent) -> None:
             rows.orders[placed.order_id] = placed_order(placed, stored.version,
                                                         stored.metadata.get("api_key_id"))
             rows.numbers[placed.number] = placed.order_id
-        case OrderPaid() | OrderShipped() | OrderCancelled() | PaymentNotified():
+        case event if isinstance(event, ORDER_EVENTS):
             _change_order(rows, stored)
+    changed = product_changes(stored.event)
+    if changed:
+        sku = getattr(stored.event, "sku")  # noqa: B009 (every product event has one)
+        rows.products[sku] = replace(rows.products[sku], **changed)
 
 
 def _change_stock(rows: ReadModelRows, stored: StoredEvent,
@@ -68,4 +69,4 @@ def _change_order(rows: ReadModelRows, stored: StoredEvent) -> None:
     if current is None or current.version != stored.version - 1:
         raise ConcurrencyConflict(stored.stream_id, stored.version - 1)
     rows.orders[order_id] = replace(current, **order_changes(
-        stored.event, stored.version, current.payment_notifications))
+        stored.event, stored.version, current))

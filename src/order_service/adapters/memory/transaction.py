@@ -116,7 +116,8 @@ def catalogue_entries(state: MemoryState, skus: Collection[str]) -> dict[str, Ca
     """What the catalogue knows of these SKUs (those it has)."""
     products = state.rows.products
     return {sku: CatalogueEntry(sku, products[sku].name, products[sku].price,
-                                products[sku].currency, products[sku].available)
+                                products[sku].currency, products[sku].available,
+                                retired=products[sku].retired_at is not None)
             for sku in sorted(skus) if sku in products}
 
 

@@ -55,13 +55,14 @@ _KEY_OF_ITEM = ("LEFT JOIN LATERAL (SELECT created_at, fingerprint, recording "
 
 # The inputs of every placement in the batch (batches.py), one row each, in turn.
 _PLACEMENT_INPUTS = (
-    "SELECT i.nth, p.skus, p.names, p.prices, p.currencies, p.available, "
+    "SELECT i.nth, p.skus, p.names, p.prices, p.currencies, p.available, p.retired, "
     "s.code AS shipping_code, s.name AS shipping_name, s.price AS shipping_price, "
     f"s.currency AS shipping_currency, {_KEY_COLUMNS} "
     "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS i(item, nth) "
     "CROSS JOIN LATERAL (SELECT array_agg(sku) AS skus, array_agg(name) AS names, "
     "array_agg(price) AS prices, array_agg(currency) AS currencies, "
-    "array_agg(available) AS available FROM products "
+    "array_agg(available) AS available, "
+    "array_agg(retired_at IS NOT NULL) AS retired FROM products "
     "WHERE sku = ANY(ARRAY(SELECT jsonb_array_elements_text(i.item->'skus')))) AS p "
     "LEFT JOIN shipping_methods AS s ON s.code = i.item->>'shipping_code' "
     f"{_KEY_OF_ITEM} "
@@ -109,13 +110,14 @@ class PgAsyncTwoStepCommands:
             "skus": sorted(skus), "shipping_code": shipping_code,
             "key": None if request is None else request.key}))
         found = zip(row["skus"] or (), row["names"] or (), row["prices"] or (),
-                    row["currencies"] or (), row["available"] or (), strict=True)
+                    row["currencies"] or (), row["available"] or (), row["retired"] or (),
+                    strict=True)
         shipping = None if row["shipping_code"] is None else ShippingOption(
             row["shipping_code"], row["shipping_name"], row["shipping_price"],
             row["shipping_currency"])
         return PlacementInputs(
-            catalogue={sku: CatalogueEntry(sku, name, price, currency, available)
-                       for sku, name, price, currency, available in found},
+            catalogue={sku: CatalogueEntry(sku, name, price, currency, available, retired)
+                       for sku, name, price, currency, available, retired in found},
             shipping=shipping,
             shipping_codes=[] if shipping is not None else await self._shipping_codes(),
             earlier_answer=await self._earlier_answer(request, row),

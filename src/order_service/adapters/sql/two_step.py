@@ -103,7 +103,8 @@ class SqlTwoStepCommands:
             shipping_row["currency"])
         return PlacementInputs(
             catalogue={row["sku"]: CatalogueEntry(row["sku"], row["name"], row["price"],
-                                                  row["currency"], row["available"])
+                                                  row["currency"], row["available"],
+                                                  retired=row["retired_at"] is not None)
                        for row in found},
             shipping=shipping,
             shipping_codes=[] if shipping is not None else self._shipping_codes(),
@@ -282,7 +283,7 @@ def _query(raw: psycopg.Connection[Any], statement: str, **values: Any
 # -- statements ---------------------------------------------------------------------------
 
 _PRODUCTS = (select(products.c.sku, products.c.name, products.c.price, products.c.currency,
-                    products.c.available)
+                    products.c.available, products.c.retired_at)
              .where(products.c.sku.in_(bindparam("skus", expanding=True))))
 _SHIPPING_METHOD = select(shipping_methods).where(shipping_methods.c.code == bindparam("code"))
 _KEY = select(idempotency_keys).where(idempotency_keys.c.key == bindparam("key"))
@@ -308,7 +309,7 @@ def _pg(statement: ClauseElement) -> str:
 
 
 _PG_PRODUCTS = _pg(select(products.c.sku, products.c.name, products.c.price,
-                          products.c.currency, products.c.available)
+                          products.c.currency, products.c.available, products.c.retired_at)
                    .where(products.c.sku == func.any(bindparam("skus"))))
 _PG_SHIPPING_METHOD = _pg(
     select(shipping_methods.c.code, shipping_methods.c.name, shipping_methods.c.price,
