@@ -36,6 +36,7 @@ from order_service.settings import Settings
 from tests.api_keys import AUTHORIZATION, app_client, bearer, create_key_on, key_name, utc_now
 from tests.e2e.builders import (
     JsonObject,
+    address,
     create_product,
     create_shipping_method,
     get_json,
@@ -92,6 +93,11 @@ ACCESS: dict[Route, tuple[Access, int]] = {
     ("POST", "/v1/orders/{order_id}/pay"): (Access.MERCHANT, 200),
     ("POST", "/v1/orders/{order_id}/ship"): (Access.MERCHANT, 200),
     ("POST", "/v1/orders/{order_id}/cancel"): (Access.MERCHANT, 200),
+    ("PATCH", "/v1/orders/{order_id}"): (Access.MERCHANT, 200),
+    ("POST", "/v1/orders/{order_id}/refunds"): (Access.MERCHANT, 201),
+    ("POST", "/v1/orders/{order_id}/notes"): (Access.MERCHANT, 201),
+    ("PATCH", "/v1/products/{sku}"): (Access.MERCHANT, 200),
+    ("POST", "/v1/products/{sku}/retire"): (Access.MERCHANT, 200),
     ("GET", "/v1/events"): (Access.MERCHANT, 200),
     ("GET", "/v1/reports/sales"): (Access.MERCHANT, 200),
     # Orders are never deleted: any valid key learns that (405) and how to cancel.
@@ -245,6 +251,19 @@ class Shop:
                 "POST", f"/v1/orders/{self.paid_order()['id']}/ship"),
             ("POST", orders + "/cancel"): lambda: Call(
                 "POST", f"/v1/orders/{self.order()['id']}/cancel"),
+            ("PATCH", orders): lambda: Call(
+                "PATCH", f"/v1/orders/{self.order()['id']}",
+                {"shipping_address": address(city="Sevilla")}, headers={"If-Match": '"1"'}),
+            ("POST", orders + "/refunds"): lambda: Call(
+                "POST", f"/v1/orders/{self.paid_order()['id']}/refunds",
+                {"amount": 1, "reason": "goodwill"}),
+            ("POST", orders + "/notes"): lambda: Call(
+                "POST", f"/v1/orders/{self.order()['id']}/notes", {"text": "call first"}),
+            ("PATCH", "/v1/products/{sku}"): lambda: Call(
+                "PATCH", f"/v1/products/{create_product(self.merchant)['sku']}",
+                {"price": 1}),
+            ("POST", "/v1/products/{sku}/retire"): lambda: Call(
+                "POST", f"/v1/products/{create_product(self.merchant)['sku']}/retire"),
             ("GET", "/v1/events"): lambda: Call("GET", "/v1/events"),
             ("GET", "/v1/reports/sales"): lambda: Call("GET", "/v1/reports/sales"),
             ("DELETE", orders): lambda: Call("DELETE", f"/v1/orders/{self.order()['id']}"),

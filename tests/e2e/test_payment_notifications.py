@@ -72,6 +72,8 @@ def test_a_signed_success_for_the_total_pays_the_order(shop: TestClient) -> None
     assert paid["status"] == "paid"
     assert paid["payment_reference"] == "pi_42"
     assert _history(shop, order) == ["OrderPlaced", "PaymentNotified", "OrderPaid"]
+    history = get_json(shop, f"/v1/orders/{order['id']}/events")
+    assert [event["by"] for event in history[1:]] == ["payment gateway", "payment gateway"]
 
 
 # Every reason a notification is only recorded is the domain's (tests/unit); here, how

@@ -32,6 +32,7 @@ from order_service.api.problems import install_problem_handlers
 from order_service.api.query_params import reject_unknown_query_parameters
 from order_service.api.rate_limit import KeyRateLimiter
 from order_service.api.routers import (
+    after_sale,
     events,
     export,
     health,
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         StorefrontCors,
         allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST", "PATCH"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match",
                        "X-Request-ID"],
         expose_headers=["Location", "ETag", "Link", "Retry-After", "X-Request-ID",
@@ -132,8 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: times and counts every answer, the error barrier's 500 included.
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
     # export before orders: /v1/orders/export must not be read as an order id.
-    for module in (export, orders, products, shipping_methods, payments, events, reports,
-                   health):
+    for module in (export, orders, after_sale, products, shipping_methods, payments, events,
+                   reports, health):
         app.include_router(module.router)
     install_admin(app, settings)
     return app

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from order_service.api.cursors import CursorCodec
 from order_service.application.access import Principal
+from order_service.application.actors import by_key
 from order_service.application.handlers import Shop
 from order_service.application.hot_commands import HotCommands
 from order_service.application.ports import OrderDocuments, Storage
@@ -82,7 +83,7 @@ def order_id_from_path(raw: str) -> UUID:
 def caused_by(request: Request, principal: Principal) -> str:
     """Who caused a command, as its events' metadata says: the key, the method, the route."""
     route = getattr(request.scope.get("route"), "path", request.url.path)
-    return f"api-key {principal.name}: {request.method} {route}"
+    return by_key(principal.name, f"{request.method} {route}")
 
 
 ShopDep = Annotated[Shop, Depends(get_shop)]

@@ -111,3 +111,13 @@ class PageNotFound(Exception):
 
     def __init__(self) -> None:
         super().__init__("There is no back-office page at this address.")
+
+
+class IfMatchRequired(Exception):
+    """A change that must name the version of the order it was decided on."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} needs an If-Match header with the order's ETag from GET (e.g. "
+            'If-Match: "3"), so that it cannot overwrite a change you have not seen'
+        )

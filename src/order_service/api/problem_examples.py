@@ -205,3 +205,39 @@ NOT_READY = problem(
     "not-ready", "The database cannot be reached",
     ProblemKind(503, "not-ready", "Service Unavailable"),
     "The database cannot be reached.")
+
+# -- after the sale: corrections, refunds, catalogue changes ---------------------------
+
+CORRECT_SHIPPED = illegal("shipped", "Correcting what already left", "shipped", "correct",
+                          "it has left the warehouse with the address it had")
+IF_MATCH_REQUIRED = problem(
+    "if-match-required", "No If-Match header",
+    ProblemKind(428, "if-match-required", "Precondition Required"),
+    "PATCH /v1/orders/{order_id} needs an If-Match header with the order's ETag from GET "
+    '(e.g. If-Match: "3"), so that it cannot overwrite a change you have not seen.',
+    errors=[{"parameter": "If-Match", "in": "header",
+             "detail": "is required: send the order's ETag"}])
+REFUND_UNPAID = illegal("unpaid", "Refunding an order not paid", "pending_payment", "refund",
+                        "nothing was paid to refund")
+REFUND_TOO_MUCH = problem(
+    "exceeds-total", "More than is left to refund",
+    ProblemKind(409, "refund-exceeds-total", "Refund exceeds what is left to refund"),
+    f"Order {ORDER_ID} has 1647 EUR (minor units) left to refund, less than the 4990 asked "
+    "for.", order_id=ORDER_ID, requested=4990, refundable=1647, currency="EUR")
+REFUND_TOO_MANY = problem(
+    "exceeds-sold", "More of a product than the order sold",
+    ProblemKind(409, "refund-exceeds-sold", "Refund names more than was sold"),
+    f"Order {ORDER_ID} has 0 of SANDAL-42 left to refund, fewer than the 1 asked for.",
+    order_id=ORDER_ID, sku="SANDAL-42", requested=1, refundable=0)
+NOT_ON_ORDER = problem(
+    "not-on-order", "A product the order does not hold",
+    ProblemKind(422, "not-on-order", "Product not on the order"),
+    f"Order {ORDER_ID} has no line of 'BELT-90'.", order_id=ORDER_ID, skus=["BELT-90"])
+INVALID_REFUND = problem(
+    "restock-without-lines", "Restock without naming the goods",
+    ProblemKind(422, "invalid-refund", "Invalid refund"),
+    "Restock needs the lines whose goods go back to stock.")
+PRODUCT_RETIRED = problem(
+    "product-retired", "An order for a product no longer sold",
+    ProblemKind(409, "product-retired", "Product no longer sold"),
+    "The shop no longer sells 'SANDAL-42': the product was retired.", skus=["SANDAL-42"])

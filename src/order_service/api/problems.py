@@ -19,6 +19,7 @@ from order_service.api.errors import (
     BadCursor,
     BadSignature,
     GatewayNotConfigured,
+    IfMatchRequired,
     NotAcceptable,
     NulInPath,
     RateLimited,
@@ -88,6 +89,13 @@ DOMAIN_PROBLEMS: Sequence[tuple[type[Exception], ProblemKind]] = (
     (errors.QuantityTooLarge, ProblemKind(422, "quantity-too-large", "Quantity too large")),
     (errors.OrderTooLarge, ProblemKind(422, "order-too-large", "Order too large")),
     (errors.EmptyOrder, ProblemKind(422, "empty-order", "Order has no lines")),
+    (errors.ProductsRetired, ProblemKind(409, "product-retired", "Product no longer sold")),
+    (errors.RefundExceedsTotal, ProblemKind(409, "refund-exceeds-total",
+                                            "Refund exceeds what is left to refund")),
+    (errors.RefundExceedsSold, ProblemKind(409, "refund-exceeds-sold",
+                                           "Refund names more than was sold")),
+    (errors.NotOnOrder, ProblemKind(422, "not-on-order", "Product not on the order")),
+    (errors.InvalidRefund, ProblemKind(422, "invalid-refund", "Invalid refund")),
     (ConcurrencyConflict, ProblemKind(409, "concurrent-change",
                                       "Changed concurrently; try again")),
     (IdempotencyKeyReused, ProblemKind(422, "idempotency-key-reused",
@@ -130,15 +138,33 @@ def _extensions(error: Exception) -> dict[str, Any]:
         case errors.IllegalTransition() | errors.OrderChangedMeanwhile():
             return {"order_id": str(error.order_id), "current_status": error.current.value,
                     "action": error.action}
-        case errors.StaleOrderVersion():
-            return {"order_id": str(error.order_id), "current_version": error.current,
-                    "expected_version": error.expected}
-        case errors.UnknownProducts():
+        case errors.UnknownProducts() | errors.ProductsRetired():
             return {"skus": list(error.skus)}
+        case (errors.StaleOrderVersion() | errors.RefundExceedsTotal()
+              | errors.RefundExceedsSold() | errors.NotOnOrder()):
+            return _order_extensions(error)
         case IdempotencyKeyReused():
             return {"idempotency_key": error.key}
         case _:
             return {}
+
+
+def _order_extensions(
+        error: (errors.StaleOrderVersion | errors.RefundExceedsTotal | errors.RefundExceedsSold
+                | errors.NotOnOrder),
+) -> dict[str, Any]:
+    match error:
+        case errors.StaleOrderVersion():
+            return {"order_id": str(error.order_id), "current_version": error.current,
+                    "expected_version": error.expected}
+        case errors.RefundExceedsTotal():
+            return {"order_id": str(error.order_id), "requested": error.amount,
+                    "refundable": error.refundable, "currency": error.currency}
+        case errors.RefundExceedsSold():
+            return {"order_id": str(error.order_id), "sku": error.sku,
+                    "requested": error.quantity, "refundable": error.refundable}
+        case errors.NotOnOrder():
+            return {"order_id": str(error.order_id), "skus": list(error.skus)}
 
 
 def _headers(error: Exception) -> dict[str, str] | None:
@@ -297,6 +323,13 @@ def _nul_in_path(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(404, "not-found", "Not Found", _sentence(str(error)))
 
 
+def _if_match_required(_request: Request, error: Exception) -> JSONResponse:
+    return problem_response(428, "if-match-required", "Precondition Required",
+                            _sentence(str(error)),
+                            errors=[{"parameter": "If-Match", "in": "header",
+                                     "detail": "is required: send the order's ETag"}])
+
+
 def _not_acceptable(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(406, "not-acceptable", "Not Acceptable", _sentence(str(error)))
 
@@ -374,6 +407,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(BadCursor, _bad_cursor)
     app.add_exception_handler(NotAcceptable, _not_acceptable)
+    app.add_exception_handler(IfMatchRequired, _if_match_required)
     app.add_exception_handler(NulInPath, _nul_in_path)
     app.add_exception_handler(UnknownStatusFilter, _unknown_status)
     app.add_exception_handler(ReversedPeriod, _reversed_period)

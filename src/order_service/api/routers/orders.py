@@ -99,19 +99,19 @@ async def if_match(
 IfMatchDep = Annotated[int | None, Depends(if_match)]
 
 
-def _order_out(order: OrderView, transfer: TransferTerms) -> OrderOut:
+def order_out(order: OrderView, transfer: TransferTerms) -> OrderOut:
     """The order as the API sends it, with the instructions of the current settings."""
     return OrderOut.from_view(order, instructions_of(order, transfer))
 
 
 def _placed(transfer: TransferTerms) -> Answering:
     return Answering(lambda order: Answer(
-        201, _order_out(order, transfer),
+        201, order_out(order, transfer),
         {"Location": f"/v1/orders/{order.id}", "ETag": etag(order.version)}))
 
 
 def _changed(transfer: TransferTerms) -> Answering:
-    return Answering(lambda order: Answer(200, _order_out(order, transfer),
+    return Answering(lambda order: Answer(200, order_out(order, transfer),
                                           {"ETag": etag(order.version)}))
 
 
@@ -124,7 +124,8 @@ def _changed(transfer: TransferTerms) -> Answering:
     responses={
         201: ex.answer("The order, at `Location`; its version is in `ETag`", ex.ORDER_PLACED,
                        ex.ORDER_PLACED_FOR_TRANSFER),
-        409: ex.refusal("Not enough stock for some lines", px.OUT_OF_STOCK),
+        409: ex.refusal("Not enough stock for some lines, or a product no longer sold",
+                        px.OUT_OF_STOCK, px.PRODUCT_RETIRED),
         422: ex.refusal("Invalid order, unknown SKU or method", px.UNKNOWN_PRODUCT,
                         px.UNKNOWN_PAYMENT_METHOD, px.UNKNOWN_SHIPPING_METHOD,
                         px.INVALID_ORDER),

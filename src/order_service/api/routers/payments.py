@@ -13,6 +13,7 @@ from order_service.api.deps import ShopDep, request_id
 from order_service.api.errors import GatewayNotConfigured
 from order_service.api.schemas.payments import NotificationOutcomeOut, PaymentNotificationIn
 from order_service.api.signatures import SIGNATURE_HEADER, verify
+from order_service.application.actors import PAYMENT_GATEWAY, caused_by
 from order_service.application.ports import CommandContext
 
 
@@ -58,6 +59,7 @@ def take_payment_notification(
     unique across the store: sent for another order than the first, it is only recorded
     there (`duplicate_notification_id`)."""
     context = CommandContext(correlation_id=request_id(request),
-                             caused_by="payment-gateway: POST /v1/payment-notifications")
+                             caused_by=caused_by(PAYMENT_GATEWAY,
+                                                 "POST /v1/payment-notifications"))
     outcome = shop.take_payment_notification(body.to_command(), context)
     return NotificationOutcomeOut.from_outcome(outcome)

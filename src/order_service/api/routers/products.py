@@ -11,11 +11,21 @@ from order_service.api import problem_examples as px
 from order_service.api.auth import allowed
 from order_service.api.deps import ShopDep, StorageDep
 from order_service.api.idempotency import Answer, CommandDep
-from order_service.api.schemas.catalogue import ProductIn, ProductOut, RestockIn
+from order_service.api.schemas.catalogue import (
+    ProductChangeIn,
+    ProductIn,
+    ProductOut,
+    RestockIn,
+)
 from order_service.api.schemas.fields import is_sku
 from order_service.application import queries
 from order_service.application.access import Permission
-from order_service.application.commands import AddProduct, RestockProduct
+from order_service.application.commands import (
+    AddProduct,
+    ChangeProduct,
+    RestockProduct,
+    RetireProduct,
+)
 from order_service.application.views import ProductView
 from order_service.domain.errors import ProductNotFound
 
@@ -37,6 +47,7 @@ def _added(product: ProductView) -> Answer:
 
 
 def _restocked(product: ProductView) -> Answer:
+    # The answer of every change of a product: the product as it is now.
     return Answer(200, ProductOut.from_view(product))
 
 
@@ -92,3 +103,43 @@ def restock_product(
     """Add received items to a product's stock; it can be bought again at once."""
     restock = RestockProduct(sku=_sku(sku), quantity=body.quantity)
     return _restocked(shop.restock_product(restock, command.context(_restocked))).response()
+
+
+@router.patch(
+    "/{sku}",
+    response_model=ProductOut,
+    dependencies=MANAGE,
+    summary="Rename or reprice a product",
+    responses={200: ex.answer("The product as sold from now on", ex.PRODUCT_CHANGED),
+               404: NO_SUCH_SKU,
+               422: ex.refusal("Invalid name or price", px.INVALID_PRODUCT,
+                               px.WRONG_CURRENCY)},
+)
+def change_product(
+    sku: str,
+    body: Annotated[ProductChangeIn, Body(openapi_examples=ex.examples(
+        ex.PRODUCT_CHANGE, ex.PRODUCT_REPRICE))],
+    shop: ShopDep, command: CommandDep,
+) -> Response:
+    """Sell a product under a new `name` and/or at a new `price` (minor units) from now
+    on. Orders already placed keep their lines as sold. A value equal to the current one
+    changes nothing."""
+    change = ChangeProduct(sku=_sku(sku), name=body.name, price=body.price,
+                           currency=body.currency)
+    return _restocked(shop.change_product(change, command.context(_restocked))).response()
+
+
+@router.post(
+    "/{sku}/retire",
+    response_model=ProductOut,
+    dependencies=MANAGE,
+    summary="Retire a product",
+    responses={200: ex.answer("The product, no longer sold", ex.PRODUCT_RETIRED),
+               404: NO_SUCH_SKU},
+)
+def retire_product(sku: str, shop: ShopDep, command: CommandDep) -> Response:
+    """Stop selling a product: a new order for it is refused with 409 `product-retired`.
+    It stays in the catalogue, and orders that have it still show it. Retiring a
+    retired product again changes nothing."""
+    retire = RetireProduct(sku=_sku(sku))
+    return _restocked(shop.retire_product(retire, command.context(_restocked))).response()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from order_service.api.schemas.fields import (
     Code,
@@ -53,9 +53,13 @@ class ProductOut(BaseModel):
     price: int = Field(description="Integer minor units")
     currency: str
     available: int = Field(description="Items that can be bought now")
-    in_stock: bool = Field(description="Whether at least one item can be bought")
+    in_stock: bool = Field(description="Whether at least one item can be bought (false "
+                           "when none is left or the product is retired)")
+    retired: bool = Field(description="No longer sold: a new order for it is refused "
+                          "(409 product-retired); orders that have it still show it")
     added_at: datetime
     updated_at: datetime
+    retired_at: datetime | None
 
     @classmethod
     def from_view(cls, view: ProductView) -> ProductOut:
@@ -63,8 +67,31 @@ class ProductOut(BaseModel):
         return cls(
             sku=view.sku, name=view.name, price=view.price, currency=view.currency,
             available=view.available, in_stock=view.in_stock,
-            added_at=view.added_at, updated_at=view.updated_at,
+            retired=view.retired_at is not None, added_at=view.added_at,
+            updated_at=view.updated_at, retired_at=view.retired_at,
         )
+
+
+class ProductChangeIn(BaseModel):
+    """A product's new name and/or price, for every order placed from now on."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Leather sandals, size 42, tan",
+                                         "price": 5490}]},
+    )
+
+    name: Name | None = None
+    price: MinorUnits | None = None
+    currency: Currency | None = Field(
+        default=None, description="Optional; if given it must be the shop currency"
+    )
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ProductChangeIn:
+        if self.name is None and self.price is None:
+            raise ValueError("send name, price or both")
+        return self
 
 
 class ShippingMethodIn(BaseModel):

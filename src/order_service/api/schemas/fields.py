@@ -97,6 +97,21 @@ Phone = Annotated[
 Note = Annotated[str, _text(200), Printable, PRINTABLE_TEXT]
 Reason = Annotated[str, _text(500), Printable, PRINTABLE_TEXT]
 
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _written(value: str) -> str:
+    # A note to colleagues may run over several lines; other control characters (NUL
+    # above all, which PostgreSQL cannot store) have no place in it.
+    if _CONTROL_BUT_LINE_BREAKS.search(value):
+        raise ValueError("must not contain control characters other than line breaks and tabs")
+    return value
+
+
+# Text a merchant writes for colleagues: up to 2,000 characters, line breaks allowed.
+NoteText = Annotated[str, _text(2_000), AfterValidator(_written),
+                     Field(examples=["Customer called: leave the parcel with the neighbour"])]
+
 
 def _country(value: str) -> str:
     code = value.upper()

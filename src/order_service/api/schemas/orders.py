@@ -200,6 +200,24 @@ class PaymentNotificationOut(BaseModel):
     received_at: datetime
 
 
+class StockQuantityOut(BaseModel):
+    """A quantity of one product."""
+
+    sku: str
+    quantity: int
+
+
+class RefundOut(BaseModel):
+    """Money given back on the order: how much, why, for which goods, and when."""
+
+    amount: int = Field(description="Integer minor units of the order's currency")
+    reason: str
+    lines: list[StockQuantityOut] = Field(description="The goods refunded, if named")
+    returned_stock: list[StockQuantityOut] = Field(
+        description="Those of `lines` put back in stock (empty unless restocked)")
+    refunded_at: datetime
+
+
 class OrderOut(BaseModel):
     """An order, with everything the merchant's order page shows."""
 
@@ -230,6 +248,9 @@ class OrderOut(BaseModel):
     version: int
     payment_notifications: list[PaymentNotificationOut] = Field(
         description="Every gateway notification about this order, oldest first")
+    refunded: int = Field(description="Money given back so far, in minor units (the sum of "
+                          "`refunds`); `total - refunded` is what the shop keeps")
+    refunds: list[RefundOut] = Field(description="Every refund of this order, oldest first")
     payment_instructions: PaymentInstructionsOut | None = Field(
         description="What the customer must do to pay: for `bank_transfer` the shop's "
         "account, the amount and the reference to quote; for `cash_on_delivery` the amount "
@@ -263,6 +284,13 @@ class OrderOut(BaseModel):
                     applied=n.applied, reason=n.reason, received_at=n.received_at)
                 for n in view.payment_notifications
             ],
+            refunded=view.refunded,
+            refunds=[RefundOut(
+                amount=r.amount, reason=r.reason,
+                lines=[StockQuantityOut(sku=q.sku, quantity=q.quantity) for q in r.lines],
+                returned_stock=[StockQuantityOut(sku=q.sku, quantity=q.quantity)
+                                for q in r.returned_stock],
+                refunded_at=r.refunded_at) for r in view.refunds],
             payment_instructions=instructions_out(instructions),
         )
 
@@ -283,10 +311,12 @@ class OrderEventOut(BaseModel):
     version: int = Field(description="Position within the order's own history")
     type: str
     recorded_at: datetime
+    by: str = Field(description="Who did it: the API key's name, `payment gateway` or "
+                    "`payment hold expiry`", examples=["back-office"])
     data: dict[str, Any]
 
     @classmethod
     def from_view(cls, view: OrderEventView) -> OrderEventOut:
         """Map an order event view."""
         return cls(position=view.position, version=view.version, type=view.type,
-                   recorded_at=view.recorded_at, data=view.data)
+                   recorded_at=view.recorded_at, by=view.by, data=view.data)
