@@ -12,20 +12,35 @@ without one. It is sent as `Authorization: Bearer <key>`.
 The script follows the event feed (`GET /v1/events?after=<position>&limit=<batch>`), which
 lists every stored event in global order and never shows an event below a position a
 follower has already passed. For each event of an order that changes its status
-(OrderPlaced, OrderPaid, OrderShipped, OrderCancelled) it appends one JSON line to
-`<state-dir>/ledger.ndjson`:
+(OrderPlaced, OrderPaid, OrderShipped, OrderCancelled) or gives money back (OrderRefunded)
+it appends one JSON line to `<state-dir>/ledger.ndjson`:
 
     {"event_position": 1042, "order_id": "...", "number": 17, "type": "OrderPaid",
      "status": "paid", "total": 11473, "currency": "EUR", "at": "2026-11-03T10:15:02Z"}
 
 `status` is the order's status after that event; `at` is when the change happened.
 
+A refund's line also carries `refund_id`, `amount` (in minor units of `currency`, to book
+as money out) and `reason`; its `status` is the order's, which a refund leaves as it was
+(a full refund too), and its `at` is when the money was given back:
+
+    {"event_position": 1187, "order_id": "...", "number": 17, "type": "OrderRefunded",
+     "status": "shipped", "total": 11473, "currency": "EUR", "at": "2026-11-09T16:20:00Z",
+     "refund_id": "<order_id>/4", "amount": 4990, "reason": "Sandals too small"}
+
+`refund_id` is the order's id and the order's version the refund made (as its history
+shows it): the same refund always gets the same id, and no two refunds share one, so a
+billing system that books ledger lines keyed by it books each refund once even if it
+reads the ledger twice. (The ledger itself holds each refund once, as every other line.)
+
 Every other event type the service stores is read and passed over on purpose: a payment
 gateway's notification (PaymentNotified) bills nothing by itself (one that paid the order
-is followed by its OrderPaid, which gets the line), nor does the catalogue (ProductAdded,
-ProductRestocked, ShippingMethodAdded). A type this script does not know, which a newer
-order-service may store, is skipped with one log line per type naming it, so that a new
-event type never stops billing; update the script if that type should be billed.
+is followed by its OrderPaid, which gets the line), nor do corrected contact details or
+addresses (OrderDetailsCorrected), notes (OrderNoteAdded) or the catalogue (ProductAdded,
+ProductRestocked, ProductRenamed, ProductRepriced, ProductRetired, ShippingMethodAdded). A
+type this script does not know, which a newer order-service may store, is skipped with
+one log line per type naming it, so that a new event type never stops billing; update the
+script if that type should be billed.
 
 Exactly once, even after `kill -9` at any instant
 -------------------------------------------------
@@ -46,8 +61,9 @@ printed only once that position is durable.
 
 The numbers billing needs on every line (receipt number, total, currency) are in
 OrderPlaced only; they never change, so the script reads them back from the ledger at
-start (and from `GET /v1/orders/{id}` for an order the ledger does not know). A lock file
-keeps a second copy of the script off the same state directory.
+start, with each order's last status for its refund lines (and from `GET
+/v1/orders/{id}` for an order the ledger does not know). A lock file keeps a second copy
+of the script off the same state directory.
 
 Whoever reads the ledger meanwhile should read only its first `ledger_bytes` bytes (the
 rest may still be dropped). Do not edit, rotate or delete the ledger while the checkpoint
@@ -71,8 +87,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import ChainMap
+from collections.abc import Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -92,9 +109,12 @@ STATUS_AFTER = {
     "OrderShipped": ("shipped", "shipped_at"),
     "OrderCancelled": ("cancelled", "cancelled_at"),
 }
+# Money given back on an order, which keeps its status.
+REFUNDED = "OrderRefunded"
 # The service's other event types: known, and on purpose not on the ledger.
-NOT_BILLED = frozenset({"PaymentNotified", "ProductAdded", "ProductRestocked",
-                        "ShippingMethodAdded"})
+NOT_BILLED = frozenset({"PaymentNotified", "OrderDetailsCorrected", "OrderNoteAdded",
+                        "ProductAdded", "ProductRestocked", "ProductRenamed",
+                        "ProductRepriced", "ProductRetired", "ShippingMethodAdded"})
 MAX_BACKOFF_S = 30.0
 REQUEST_TIMEOUT_S = 15.0
 API_KEY_VARIABLE = "ORDER_SERVICE_API_KEY"
@@ -127,11 +147,13 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class OrderFacts:
-    """What never changes about an order and goes on every ledger line."""
+    """What goes on every ledger line of an order: its number, total and currency, which
+    never change, and its status as last booked (a refund's line repeats it)."""
 
     number: int
     total: int
     currency: str
+    status: str
 
 
 def log(message: str) -> None:
@@ -205,14 +227,15 @@ def recover(state_dir: Path) -> Checkpoint:
 
 
 def known_orders(state_dir: Path) -> dict[str, OrderFacts]:
-    """Number, total and currency of every order already in the (recovered) ledger."""
+    """Number, total, currency and last status of every order already in the (recovered)
+    ledger."""
     facts: dict[str, OrderFacts] = {}
     with (state_dir / LEDGER).open("rb") as file:
         for number, raw in enumerate(file, start=1):
             try:
                 entry = json.loads(raw)
                 facts[entry["order_id"]] = OrderFacts(entry["number"], entry["total"],
-                                                      entry["currency"])
+                                                      entry["currency"], entry["status"])
             except (ValueError, KeyError, TypeError) as error:
                 raise SyncError(f"line {number} of {state_dir / LEDGER} is not a ledger line "
                                 f"({error}); restore the ledger from a backup") from error
@@ -297,23 +320,25 @@ def retry_after(header: str | None) -> float | None:
 
 
 def fetch_order_facts(client: httpx.Client, order_id: str) -> OrderFacts:
-    """Number, total and currency of an order the ledger has not seen placed."""
+    """Number, total, currency and status of an order the ledger has not seen placed (its
+    status now: the best there is for a refund's line)."""
     order = get_json(client, f"/v1/orders/{order_id}")
-    return OrderFacts(order["number"], order["total"], order["currency"])
+    return OrderFacts(order["number"], order["total"], order["currency"], order["status"])
 
 
 # -- events to ledger lines -----------------------------------------------------------------
 
 
-def ledger_line(event: JsonObject, facts: dict[str, OrderFacts], client: httpx.Client,
-                skipped: set[str]) -> JsonObject | None:
-    """The ledger line for one feed event, or None if it changes no order's status.
+def ledger_line(event: JsonObject, facts: MutableMapping[str, OrderFacts],
+                client: httpx.Client, skipped: set[str]) -> JsonObject | None:
+    """The ledger line for one feed event, or None if it neither changes an order's status
+    nor refunds it.
 
     A type this script does not know is skipped, and named in one log line the first time
     (noted in `skipped`): a newer order-service may store types billing never heard of.
     """
     kind, data = event["type"], event["data"]
-    if kind not in STATUS_AFTER and kind not in NOT_BILLED:
+    if kind not in STATUS_AFTER and kind != REFUNDED and kind not in NOT_BILLED:
         if kind not in skipped:
             skipped.add(kind)
             log(f"skipping event {event['position']} of type {kind!r}, which this script "
@@ -322,16 +347,25 @@ def ledger_line(event: JsonObject, facts: dict[str, OrderFacts], client: httpx.C
         return None
     if kind in NOT_BILLED or not event["stream_id"].startswith(ORDER_STREAM_PREFIX):
         return None
-    status, when = STATUS_AFTER[kind]
     order_id = data["order_id"]
     if kind == "OrderPlaced":
-        facts[order_id] = OrderFacts(data["number"], data["total"], data["currency"])
+        facts[order_id] = OrderFacts(data["number"], data["total"], data["currency"],
+                                     STATUS_AFTER[kind][0])
     elif order_id not in facts:
         facts[order_id] = fetch_order_facts(client, order_id)
-    known = facts[order_id]
-    return {"event_position": event["position"], "order_id": order_id,
-            "number": known.number, "type": kind, "status": status, "total": known.total,
-            "currency": known.currency, "at": data.get(when, event["recorded_at"])}
+    if kind == REFUNDED:
+        return {**_order_line(event, facts[order_id], data["refunded_at"]),
+                "refund_id": f"{order_id}/{event['version']}", "amount": data["amount"],
+                "reason": data["reason"]}
+    status, when = STATUS_AFTER[kind]
+    facts[order_id] = replace(facts[order_id], status=status)
+    return _order_line(event, facts[order_id], data.get(when, event["recorded_at"]))
+
+
+def _order_line(event: JsonObject, known: OrderFacts, at: str) -> JsonObject:
+    return {"event_position": event["position"], "order_id": event["data"]["order_id"],
+            "number": known.number, "type": event["type"], "status": known.status,
+            "total": known.total, "currency": known.currency, "at": at}
 
 
 @dataclass
@@ -352,14 +386,20 @@ class Follower:
         items: list[JsonObject] = page["items"]
         if not items:
             return 0
+        # What the page learns about orders is kept apart until the page is durable: a
+        # page retried after a failure half-way (a transient error fetching an order)
+        # must see each order's status as booked before the page, not as the failed
+        # attempt left it.
+        learnt: ChainMap[str, OrderFacts] = ChainMap({}, self.facts)
         lines = [line for event in items
-                 if (line := ledger_line(event, self.facts, self.client, self.skipped))
+                 if (line := ledger_line(event, learnt, self.client, self.skipped))
                  is not None]
         size = self.checkpoint.ledger_bytes
         if lines:
             size = append_page(self.state_dir, size, lines)
         self.checkpoint = Checkpoint(after=int(page["next_after"]), ledger_bytes=size)
         write_checkpoint(self.state_dir, self.checkpoint)
+        self.facts.update(learnt.maps[0])
         log(f"synced up to position {self.checkpoint.after} "
             f"({len(lines)} order events, {len(self.facts)} orders)")
         return len(items)

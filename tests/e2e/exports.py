@@ -32,6 +32,8 @@ from tests.e2e.builders import (
 EXPORT = "/v1/orders/export"
 STATUSES = ("pending_payment", "paid", "shipped", "cancelled")
 MONEY = ("subtotal", "shipping", "tax", "total")
+# What the report sums besides the orders' money: what was given back on them.
+REFUNDED = "refunded"
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="next"')
 
 
@@ -119,8 +121,19 @@ def act(client: httpx.Client, order: JsonObject, action: str, **body: Any) -> Js
     return changed
 
 
+def refund(client: httpx.Client, order: JsonObject, amount: int, **body: Any) -> JsonObject:
+    """Give back `amount` of a paid or shipped order; return it as answered."""
+    response = client.post(f"/v1/orders/{order['id']}/refunds",
+                           json={"amount": amount, "reason": "sent back", **body})
+    assert response.status_code == 201, response.text
+    refunded: JsonObject = response.json()
+    return refunded
+
+
 def varied_shop(client: httpx.Client) -> list[JsonObject]:
-    """Orders in every status, with several products, quantities and shipping methods.
+    """Orders in every status, with several products, quantities and shipping methods;
+    refunds on a paid order (in part), on two shipped ones (one line's goods restocked,
+    and one in full) and on a paid order cancelled afterwards.
 
     Returns the orders as GET shows them now, oldest first.
     """
@@ -138,6 +151,13 @@ def varied_shop(client: httpx.Client) -> list[JsonObject]:
             act(client, order, "pay", payment_reference=f"PAY-{index}")
         if index % 4 == 2:
             act(client, order, "ship", tracking_number=f"TRACK-{index}")
+        if index in (1, 5):
+            refund(client, order, 100 * index, reason="parcel arrived late")
+        if index == 2:
+            sold = order["lines"][0]
+            refund(client, order, sold["unit_price"], lines=[line(sold["sku"])], restock=True)
+        if index == 6:
+            refund(client, order, order["total"], reason="never arrived")
         if index % 4 == 3 or index % 7 == 1:  # pending ones and a paid one cancelled
             act(client, order, "cancel", reason=f"reason {index}")
     return [get_json(client, f"/v1/orders/{order['id']}") for order in orders]
@@ -174,6 +194,8 @@ def copies_of(database_url: str, order: JsonObject, copies: int) -> None:
 
 
 def figures(orders: Iterable[JsonObject]) -> JsonObject:
-    """The number of orders and the sum of each money field, as the report shows them."""
+    """The number of orders and the sum of each money field and of what was refunded on
+    them, as the report shows them."""
     chosen = list(orders)
-    return {"orders": len(chosen), **{key: sum(o[key] for o in chosen) for key in MONEY}}
+    return {"orders": len(chosen),
+            **{key: sum(o[key] for o in chosen) for key in (*MONEY, REFUNDED)}}

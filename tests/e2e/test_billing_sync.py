@@ -1,9 +1,10 @@
 """examples/billing_sync.py against a real two-worker server: exactly once despite kill -9.
 
-The script follows GET /v1/events into DIR/ledger.ndjson (one line per order event) and
-DIR/checkpoint.json. These tests run it as a separate process, the way a billing team
-would (with the server's merchant key in ORDER_SERVICE_API_KEY), kill it with SIGKILL at
-random moments while orders change, and compare its ledger with the store's own feed.
+The script follows GET /v1/events into DIR/ledger.ndjson (one line per order event that
+changes a status or refunds money) and DIR/checkpoint.json. These tests run it as a
+separate process, the way a billing team would (with the server's merchant key in
+ORDER_SERVICE_API_KEY), kill it with SIGKILL at random moments while orders change, and
+compare its ledger with the store's own feed.
 """
 
 from __future__ import annotations
@@ -27,14 +28,23 @@ import pytest
 from order_service.adapters.sql.engine import make_engine
 from order_service.application.access import Role
 from tests.api_keys import create_key
-from tests.e2e.builders import JsonObject, create_product, create_shipping_method, line, place_order
+from tests.e2e.builders import (
+    JsonObject,
+    create_product,
+    create_shipping_method,
+    get_json,
+    line,
+    place_order,
+)
+from tests.e2e.exports import refund
 from tests.e2e.live import TIMEOUT_S, events_after, serving
 from tests.example_scripts import load_example
 from tests.newer_events import NEWER_TYPE, store_newer_event
 from tests.servers import COMMAND, Server, free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "billing_sync.py"
-ORDER_EVENT_TYPES = {"OrderPlaced", "OrderPaid", "OrderShipped", "OrderCancelled"}
+ORDER_EVENT_TYPES = {"OrderPlaced", "OrderPaid", "OrderShipped", "OrderCancelled",
+                     "OrderRefunded"}
 PROGRESS = "synced up to position "
 API_KEY_VARIABLE = "ORDER_SERVICE_API_KEY"
 
@@ -128,8 +138,8 @@ def checkpoint(state_dir: Path) -> JsonObject:
 
 
 def order_events(client: httpx.Client) -> list[tuple[str, str, int]]:
-    """(order_id, type, position) of every event that changed an order's status, in feed
-    order: what the ledger must hold."""
+    """(order_id, type, position) of every event that changed an order's status or
+    refunded it, in feed order: what the ledger must hold."""
     return [(event["data"]["order_id"], event["type"], event["position"])
             for event in events_after(client)
             if event["stream_id"].startswith("order-") and event["type"] in ORDER_EVENT_TYPES]
@@ -143,7 +153,8 @@ def as_recorded(lines: list[JsonObject]) -> list[tuple[str, str, int]]:
 
 
 def change_orders_until(stop: threading.Event, server: Server, seed: int) -> int:
-    """Place orders and pay/ship/cancel them (plus restocks) until `stop`; orders placed.
+    """Place orders and pay/ship/refund/cancel them (plus restocks) until `stop`; orders
+    placed.
 
     About 30 orders a second, so that the feed keeps growing however long the test runs.
     """
@@ -155,8 +166,12 @@ def change_orders_until(stop: threading.Event, server: Server, seed: int) -> int
         while not stop.wait(0.02):
             order = place_order(client, [line(sku, rng.randint(1, 3))], method)
             placed += 1
-            steps = rng.choice([[], ["pay"], ["pay", "ship"], ["cancel"], ["pay", "cancel"]])
+            steps = rng.choice([[], ["pay"], ["pay", "ship"], ["cancel"], ["pay", "cancel"],
+                                ["pay", "refund"], ["pay", "ship", "refund", "refund"]])
             for step in steps:
+                if step == "refund":
+                    refund(client, order, rng.randint(1, order["total"] // 2))
+                    continue
                 answer = client.post(f"/v1/orders/{order['id']}/{step}")
                 assert answer.status_code == 200, answer.text
             if rng.random() < 0.2:
@@ -295,6 +310,39 @@ def test_each_orders_last_ledger_line_has_its_current_status_number_total_and_cu
         order = server.client.get(f"/v1/orders/{order_id}").json()
         assert (entry["status"], entry["number"], entry["total"], entry["currency"]) == (
             order["status"], order["number"], order["total"], order["currency"]), order_id
+
+
+# -- refunds -------------------------------------------------------------------------------
+
+
+def test_each_refund_is_booked_once_with_its_amount_however_often_the_sync_runs(
+    server: Server, tmp_path: Path
+) -> None:
+    client, state_dir = server.client, tmp_path / "billing"
+    order = place_paid_order(client)
+    assert client.post(f"/v1/orders/{order['id']}/ship").status_code == 200
+    refund(client, order, 100, reason="parcel arrived late")
+    assert sync_once(server, state_dir).returncode == 0
+    # The rest of the money: a full refund, after which the order is still shipped.
+    assert refund(client, order, order["total"] - 100, reason="never arrived")["status"] \
+        == "shipped"
+
+    runs = [sync_once(server, state_dir) for _ in range(2)]
+
+    assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    lines = ledger(state_dir)
+    assert as_recorded(lines) == order_events(client)
+    booked = [entry for entry in lines if entry["order_id"] == order["id"]]
+    assert [(entry["type"], entry["status"]) for entry in booked] == [
+        ("OrderPlaced", "pending_payment"), ("OrderPaid", "paid"), ("OrderShipped", "shipped"),
+        ("OrderRefunded", "shipped"), ("OrderRefunded", "shipped")]
+    history = get_json(client, f"/v1/orders/{order['id']}/events")
+    refunds = [event for event in history if event["type"] == "OrderRefunded"]
+    assert [(entry["refund_id"], entry["amount"], entry["reason"], entry["at"])
+            for entry in booked[3:]] == [
+        (f"{order['id']}/{event['version']}", event["data"]["amount"],
+         event["data"]["reason"], event["data"]["refunded_at"]) for event in refunds]
+    assert sum(entry["amount"] for entry in booked[3:]) == order["total"]
 
 
 # -- errors and progress -------------------------------------------------------------------

@@ -78,6 +78,7 @@ def test_the_file_holds_the_same_bytes_as_the_http_export(
                        database_url=database_url_for_test, cwd=tmp_path))
 
     assert out.read_bytes() == _http_export(client, export_format)
+    assert b"never arrived" in out.read_bytes()  # a refund's reason: refunds are in it
     assert _leftovers(tmp_path) == []
 
 

@@ -12,6 +12,7 @@ Here, the HTTP answers: media types, headers, links, parameters and their refusa
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from tests.e2e.exports import (
     ndjson_page_records,
     next_link,
     place_orders,
+    refund,
     walk_by_link,
 )
 
@@ -98,6 +100,28 @@ def test_a_csv_page_is_utf_8_text_with_the_documented_columns_a_row_per_line(
     assert header == list(CSV_COLUMNS)
     assert [(row["id"], row["line_sku"]) for row in rows] == [
         (order["id"], product_a["sku"]), (order["id"], product_b["sku"])]
+
+
+def test_every_format_carries_a_refunded_orders_refunds_as_get_shows_them(
+    client: TestClient,
+) -> None:
+    (order,) = place_orders(client, 1)
+    act(client, order, "pay")
+    refund(client, order, 300, reason="parcel arrived late")
+    sold = order["lines"][0]
+    shown = refund(client, order, sold["unit_price"], reason="one was torn",
+                   lines=[line(sold["sku"])], restock=True)
+
+    as_json = exported_orders(client)
+    as_ndjson = ndjson_page_records(client.get(EXPORT, params={"format": "ndjson"}).text)
+    _, as_csv = csv_rows(client.get(EXPORT, params={"format": "csv"}).text)
+
+    given_back = (300 + sold["unit_price"], shown["refunds"])
+    assert (shown["refunded"], len(shown["refunds"])) == (given_back[0], 2)
+    assert [(o["refunded"], o["refunds"]) for o in as_json] == [given_back]
+    assert [(o["refunded"], o["refunds"]) for o in as_ndjson] == [given_back]
+    assert [(int(row["refunded"]), json.loads(row["refunds"])) for row in as_csv] == [
+        given_back]
 
 
 def test_a_page_declares_its_length_so_a_transfer_cut_short_shows(client: TestClient) -> None:

@@ -28,9 +28,9 @@ from order_service.application.payment_instructions import (
     instructions_of,
     with_payment_instructions,
 )
-from order_service.application.views import OrderView, PaymentNotificationView
+from order_service.application.views import OrderView, PaymentNotificationView, RefundView
 from order_service.domain.payment_instructions import BankAccount, TransferTerms
-from order_service.domain.values import OrderLine, OrderStatus
+from order_service.domain.values import OrderLine, OrderStatus, StockQuantity
 from tests.unit.examples import ADDRESS, CUSTOMER, LATER, PLACED_AT, line
 
 TRANSFER = TransferTerms()
@@ -112,10 +112,49 @@ def test_csv_cells_repeat_the_order_on_each_line_with_its_status_times_and_reaso
         "subtotal": "2995", "shipping": "495", "tax_rate": "0.21", "tax": "0",
         "total": "3490", "payment_reference": "TR-1", "tracking_number": "",
         "cancel_reason": "customer changed their mind", "version": "3",
-        "transfer_reference": "",
+        "transfer_reference": "", "refunded": "0", "refunds": "[]",
     }
     assert second == {**first, "line_sku": "B-2", "line_name": "Product B-2",
                       "line_quantity": "5", "line_unit_price": "99", "line_total": "495"}
+
+
+def test_the_columns_added_since_come_last_so_columns_read_by_position_keep_theirs() -> None:
+    assert (CSV_COLUMNS.index("line_sku"), CSV_COLUMNS.index("version")) == (29, 42)
+    assert CSV_COLUMNS[43:] == ("transfer_reference", "refunded", "refunds")
+
+
+def test_a_refunded_orders_rows_carry_its_refunded_sum_and_each_refund_as_the_json_shows_it(
+) -> None:
+    late = RefundView(amount=300, reason="parcel arrived late", lines=(), returned_stock=(),
+                      refunded_at=LATER)
+    torn = RefundView(amount=1_250, reason='one was torn, "badly"',
+                      lines=(StockQuantity("A-1", 1),),
+                      returned_stock=(StockQuantity("A-1", 1),),
+                      refunded_at=LATER.replace(microsecond=5))
+    order = an_order(3, line("A-1", 2, 1_250), line("B-2", 1), status=OrderStatus.SHIPPED,
+                     refunded=1_550, refunds=(late, torn))
+
+    rows = csv_records(csv_text(order))
+
+    assert [row["refunded"] for row in rows] == ["1550", "1550"]
+    assert [json.loads(row["refunds"]) for row in rows] == [order_fields(order)["refunds"]] * 2
+    assert json.loads(rows[0]["refunds"]) == [
+        {"amount": 300, "reason": "parcel arrived late", "lines": [], "returned_stock": [],
+         "refunded_at": "2026-03-14T10:26:53Z"},
+        {"amount": 1_250, "reason": 'one was torn, "badly"',
+         "lines": [{"sku": "A-1", "quantity": 1}],
+         "returned_stock": [{"sku": "A-1", "quantity": 1}],
+         "refunded_at": "2026-03-14T10:26:53.000005Z"}]
+
+
+def test_a_refund_reason_a_spreadsheet_would_run_stays_inside_its_json_text() -> None:
+    order = an_order(1, status=OrderStatus.PAID, refunded=1, refunds=(RefundView(
+        amount=1, reason="=1+1", lines=(), returned_stock=(), refunded_at=LATER),))
+
+    (row,) = csv_records(csv_text(order))
+
+    assert row["refunds"].startswith("[")
+    assert json.loads(row["refunds"])[0]["reason"] == "=1+1"
 
 
 def test_a_bank_transfer_orders_rows_carry_the_reference_the_customer_quotes() -> None:
@@ -226,9 +265,12 @@ def test_an_order_shows_every_field_of_its_view_but_the_key_that_placed_it() -> 
         notification_id="ntf-1", succeeded=True, amount=2_995, currency="EUR",
         payment_reference="psp-1", applied=True, reason=None,
         received_at=LATER.replace(microsecond=120))
+    refund = RefundView(amount=1_250, reason="one was torn",
+                        lines=(StockQuantity("SANDAL-42", 1),),
+                        returned_stock=(StockQuantity("SANDAL-42", 1),), refunded_at=LATER)
     order = an_order(7, status=OrderStatus.PAID, paid_at=LATER, updated_at=LATER,
-                     payment_reference="psp-1", version=3, placed_by="key-1",
-                     payment_notifications=(notified,))
+                     payment_reference="psp-1", version=4, placed_by="key-1",
+                     payment_notifications=(notified,), refunded=1_250, refunds=(refund,))
 
     shown = order_fields(order)
 
@@ -244,11 +286,16 @@ def test_an_order_shows_every_field_of_its_view_but_the_key_that_placed_it() -> 
         "shipping_method_name": "PostNL", "placed_at": "2026-03-14T09:26:53Z",
         "paid_at": "2026-03-14T10:26:53Z", "shipped_at": None, "cancelled_at": None,
         "updated_at": "2026-03-14T10:26:53Z", "payment_reference": "psp-1",
-        "tracking_number": None, "cancel_reason": None, "version": 3,
+        "tracking_number": None, "cancel_reason": None, "version": 4,
         "payment_notifications": [{
             "notification_id": "ntf-1", "succeeded": True, "amount": 2_995,
             "currency": "EUR", "payment_reference": "psp-1", "applied": True,
             "reason": None, "received_at": "2026-03-14T10:26:53.000120Z"}],
+        "refunded": 1_250,
+        "refunds": [{"amount": 1_250, "reason": "one was torn",
+                     "lines": [{"sku": "SANDAL-42", "quantity": 1}],
+                     "returned_stock": [{"sku": "SANDAL-42", "quantity": 1}],
+                     "refunded_at": "2026-03-14T10:26:53Z"}],
     }
     assert json.loads(order_fields_json(order)) == shown
     assert order_record(order, TRANSFER) == {**shown, "payment_instructions": None}

@@ -86,8 +86,8 @@ NEW_PRODUCT_IN_CURRENCY = Sample("with-currency", "Naming the shop currency expl
     "currency": "EUR"})
 PRODUCT = {
     "sku": "SANDAL-42", "name": "Leather sandals, size 42", "price": 4990, "currency": "EUR",
-    "available": 25, "in_stock": True, "added_at": "2026-11-20T10:00:00Z",
-    "updated_at": "2026-11-20T10:00:00Z",
+    "available": 25, "in_stock": True, "retired": False, "added_at": "2026-11-20T10:00:00Z",
+    "updated_at": "2026-11-20T10:00:00Z", "retired_at": None,
 }
 PRODUCT_ADDED = Sample("added", "The product as stored", PRODUCT)
 RESTOCK = Sample("delivery", "Ten pairs arrived", {"quantity": 10})
@@ -96,6 +96,15 @@ PRODUCT_RESTOCKED = Sample("restocked", "Stock after the delivery", {
 SOLD_OUT = {**PRODUCT, "sku": "BELT-90", "name": "Leather belt, 90 cm", "price": 2500,
             "available": 0, "in_stock": False}
 PRODUCT_FOUND = Sample("in-stock", "A product that can be bought", PRODUCT)
+PRODUCT_CHANGE = Sample("rename-and-reprice", "A new name and price", {
+    "name": "Leather sandals, size 42, tan", "price": 5490})
+PRODUCT_REPRICE = Sample("reprice", "A new price only", {"price": 3990})
+PRODUCT_CHANGED = Sample("changed", "Sold under the new name and price from now on", {
+    **PRODUCT, "name": "Leather sandals, size 42, tan", "price": 5490,
+    "updated_at": "2026-11-25T16:20:00Z"})
+PRODUCT_RETIRED = Sample("retired", "No longer sold", {
+    **PRODUCT, "in_stock": False, "retired": True, "updated_at": "2026-11-25T16:20:00Z",
+    "retired_at": "2026-11-25T16:20:00Z"})
 PRODUCT_SOLD_OUT = Sample("sold-out", "A product with no stock left", SOLD_OUT)
 CATALOGUE = Sample("catalogue", "Two products, one sold out", [PRODUCT, SOLD_OUT])
 
@@ -139,7 +148,7 @@ ORDER: dict[str, Any] = {
     "placed_at": PLACED_AT, "paid_at": None, "shipped_at": None, "cancelled_at": None,
     "updated_at": PLACED_AT, "payment_reference": None, "tracking_number": None,
     "cancel_reason": None, "version": 1, "payment_notifications": [],
-    "payment_instructions": None,
+    "refunded": 0, "refunds": [], "payment_instructions": None,
 }
 PAID = {**ORDER, "status": "paid", "paid_at": PAID_AT, "updated_at": PAID_AT,
         "payment_reference": "TR-88213", "version": 2}
@@ -160,6 +169,15 @@ AWAITING_TRANSFER_DETAILS = {**AWAITING_TRANSFER, "payment_instructions": {
 CASH_ON_DELIVERY = {**ORDER, "payment_method": "cash_on_delivery",
                     "payment_instructions": CASH_ON_DELIVERY_EXAMPLE}
 
+REFUNDED_AT = "2026-11-24T16:20:00Z"
+PARTLY_REFUNDED = {**SHIPPED, "updated_at": REFUNDED_AT, "version": 4, "refunded": 4990,
+                   "refunds": [{"amount": 4990, "reason": "Sandals too small, sent back",
+                                "lines": [{"sku": "SANDAL-42", "quantity": 1}],
+                                "returned_stock": [{"sku": "SANDAL-42", "quantity": 1}],
+                                "refunded_at": REFUNDED_AT}]}
+CORRECTED = {**PAID, "version": 3, "updated_at": REFUNDED_AT, "shipping_address": {
+    **ADDRESS_EXAMPLE, "line1": "Calle Mayor 10"}}
+
 ORDER_PLACED = Sample("placed", "Placed: stock taken, awaiting payment", ORDER)
 ORDER_PLACED_FOR_TRANSFER = Sample(
     "placed-for-transfer", "Placed to pay by bank transfer: what to tell the customer",
@@ -178,6 +196,25 @@ ORDER_PAID_BY_GATEWAY = Sample("paid-by-gateway", "Paid through a gateway notifi
                                PAID_BY_GATEWAY)
 ORDER_SHIPPED = Sample("shipped", "Shipped with a tracking number", SHIPPED)
 ORDER_PAID = Sample("paid", "Paid by bank transfer", PAID)
+ORDER_REFUNDED = Sample("refunded", "Shipped, then the sandals refunded and back in stock",
+                        PARTLY_REFUNDED)
+ORDER_CORRECTED = Sample("corrected", "Paid, its shipping address corrected",
+                         CORRECTED)
+CORRECTION = Sample("shipping-address", "A new shipping address", {
+    "shipping_address": {**ADDRESS_EXAMPLE, "line1": "Calle Mayor 10"}})
+CORRECTION_CONTACT = Sample("customer", "New contact details", {
+    "customer": {"name": "Ana García López", "email": "ana.garcia@example.com",
+                 "phone": "+34 600 000 001"}})
+REFUND = Sample("restocked", "One pair back in stock, its price refunded", {
+    "amount": 4990, "reason": "Sandals too small, sent back",
+    "lines": [{"sku": "SANDAL-42", "quantity": 1}], "restock": True})
+REFUND_GOODWILL = Sample("goodwill", "Part of the money, nothing returned", {
+    "amount": 500, "reason": "Parcel arrived late"})
+NOTE = Sample("note", "A note for colleagues", {
+    "text": "Customer called: leave the parcel with the neighbour at 3º A"})
+NOTE_ADDED = Sample("added", "The note as stored", {
+    "order_id": ORDER_ID, "text": "Customer called: leave the parcel with the neighbour at 3º A",
+    "added_at": REFUNDED_AT, "version": 3})
 ORDER_CANCELLED = Sample("cancelled", "Cancelled, its stock back on the shelf", CANCELLED)
 ORDER_PAGE = Sample("page", "The newest order, and the cursor to the next page", {
     "items": [SHIPPED], "next_cursor": "b3JkZXJzLWJlZm9yZToxMDQy.4sb4fE-eXZSjNGq2"})
@@ -189,8 +226,9 @@ SHIP = Sample("tracked", "The carrier's tracking number", {"tracking_number": "1
 CANCEL = Sample("asked", "Why it was cancelled", {"reason": "customer request"})
 NO_DETAILS = Sample("no-details", "No details (the body may also be left out)", {})
 
-HISTORY = Sample("history", "Placed, paid and shipped", [
+HISTORY = Sample("history", "Placed, paid, shipped and refunded, and who did each", [
     {"position": 311, "version": 1, "type": "OrderPlaced", "recorded_at": PLACED_AT,
+     "by": "storefront",
      "data": {"order_id": ORDER_ID, "number": 1042, "customer": CUSTOMER,
               "lines": ORDER["lines"], "shipping_address": ADDRESS_EXAMPLE,
               "billing_address": ADDRESS_EXAMPLE, "payment_method": "card",
@@ -198,10 +236,19 @@ HISTORY = Sample("history", "Placed, paid and shipped", [
               "currency": "EUR", "subtotal": 4990, "shipping": 495, "tax_rate": "0.21",
               "tax": 1152, "total": 6637, "placed_at": PLACED_AT}},
     {"position": 315, "version": 2, "type": "OrderPaid", "recorded_at": PAID_AT,
+     "by": "payment gateway",
      "data": {"order_id": ORDER_ID, "payment_reference": "TR-88213", "paid_at": PAID_AT}},
     {"position": 402, "version": 3, "type": "OrderShipped", "recorded_at": SHIPPED_AT,
+     "by": "back-office",
      "data": {"order_id": ORDER_ID, "tracking_number": "1Z999AA1",
               "shipped_at": SHIPPED_AT}},
+    {"position": 517, "version": 4, "type": "OrderRefunded", "recorded_at": REFUNDED_AT,
+     "by": "back-office",
+     "data": {"order_id": ORDER_ID, "amount": 4990, "currency": "EUR",
+              "reason": "Sandals too small, sent back",
+              "lines": [{"sku": "SANDAL-42", "quantity": 1}],
+              "returned_stock": [{"sku": "SANDAL-42", "quantity": 1}],
+              "refunded_at": REFUNDED_AT}},
 ])
 
 # -- export, events, reports, payments, health -----------------------------------------
@@ -236,7 +283,8 @@ UNKNOWN_EVENT = Sample("newer-type", "An event a newer version stored: skip it",
     "next_after": 317})
 NO_NEW_EVENTS = Sample("caught-up", "Nothing new yet: poll again with the same `after`", {
     "items": [], "next_after": 316})
-SALES_REPORT = Sample("november", "November's sales", SALES_REPORT_EXAMPLE)
+SALES_REPORT = Sample("november", "November's sales, one refund taken off collected",
+                      SALES_REPORT_EXAMPLE)
 
 NOTIFICATION = {"id": "evt_1QpX2a", "order_id": ORDER_ID, "status": "succeeded",
                 "amount": 6637, "currency": "EUR", "payment_reference": "pi_3QpX2a"}

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from order_service.application.payment_instructions import instructions_of, instructions_record
-from order_service.application.views import OrderView
+from order_service.application.views import OrderView, RefundView
 from order_service.domain.payment_instructions import BankTransferInstructions, TransferTerms
 from order_service.domain.values import Address
 
@@ -42,9 +42,11 @@ CSV_COLUMNS = (
     "line_sku", "line_name", "line_quantity", "line_unit_price", "line_total",
     "subtotal", "shipping", "tax_rate", "tax", "total",
     "payment_reference", "tracking_number", "cancel_reason", "version",
-    # Last, so that columns read by position keep theirs: the reference a bank-transfer
-    # customer was asked to quote, to match statement lines to orders (empty otherwise).
-    "transfer_reference",
+    # Appended, so that columns read by position keep theirs. The reference a
+    # bank-transfer customer was asked to quote, to match statement lines to orders
+    # (empty otherwise); the money refunded on the order so far, and each refund as the
+    # JSON array the JSON export shows as `refunds` (`[]` for none).
+    "transfer_reference", "refunded", "refunds",
 )
 # The first cell of a CSV page's last line; no order row starts with "#" (its first
 # cell is the order number).
@@ -80,6 +82,8 @@ def order_fields_json(order: OrderView) -> bytes:
 # ("Z"), but for the key that placed it, which only decides who may read it.
 _SHOWN: TypeAdapter[OrderView] = TypeAdapter(OrderView)
 _NOT_SHOWN: set[str] = {"placed_by"}
+# The refunds cell of a CSV row: the same JSON text as `refunds` in the other formats.
+_REFUNDS: TypeAdapter[tuple[RefundView, ...]] = TypeAdapter(tuple[RefundView, ...])
 
 
 def in_chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
@@ -142,17 +146,23 @@ def csv_rows(orders: Iterable[OrderView], transfer: TransferTerms) -> Iterator[b
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for order in orders:
-        instructions = instructions_of(order, transfer)
-        reference = (instructions.reference
-                     if isinstance(instructions, BankTransferInstructions) else None)
+        appended = _appended_cells(order, transfer)
         for line in order.lines:
-            writer.writerow(_csv_row(order, reference, line.sku, line.name, line.quantity,
+            writer.writerow(_csv_row(order, appended, line.sku, line.name, line.quantity,
                                      line.unit_price, line.line_total))
         yield _drain(buffer)
     yield _drain(buffer)
 
 
-def _csv_row(order: OrderView, transfer_reference: str | None, *line: object) -> list[object]:
+def _appended_cells(order: OrderView, transfer: TransferTerms) -> list[object]:
+    """The cells of the columns added after `version`: once per order, not per line."""
+    instructions = instructions_of(order, transfer)
+    reference = (instructions.reference
+                 if isinstance(instructions, BankTransferInstructions) else None)
+    return [reference, order.refunded, _REFUNDS.dump_json(order.refunds).decode()]
+
+
+def _csv_row(order: OrderView, appended: list[object], *line: object) -> list[object]:
     record = [
         order.number, order.id, order.status.value, order.currency,
         _timestamp(order.placed_at), _timestamp(order.paid_at), _timestamp(order.shipped_at),
@@ -163,7 +173,7 @@ def _csv_row(order: OrderView, transfer_reference: str | None, *line: object) ->
         *line,
         order.subtotal, order.shipping, order.tax_rate, order.tax, order.total,
         order.payment_reference, order.tracking_number, order.cancel_reason, order.version,
-        transfer_reference,
+        *appended,
     ]
     return [_safe_cell(cell) for cell in record]
 

@@ -259,7 +259,11 @@ def count_orders(storage: Storage, where: OrderFilter) -> int:
 
 
 def sales_report(storage: Storage, where: OrderFilter, currency: str) -> SalesReport:
-    """Orders and money per status, with what was collected and what is pending."""
+    """Orders, money and refunds per status, with what was collected and what is pending.
+
+    A refund counts with its order: in the report of the period the order was placed in,
+    whenever it was given, so that the report sums the same orders the export lists.
+    """
     with storage.reading() as read_models:
         by_status = read_models.sales_by_status(where, currency)
     return SalesReport(currency=currency, placed_from=where.placed_from,

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Connection, Row, bindparam, func, or_, select
 
 from order_service.adapters.sql.column_types import fold_case
+from order_service.application.actors import who_did_it
 from order_service.application.views import (
     Amounts,
     OrderDocument,
@@ -53,7 +54,7 @@ class SqlReadModels:
         a newer version of the service wrote is shown as stored)."""
         rows = self._connection.execute(
             select(events.c.position, events.c.version, events.c.type, events.c.schema_version,
-                   events.c.recorded_at, events.c.data)
+                   events.c.recorded_at, events.c.data, events.c.metadata)
             .where(events.c.stream_id == order_stream(order_id))
             .order_by(events.c.version)
         )
@@ -64,6 +65,7 @@ class SqlReadModels:
                 type=row.type,
                 recorded_at=row.recorded_at,
                 data=as_followed(row.type, row.schema_version, row.data)[1],
+                by=who_did_it(row.metadata.get("caused_by")),
             )
             for row in rows
         ]
@@ -125,17 +127,20 @@ class SqlReadModels:
 
     def sales_by_status(self, where: OrderFilter, currency: str
                         ) -> dict[OrderStatus, StatusFigures]:
-        """Counts and money per status, summed by the database."""
+        """Counts, money and refunds per status, summed by the database."""
         query = (
             select(orders.c.status, func.count(), func.sum(orders.c.subtotal),
-                   func.sum(orders.c.shipping), func.sum(orders.c.tax), func.sum(orders.c.total))
+                   func.sum(orders.c.shipping), func.sum(orders.c.tax), func.sum(orders.c.total),
+                   func.sum(orders.c.refunded))
             .where(orders.c.currency == currency, *_conditions(where))
             .group_by(orders.c.status)
         )
         figures = {status: StatusFigures(0, Amounts()) for status in OrderStatus}
-        for status, count, subtotal, shipping, tax, total in self._connection.execute(query):
+        rows = self._connection.execute(query)
+        for status, count, subtotal, shipping, tax, total, refunded in rows:
             figures[OrderStatus(status)] = StatusFigures(
-                int(count), Amounts(int(subtotal), int(shipping), int(tax), int(total))
+                int(count), Amounts(int(subtotal), int(shipping), int(tax), int(total)),
+                refunded=int(refunded),
             )
         return figures
 
@@ -225,6 +230,7 @@ def _product_view(row: Row[Any]) -> ProductView:
         available=row.available,
         added_at=row.added_at,
         updated_at=row.updated_at,
+        retired_at=row.retired_at,
     )
 
 

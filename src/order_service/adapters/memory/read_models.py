@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from uuid import UUID
 
 from order_service.adapters.memory.state import MemoryState
+from order_service.application.actors import who_did_it
 from order_service.application.export import order_record
 from order_service.application.views import (
     Amounts,
@@ -47,7 +48,8 @@ class MemoryReadModels:
         return [
             OrderEventView(position=stored.position, version=stored.version, type=stored.type,
                            recorded_at=stored.recorded_at,
-                           data=as_followed(stored.type, stored.schema_version, stored.data)[1])
+                           data=as_followed(stored.type, stored.schema_version, stored.data)[1],
+                           by=who_did_it(stored.metadata.get("caused_by")))
             for stored in self._state.streams.get(order_stream(order_id), ())
         ]
 
@@ -88,12 +90,13 @@ class MemoryReadModels:
 
     def sales_by_status(self, where: OrderFilter, currency: str
                         ) -> dict[OrderStatus, StatusFigures]:
-        """Counts and money per status of the orders in `currency` matching `where`."""
+        """Counts, money and refunds per status of the orders in `currency` matching `where`."""
         figures = {status: StatusFigures(0, Amounts()) for status in OrderStatus}
         for order in self._matching(where):
             if order.currency == currency:
                 figures[order.status] += StatusFigures(1, Amounts(
-                    order.subtotal, order.shipping, order.tax, order.total))
+                    order.subtotal, order.shipping, order.tax, order.total),
+                    refunded=order.refunded)
         return figures
 
     def events_after(self, position: int, limit: int) -> list[StoredEventView]:

@@ -36,9 +36,11 @@ def sales_report(
     currency: Annotated[Currency | None, Query(
         description="Only orders in this currency (default: the shop's)")] = None,
 ) -> SalesReportOut:
-    """For each status, the number of orders and their subtotal, shipping, tax and total;
-    plus money collected (paid + shipped), pending (awaiting payment) and cancelled. The
-    figures are exact sums over the same orders the export lists."""
+    """For each status, the number of orders, their subtotal, shipping, tax and total, and
+    the money refunded on them; plus money collected (paid + shipped, its `total` net of
+    their refunds), pending (awaiting payment) and cancelled, and all that was refunded.
+    The figures are exact sums over the same orders the export lists: those placed in the
+    period, each with every refund it has had so far, whenever that was."""
     require_ordered_period(placed_from, placed_to, "from", "to")
     where = OrderFilter(placed_from=placed_from, placed_to=placed_to)
     report = queries.sales_report(storage, where, currency or shop.terms.currency)
