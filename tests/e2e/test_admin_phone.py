@@ -75,6 +75,7 @@ def _visits(store: Store, long_winded_id: str) -> dict[str, dict[str, str]]:
             "confirm-ship": f"{order}/ship", "confirm-cancel": f"{order}/cancel",
             "confirm-pay-refused": f"{order}/pay"},  # the order is paid already
         "/admin/products": {"products": "/admin/products"},
+        "/admin/products/{sku}/retire": {"confirm-retire": "/admin/products/SOCKS-MER-3P/retire"},
         "/admin/sales": {"sales": "/admin/sales",
                          "sales-range": "/admin/sales?from=2026-01-01&to=2026-12-31",
                          "sales-bad-date": "/admin/sales?from=someday"},
@@ -117,10 +118,40 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(
         page.get_by_label("Quantity of SOCKS-MER-3P received").fill("5")
         page.locator("#product-SOCKS-MER-3P").get_by_role("button", name="Restock").click()
         too_wide |= _measured(page, "products-restocked")
+        too_wide |= _after_sale_pages(page, server, store, long_winded_id)
     finally:
         context.close()
 
     assert too_wide == {}, f"pages wider than {PHONE['width']} px: {too_wide}"
+
+
+def _after_sale_pages(page: Page, server: Server, store: Store, long_winded_id: str
+                      ) -> dict[str, int]:
+    """The forms folded away on the pages (opened), and the confirmations they lead to."""
+    too_wide: dict[str, int] = {}
+    for name, path in (("products-forms-open", "/admin/products"),
+                       ("order-forms-open", f"/admin/orders/{store.showcase_order_id}"),
+                       ("order-long-details-forms-open", f"/admin/orders/{long_winded_id}")):
+        page.goto(f"{server.base_url}{path}")
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        too_wide |= _measured(page, name)
+    page.get_by_role("form", name="Correct the shipping address").get_by_role(
+        "button", name="Review the correction").click()  # unchanged: sent back with why
+    too_wide |= _measured(page, "correction-unchanged")
+    form = page.get_by_role("form", name="Correct the shipping address")
+    form.get_by_label("Street").fill("Bahnhofstraße 125 Hinterhaus Seitenflügel Aufgang D")
+    form.get_by_role("button", name="Review the correction").click()
+    too_wide |= _measured(page, "correction-confirm")
+    page.goto(f"{server.base_url}/admin/orders/{store.showcase_order_id}")
+    page.get_by_text("Refund this order").click()
+    form = page.get_by_role("form", name="Refund this order")
+    form.get_by_label("Quantity of JEANS-SLIM-32 to refund").fill("1")
+    form.get_by_label("Put the goods above back in stock").check()
+    form.get_by_label("Amount to refund", exact=False).fill("69.00")
+    form.get_by_label("Reason").fill("Returned: the legs were far too long for the customer")
+    form.get_by_role("button", name="Review the refund").click()
+    too_wide |= _measured(page, "refund-confirm")
+    return too_wide
 
 
 def _measured(page: Page, name: str) -> dict[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Response
 
-from order_service.api.admin import catalogue, orders, receipts, sales, sign_in
+from order_service.api.admin import after_sale, catalogue, orders, receipts, sales, sign_in
 from order_service.api.admin.errors import AdminRoute
 from order_service.api.admin.pages import STATIC, BackOffice
 from order_service.api.admin.sessions import SignedInDep
@@ -34,7 +34,8 @@ def install_admin(app: FastAPI, settings: Settings) -> None:
     # Before the routes: the fallback would otherwise answer for the stylesheet too.
     # Revalidated rather than fetched again on every page: Leaflet alone is 150 kB.
     app.mount("/admin/static", DocsAssets(directory=STATIC), name="admin-static")
-    # receipts before orders: its /{order_id}/receipt would otherwise be read as an action.
-    for router in (sign_in.router, receipts.router, orders.router, catalogue.router,
-                   sales.router, fallback):
+    # receipts and after_sale before orders: their /{order_id}/receipt, .../refund and
+    # .../note would otherwise be read as status changes.
+    for router in (sign_in.router, receipts.router, after_sale.router, orders.router,
+                   catalogue.router, sales.router, fallback):
         app.include_router(router)

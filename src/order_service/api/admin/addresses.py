@@ -88,6 +88,12 @@ def country_name(code: str) -> str:
 
 
 @cache
+def countries() -> list[tuple[str, str]]:
+    """Every country as (code, English name), by name: the choices of an address form."""
+    return sorted(_country_names().items(), key=lambda country: country[1])
+
+
+@cache
 def _country_names() -> dict[str, str]:
     names = {}
     for line in COUNTRY_NAMES.read_text(encoding="utf-8").splitlines():

@@ -7,7 +7,7 @@ AdminRoute instead, which turns what its pages can raise into a page a merchant 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +15,9 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
+from order_service.api.admin.formatting import words
 from order_service.api.admin.pages import render
 from order_service.api.errors import (
     BadCursor,
@@ -27,7 +29,7 @@ from order_service.api.errors import (
     RateLimited,
     ReversedPeriod,
 )
-from order_service.api.problems import RETRY_AFTER_SECONDS, field_message
+from order_service.api.problems import DOMAIN_PROBLEMS, RETRY_AFTER_SECONDS, field_message
 from order_service.application.errors import ConcurrencyConflict, Forbidden, StorageUnavailable
 from order_service.domain.errors import NotFound, OrderServiceError
 
@@ -48,7 +50,8 @@ def _sentence(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
-def _told(error: Exception) -> str:
+def reason_of(error: Exception) -> str:
+    """An error's message as a sentence, as a page shows it."""
     return _sentence(str(error))
 
 
@@ -61,16 +64,35 @@ def _invalid(error: Exception) -> str:
     return _sentence(f"{general}: {named}" if named else general)
 
 
+def form_problem(error: ValueError, labels: Mapping[str, str] | None = None) -> str:
+    """What is wrong with a form's value, as a sentence that names the field as the form
+    labels it ("Postal code should have at most 20 characters.")."""
+    if not isinstance(error, ValidationError):
+        return reason_of(error)
+    problem = error.errors()[0]
+    names = [part for part in problem.get("loc", ()) if isinstance(part, str)]
+    if not names:
+        return _sentence(field_message(dict(problem)))
+    label = (labels or {}).get(names[-1], words(names[-1]))
+    return _sentence(f"{label} {field_message(dict(problem))}")
+
+
+def refusal_status(error: OrderServiceError) -> int:
+    """The HTTP status of a page that shows a domain refusal: the API's for the same error."""
+    return next((kind.status for kinds, kind in DOMAIN_PROBLEMS if isinstance(error, kinds)),
+                409)
+
+
 # What each error a page can raise looks like: status, title and the message shown.
 PAGES: tuple[tuple[tuple[type[Exception], ...], int, str, Callable[[Exception], str]], ...] = (
     ((CsrfRefused, Forbidden), 403, "Refused", str),
-    ((NotFound, PageNotFound, NulInPath), 404, "Not found", _told),
+    ((NotFound, PageNotFound, NulInPath), 404, "Not found", reason_of),
     ((RequestValidationError,), 400, "Bad request", _invalid),
-    ((BadInput, BadCursor, ReversedPeriod), 400, "Bad request", _told),
-    ((RateLimited,), 429, "Too many attempts", _told),
+    ((BadInput, BadCursor, ReversedPeriod), 400, "Bad request", reason_of),
+    ((RateLimited,), 429, "Too many attempts", reason_of),
     ((StorageUnavailable, ConcurrencyConflict), 503, "Try again in a moment",
      lambda _: "The database did not answer in time; reload the page shortly."),
-    ((OrderServiceError,), 409, "Refused", _told),
+    ((OrderServiceError,), 409, "Refused", reason_of),
 )
 HANDLED: tuple[type[Exception], ...] = (
     NotSignedIn, *(kind for kinds, *_ in PAGES for kind in kinds))

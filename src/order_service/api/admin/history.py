@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from order_service.api.admin import corrections
+from order_service.api.admin.amounts import in_code
 from order_service.api.admin.formatting import money, reason, words
+from order_service.api.admin.refunds import goods
 from order_service.application.views import OrderEventView
+from order_service.domain.events import DomainEvent
 
 Data = dict[str, Any]
 
@@ -26,12 +30,17 @@ NOT_APPLIED = {
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One step of the timeline: what happened, its details, when, and its tone."""
+    """One step of the timeline: what happened, its details, when, who did it, its tone."""
 
     title: str
     details: tuple[str, ...]
     at: datetime
+    by: str
     tone: str = "neutral"
+
+
+# What a teller makes of an event's data: a title, details (empty ones are left out), a tone.
+Told = tuple[str, list[str], str]
 
 
 def timeline(history: list[OrderEventView]) -> list[Entry]:
@@ -43,12 +52,20 @@ def _entry(event: OrderEventView) -> Entry:
     tell = TELLERS.get(event.type)
     if tell is None:
         # An event type this page does not know yet still shows, by name.
-        return Entry(_spaced(event.type), (), event.recorded_at)
-    title, details, tone = tell(event.data)
-    return Entry(title, tuple(detail for detail in details if detail), event.recorded_at, tone)
+        return Entry(_spaced(event.type), (), event.recorded_at, event.by)
+    return _told(event.data, tell, event.recorded_at, event.by)
 
 
-Told = tuple[str, list[str], str]
+def foreseen(event: DomainEvent, at: datetime, by: str) -> Entry:
+    """How the timeline will tell `event` once it is stored, for a confirmation page."""
+    # asdict gives the stored payload's names and shapes (the codec dumps the same
+    # dataclass), so the page foretells exactly what the timeline will say.
+    return _told(asdict(event), TELLERS[event.TYPE], at, by)
+
+
+def _told(data: Data, tell: Callable[[Data], Told], at: datetime, by: str) -> Entry:
+    title, details, tone = tell(data)
+    return Entry(title, tuple(detail for detail in details if detail), at, by, tone)
 
 
 def _placed(data: Data) -> Told:
@@ -92,6 +109,23 @@ def _cancelled(data: Data) -> Told:
     ], "bad"
 
 
+def _corrected(data: Data) -> Told:
+    title, details = corrections.told(data)
+    return title, details, "neutral"
+
+
+def _refunded(data: Data) -> Told:
+    return f"Refunded {in_code(int(data['amount']), str(data['currency']))}", [
+        _reference("Reason", data.get("reason")),
+        _reference("For", goods(data.get("lines", []))),
+        _reference("Stock back", goods(data.get("returned_stock", []))),
+    ], "warning"
+
+
+def _noted(data: Data) -> Told:
+    return "Note", [str(data.get("text", ""))], "neutral"
+
+
 def _reference(label: str, value: object) -> str:
     return f"{label}: {value}" if value else ""
 
@@ -107,4 +141,7 @@ TELLERS: dict[str, Callable[[Data], Told]] = {
     "OrderPaid": _paid,
     "OrderShipped": _shipped,
     "OrderCancelled": _cancelled,
+    "OrderDetailsCorrected": _corrected,
+    "OrderRefunded": _refunded,
+    "OrderNoteAdded": _noted,
 }

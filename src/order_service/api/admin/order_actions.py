@@ -22,13 +22,13 @@ from order_service.application import queries
 from order_service.application.commands import CancelOrder, PayOrder, ShipOrder
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext, IdempotentRequest
-from order_service.application.views import OrderView
+from order_service.application.views import OrderView, RefundView
 from order_service.domain.errors import (
     IllegalTransition,
     OrderServiceError,
     StaleOrderVersion,
 )
-from order_service.domain.events import DomainEvent
+from order_service.domain.events import DomainEvent, OrderRefunded
 from order_service.domain.order import Order
 
 
@@ -83,15 +83,28 @@ ACTIONS = {action.slug: action for action in (
 )}
 
 
+def aggregate(order: OrderView) -> Order:
+    """The order aggregate as the view shows it: what its rules need to say what it allows."""
+    return Order(order_id=order.id, status=order.status, version=order.version,
+                 lines=order.lines, total=order.total, currency=order.currency,
+                 placed_at=order.placed_at, customer=order.customer,
+                 shipping_address=order.shipping_address,
+                 billing_address=order.billing_address,
+                 refunds=tuple(_refunded(order, refund) for refund in order.refunds))
+
+
+def _refunded(order: OrderView, refund: RefundView) -> OrderRefunded:
+    return OrderRefunded(order_id=order.id, amount=refund.amount, currency=order.currency,
+                         reason=refund.reason, lines=refund.lines,
+                         returned_stock=refund.returned_stock, refunded_at=refund.refunded_at)
+
+
 def legal_actions(order: OrderView, now: datetime) -> list[Action]:
     """The actions the order allows now and that would change it (a repeat would not)."""
-    aggregate = Order(order_id=order.id, status=order.status, version=order.version,
-                      lines=order.lines, total=order.total, currency=order.currency,
-                      placed_at=order.placed_at)
     legal = []
     for action in ACTIONS.values():
         try:
-            if action.try_on(aggregate, now):
+            if action.try_on(aggregate(order), now):
                 legal.append(action)
         except IllegalTransition:
             pass
@@ -140,18 +153,30 @@ def idempotent(key_id: str, form_key: str, fingerprint: str) -> IdempotentReques
 
 
 def refused(order: OrderView, action: Action, error: OrderServiceError | str) -> Flash:
-    """The flash that says the order refused the change, in the domain's words.
+    """The flash that says the order refused the change, in the domain's words."""
+    return refusal(order, f"Order #{order.number} was not {action.done}", error)
+
+
+def refusal(order: OrderView, title: str, error: OrderServiceError | str,
+            opened: str = "the confirmation page") -> Flash:
+    """The flash titled `title` that says why the order refused a change.
 
     `order` is the order as it is now. A change confirmed on an older view of it (the
-    API's If-Match) is told in the page's terms rather than the API's.
+    API's If-Match) is told in the page's terms rather than the API's: what changed
+    since `opened` was opened.
     """
+    return Flash.error(title, refusal_reason(order, error, opened))
+
+
+def refusal_reason(order: OrderView, error: OrderServiceError | str,
+                   opened: str = "the confirmation page") -> str:
+    """Why the order refused a change, as a sentence about order #number (see refusal)."""
     if isinstance(error, StaleOrderVersion):
-        error = (f"it changed since the confirmation page was opened and is now "
+        error = (f"it changed since {opened} was opened and is now "
                  f"{status_label(order.status).lower()}; look at it again and repeat the "
                  f"change if you still mean it")
     reason = str(error).replace(f"order {order.id}", f"order #{order.number}")
-    return Flash.error(f"Order #{order.number} was not {action.done}",
-                       reason[:1].upper() + reason[1:].rstrip(".") + ".")
+    return reason[:1].upper() + reason[1:].rstrip(".") + "."
 
 
 def done(shop: Shop, order: OrderView, action: Action) -> Flash:

@@ -13,11 +13,9 @@ from pydantic import ValidationError
 from order_service.api.admin import order_actions
 from order_service.api.admin.errors import AdminRoute
 from order_service.api.admin.flash import Flash
-from order_service.api.admin.history import timeline
 from order_service.api.admin.order_actions import ACTIONS, Action, Change, Outcome
-from order_service.api.admin.order_map import order_map
-from order_service.api.admin.pages import back_office, render
-from order_service.api.admin.receipts import instructions_for
+from order_service.api.admin.order_page import show_order
+from order_service.api.admin.pages import render
 from order_service.api.admin.sessions import (
     CheckedFormDep,
     SignedInDep,
@@ -87,11 +85,7 @@ def order_page(request: Request, order_id: OrderIdPath, session: SignedInDep,
                shop: ShopDep) -> Response:
     """Everything about one order, its history, and the changes it allows."""
     order = queries.get_order(shop.storage, order_id_from_path(order_id))
-    history = queries.order_history(shop.storage, order.id)
-    shipping_map = order_map(request, back_office(request).map_tiles, order.shipping_address)
-    return render(request, "order.html", session, order=order, history=timeline(history),
-                  actions=order_actions.legal_actions(order, shop.clock()),
-                  shipping_map=shipping_map, instructions=instructions_for(request, order))
+    return show_order(request, session, shop, order)
 
 
 @router.get("/{order_id}/{slug}")

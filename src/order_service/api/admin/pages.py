@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from order_service.api.admin import addresses, formatting
+from order_service.api.admin import addresses, amounts, formatting
 from order_service.api.admin.order_map import MapTiles
 from order_service.api.admin.sessions import SignedIn, sessions_of
 from order_service.settings import Settings
@@ -78,6 +78,8 @@ templates.env.filters.update(
     address_lines=addresses.address_lines,
     country_name=addresses.country_name,
     map_link=formatting.map_link,
+    major_units=amounts.major_units,
+    in_code=amounts.in_code,
 )
 
 
