@@ -266,8 +266,11 @@ def test_an_orders_history_lists_its_events_oldest_first(client: TestClient) -> 
     assert len(set(positions)) == 3
     recorded = [datetime.fromisoformat(event["recorded_at"]) for event in history]
     assert recorded == sorted(recorded)
-    assert all(set(event) == {"position", "version", "type", "recorded_at", "data"}
+    assert all(set(event) == {"position", "version", "type", "recorded_at", "by", "data"}
                for event in history)
+    # Every step was the test's merchant key's: the history names it.
+    assert len({event["by"] for event in history}) == 1
+    assert history[0]["by"].startswith("test-merchant-")
 
 
 def test_the_history_of_an_unknown_order_is_a_404_problem(client: TestClient) -> None:
