@@ -222,8 +222,8 @@ REFUND_UNPAID = illegal("unpaid", "Refunding an order not paid", "pending_paymen
 REFUND_TOO_MUCH = problem(
     "exceeds-total", "More than is left to refund",
     ProblemKind(409, "refund-exceeds-total", "Refund exceeds what is left to refund"),
-    f"Order {ORDER_ID} has 1647 EUR (minor units) left to refund, less than the 4990 asked "
-    "for.", order_id=ORDER_ID, requested=4990, refundable=1647, currency="EUR")
+    f"Order {ORDER_ID} has 1647 minor units of EUR left to refund, less than the 4990 "
+    "asked for.", order_id=ORDER_ID, requested=4990, refundable=1647, currency="EUR")
 REFUND_TOO_MANY = problem(
     "exceeds-sold", "More of a product than the order sold",
     ProblemKind(409, "refund-exceeds-sold", "Refund names more than was sold"),

@@ -216,7 +216,7 @@ class RefundExceedsTotal(OrderServiceError):
 
     def __init__(self, order_id: UUID, amount: int, refundable: int, currency: str) -> None:
         super().__init__(
-            f"order {order_id} has {refundable} {currency} (minor units) left to refund, "
+            f"order {order_id} has {refundable} minor units of {currency} left to refund, "
             f"less than the {amount} asked for"
         )
         self.order_id = order_id
