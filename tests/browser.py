@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Request, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, Request, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER_VARIABLE = "ORDER_SERVICE_REQUIRE_BROWSER"
@@ -93,3 +93,12 @@ def save_screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def sign_in(page: Page, base_url: str, api_key: str | None) -> None:
+    """Sign in to the back office at `base_url` with `api_key`, as a merchant types it."""
+    assert api_key is not None
+    page.goto(f"{base_url}/admin/sign-in")
+    page.get_by_label("API key").fill(api_key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Orders")).to_be_visible()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import requests_made, save_screenshot
+from tests.browser import requests_made, save_screenshot, sign_in
 from tests.clothing_store import STORE_SETTINGS, Store, open_the_store
 from tests.servers import Server
 
@@ -40,11 +40,7 @@ def shop(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def _sign_in(page: Page, server: Server) -> None:
-    assert server.api_key is not None
-    page.goto(f"{server.base_url}/admin/sign-in")
-    page.get_by_label("API key").fill(server.api_key)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    sign_in(page, server.base_url, server.api_key)
 
 
 def _open_order(page: Page, number: int) -> None:

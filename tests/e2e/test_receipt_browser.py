@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.browser import requests_made, save_screenshot
+from tests.browser import requests_made, save_screenshot, sign_in
 from tests.clothing_store import STORE_SETTINGS, stock_the_store
 from tests.receipts import RECEIPT_SETTINGS, place_a_ten_line_transfer_order
 from tests.servers import Server
@@ -45,11 +45,7 @@ def shop(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def _sign_in(page: Page, server: Server) -> None:
-    assert server.api_key is not None
-    page.goto(f"{server.base_url}/admin/sign-in")
-    page.get_by_label("API key").fill(server.api_key)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    sign_in(page, server.base_url, server.api_key)
 
 
 def _minor_units(printed: str) -> int:
