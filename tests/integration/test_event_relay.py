@@ -20,11 +20,11 @@ from order_service.adapters.nats.jetstream import JetStreamPublisher, event_docu
 from order_service.adapters.sql.relay_checkpoints import SqlRelayCheckpoints, relay_lag
 from order_service.application.errors import PublishFailed
 from order_service.application.handlers import Shop
+from order_service.application.leases import RelayState
 from order_service.application.ports import CommandContext
 from order_service.application.relay import (
     EventRelay,
     PublishedEvent,
-    RelayState,
     StreamState,
     event_id,
 )

@@ -34,6 +34,7 @@ from order_service.application.errors import (
     PublishFailed,
     StorageUnavailable,
 )
+from order_service.application.leases import RelayCheckpoints, wait_for_lease
 from order_service.application.ports import Storage
 from order_service.application.views import StoredEventView
 from order_service.domain.events import known_to_this_version
@@ -90,56 +91,6 @@ class EventPublisher(Protocol):
 
     async def close(self) -> None:
         """Let go of the connection."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class RelayState:
-    """How far the relay has published, who publishes, and that one's heartbeat."""
-
-    position: int
-    holder: str | None
-    beat: int
-
-
-class RelayCheckpoints(Protocol):
-    """The checkpoint and lease of one destination; calls block (run them in a thread)."""
-
-    @property
-    def holder(self) -> str:
-        """Who this relay is, in the lease."""
-        ...
-
-    def observe(self) -> RelayState:
-        """The current state (made at position 0 the first time)."""
-        ...
-
-    def take_over(self, seen: RelayState) -> bool:
-        """Become the holder if the state is still `seen`; whether it worked."""
-        ...
-
-    def renew(self) -> bool:
-        """Beat while holding the lease; False once another relay took it."""
-        ...
-
-    def advance(self, position: int) -> bool:
-        """Record that every event up to `position` is published (and beat)."""
-        ...
-
-    def claim(self, position: int) -> None:
-        """Hold the lease whoever holds it, with the checkpoint at `position`."""
-        ...
-
-    def events_up_to(self, position: int) -> int:
-        """How many stored events lie at or below `position`."""
-        ...
-
-    def position_of(self, count: int) -> int:
-        """The position of the `count`-th stored event (0 for none)."""
-        ...
-
-    def release(self) -> None:
-        """Give the lease up, so a standby takes over at once."""
         ...
 
 
@@ -211,23 +162,8 @@ class EventRelay:
 
     async def _stand_by(self) -> None:
         """Return once this relay holds the lease."""
-        seen: tuple[str | None, int] | None = None
-        seen_since = time.monotonic()
-        while True:
-            state = await self._blocking(self._checkpoints.observe)
-            if state.holder == self._checkpoints.holder:
-                return
-            heartbeat = (state.holder, state.beat)
-            silent = heartbeat == seen and time.monotonic() - seen_since >= self._lease_seconds
-            if state.holder is None or silent:
-                if await self._blocking(self._checkpoints.take_over, state):
-                    log.info("relay %s now publishes the events", self._checkpoints.holder)
-                    return
-            elif heartbeat != seen:
-                if seen is None or state.holder != seen[0]:
-                    log.info("standing by: relay %s publishes the events", state.holder)
-                seen, seen_since = heartbeat, time.monotonic()
-            await anyio.sleep(min(1.0, self._lease_seconds / 4))
+        await wait_for_lease(self._checkpoints, self._lease_seconds, self._blocking,
+                             doing="publishes the events")
 
     async def _lead(self) -> None:
         """Publish until the lease is lost (LeaseLost) or something fails."""

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from order_service.adapters.sql.engine import WRITE_OPTION
 from order_service.adapters.sql.errors import translated_failures
 from order_service.adapters.sql.tables import event_relay
-from order_service.application.relay import RelayState
+from order_service.application.leases import RelayState
 from order_service.eventstore.tables import events
 
 _CREATE = {
