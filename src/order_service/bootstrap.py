@@ -16,19 +16,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from order_service.adapters.email.templates import JinjaEmailTemplates
 from order_service.adapters.http.nominatim import NominatimGeocoder
 from order_service.adapters.nats.jetstream import JetStreamPublisher
+from order_service.adapters.smtp.mailer import SmtpMailer, SmtpServer
 from order_service.adapters.sql.address_locations import SqlAddressLocations
 from order_service.adapters.sql.admin_sessions import SqlAdminSessions
 from order_service.adapters.sql.api_keys import SqlApiKeys
 from order_service.adapters.sql.async_pool import opened_pool
 from order_service.adapters.sql.async_two_step import PgAsyncTwoStepCommands
+from order_service.adapters.sql.email_ledger import SqlEmailHistory, SqlEmailLedger
 from order_service.adapters.sql.engine import Timeouts, make_engine
 from order_service.adapters.sql.idempotency import purge_expired_keys
 from order_service.adapters.sql.key_cache import REFRESH_SECONDS, CachedApiKeys
@@ -40,6 +44,13 @@ from order_service.adapters.sql.schema import (
 )
 from order_service.adapters.sql.storage import SqlStorage
 from order_service.application.background import expire_pending_orders_forever, repeat
+from order_service.application.emails import (
+    EMAIL_STREAM,
+    EmailComposer,
+    EmailFollower,
+    EmailHistory,
+    EmailObserver,
+)
 from order_service.application.handlers import Shop
 from order_service.application.hot_commands import HotCommands, ThreadedTwoStepCommands
 from order_service.application.observers import NOBODY_WATCHING, EveryObserver, ShopObserver
@@ -123,6 +134,19 @@ class Service:
         return build_relay(self.settings, self.engine, observer, clock=self.clock,
                            from_start=from_start)
 
+    def email_follower(self, observer: EmailObserver | None = None) -> EmailFollower:
+        """The follower that sends the order emails through the settings' SMTP server."""
+        return build_email_follower(self.settings, self.engine, observer, clock=self.clock)
+
+    @property
+    def email_history(self) -> EmailHistory:
+        """What the back office shows of an order's emails, and its Resend."""
+        return SqlEmailHistory(self.engine)
+
+    def email_composer(self) -> EmailComposer:
+        """What makes each order email (the follower's, and `preview-email`'s)."""
+        return email_composer(self.settings, self.engine, self.clock)
+
     def workers(self) -> list[Worker]:
         """The loops a server worker runs beside the API until it stops."""
         settings, metrics = self.settings, self.metrics
@@ -140,6 +164,13 @@ class Service:
                 workers.append(partial(repeat, lag, RELAY_LAG_INTERVAL_SECONDS,
                                        lambda found: metrics.set_relay_lag(found.events_behind),
                                        failing="read the relay's lag"))
+        if settings.smtp_url:
+            workers.append(self.email_follower(metrics).run)
+            if metrics is not None:
+                email_lag = partial(relay_lag, self.engine, EMAIL_STREAM)
+                workers.append(partial(repeat, email_lag, RELAY_LAG_INTERVAL_SECONDS,
+                                       lambda found: metrics.set_email_lag(found.events_behind),
+                                       failing="read the email follower's lag"))
         hold = settings.payment_hold()
         if hold.enabled:
             workers.append(partial(expire_pending_orders_forever, self.shop, hold,
@@ -240,6 +271,39 @@ def build_relay(settings: Settings, engine: Engine, observer: RelayObserver | No
         observer=observer,
         from_start=from_start,
     )
+
+
+def build_email_follower(settings: Settings, engine: Engine,
+                         observer: EmailObserver | None = None, *,
+                         clock: Clock = utc_now) -> EmailFollower:
+    """The email follower of the store behind `engine`, through the settings' SMTP server."""
+    if not settings.smtp_url or not settings.mail_from:
+        raise ValueError("set ORDER_SERVICE_SMTP_URL and ORDER_SERVICE_MAIL_FROM to send "
+                         "the order emails")
+    holder = _relay_holder()
+    return EmailFollower(
+        SqlStorage(engine, clock),
+        SqlRelayCheckpoints(engine, EMAIL_STREAM, holder),
+        SqlEmailLedger(engine, holder, clock),
+        SmtpMailer(SmtpServer.from_url(settings.smtp_url), settings.mail_from, clock),
+        email_composer(settings, engine, clock),
+        lease_seconds=settings.relay_lease_seconds,
+        observer=observer,
+    )
+
+
+def email_composer(settings: Settings, engine: Engine, clock: Clock = utc_now
+                   ) -> EmailComposer:
+    """What makes each order email, from the store behind `engine`."""
+    return EmailComposer(SqlStorage(engine, clock), email_templates(settings),
+                         settings.transfer_terms())
+
+
+def email_templates(settings: Settings) -> JinjaEmailTemplates:
+    """The order emails' templates in the shop's language (a merchant's folder first)."""
+    folder = None if settings.email_templates is None else Path(settings.email_templates)
+    return JinjaEmailTemplates(shop_name=settings.shop_name, locale=settings.locale,
+                               time_zone=settings.zone(), folder=folder)
 
 
 def _timeouts(settings: Settings, *, statement_timeout: bool = True) -> Timeouts:

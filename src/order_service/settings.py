@@ -151,6 +151,25 @@ class Settings(BaseSettings):
         default=15.0, ge=1, le=600,
         description="A standby relay takes over after the publishing one is silent this long",
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description="SMTP server the order emails go through: smtp://user:password@host:587 "
+        "(STARTTLS) or smtps://user:password@host:465 (TLS); unset = no emails",
+    )
+    mail_from: str | None = Field(
+        default=None,
+        description="The From of the order emails, e.g. 'Tienda Sol <pedidos@tiendasol.es>'; "
+        "needed with ORDER_SERVICE_SMTP_URL",
+    )
+    locale: str = Field(
+        default="en", pattern=r"^(en|es)$",
+        description="Language of the order emails: en or es",
+    )
+    email_templates: str | None = Field(
+        default=None,
+        description="A folder of your own email templates (<locale>/<kind>.subject.txt, "
+        ".txt, .html); a file there replaces the packaged one",
+    )
     time_zone: str = Field(
         default="UTC",
         description="IANA time zone the back office shows times and days in, e.g. "
@@ -243,7 +262,8 @@ class Settings(BaseSettings):
         return url.geturl().rstrip("/")
 
     @field_validator("nats_url", "metrics_token", "map_tile_url", "geocoder_url",
-                     "migration_database_url", "shop_name", "shop_address",
+                     "migration_database_url", "shop_name", "shop_address", "smtp_url",
+                     "mail_from", "email_templates",
                      "bank_account_holder", "bank_iban", "bank_bic", "bank_name", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -282,6 +302,19 @@ class Settings(BaseSettings):
                        "bank_iban") if not given[name]]
             raise ValueError(f"bank details are incomplete: set {' and '.join(missing)} too "
                              "(a transfer needs the account holder and the IBAN), or none")
+        return self
+
+    @model_validator(mode="after")
+    def _emails_from_someone(self) -> Settings:
+        # An email with no From is refused by every server: say so at start, not later.
+        if self.smtp_url is not None and self.mail_from is None:
+            raise ValueError("ORDER_SERVICE_SMTP_URL is set but ORDER_SERVICE_MAIL_FROM is "
+                             "not: set the From of the order emails, e.g. "
+                             "'Tienda Sol <pedidos@tiendasol.es>'")
+        if self.smtp_url is not None and not self.smtp_url.startswith(("smtp://",
+                                                                        "smtps://")):
+            raise ValueError("ORDER_SERVICE_SMTP_URL must start with smtp:// (STARTTLS) or "
+                             "smtps:// (TLS), e.g. smtp://user:password@mail.internal:587")
         return self
 
     @field_validator("log_format", "log_level", mode="before")

@@ -66,6 +66,16 @@ def test_orders_are_found_by_every_filter(
     assert queries.count_orders(shop.storage, where) == len(expected)
 
 
+def test_an_order_is_found_by_its_receipt_number(shop: Shop, context: CommandContext) -> None:
+    placed = four_orders(shop, context)
+
+    with shop.storage.reading() as read_models:
+        found = [read_models.order_numbered(number) for number in (1, 3, 5)]
+
+    assert found == [queries.get_order(shop.storage, placed[0].id),
+                     queries.get_order(shop.storage, placed[2].id), None]
+
+
 def test_a_list_is_paged_newest_first_by_receipt_number(
     shop: Shop, context: CommandContext
 ) -> None:

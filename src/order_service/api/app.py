@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.api_keys = service.api_keys
             app.state.key_cache = service.key_cache
             app.state.admin_sessions = service.admin_sessions
+            app.state.email_history = service.email_history
             app.state.address_locator = service.address_locator
             app.state.database_is_reachable = service.database_is_reachable
             app.state.cursors = CursorCodec(settings.cursor_secret.encode())

@@ -84,6 +84,10 @@ class ReadModels(Protocol):
         """One order, if it exists."""
         ...
 
+    def order_numbered(self, number: int) -> OrderView | None:
+        """The order with this receipt number, if any."""
+        ...
+
     def order_document(self, order_id: UUID, transfer: TransferTerms) -> OrderDocument | None:
         """One order as the JSON document the API sends (with the payment instructions of
         `transfer`), if it exists."""

@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 
 from order_service import __version__
-from order_service.cli import expiry, exporting, grants, keys, maintenance, relaying, serve
+from order_service.cli import (
+    emailing,
+    expiry,
+    exporting,
+    grants,
+    keys,
+    maintenance,
+    relaying,
+    serve,
+)
 from order_service.cli.errors import EXPLAINED, explain, fail
 
 
@@ -31,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"order-service {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, grants, keys, exporting, maintenance, expiry, relaying):
+    for group in (serve, grants, keys, exporting, maintenance, expiry, relaying, emailing):
         group.add_commands(commands)
     return parser
 

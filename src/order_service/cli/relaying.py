@@ -8,10 +8,10 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from order_service.adapters.sql.engine import database_url
-from order_service.application.relay import EventRelay
 from order_service.application.views import StoredEventView
 from order_service.bootstrap import bootstrap
 from order_service.cli.errors import fail
@@ -59,7 +59,7 @@ def _relay(args: argparse.Namespace) -> int:
             logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                                 format="%(asctime)s %(levelname)s %(message)s")
             _announce(settings, settings.nats_url)
-            asyncio.run(_until_stopped(service.relay(progress, from_start=args.from_start)))
+            asyncio.run(until_stopped(service.relay(progress, from_start=args.from_start)))
         except (KeyboardInterrupt, asyncio.CancelledError):
             print(f"relay stopped; published {progress.count} events", file=sys.stderr)
     return 0
@@ -69,11 +69,20 @@ def _announce(settings: Settings, nats_url: str) -> None:
     print(f"relaying the events of "
           f"{database_url(settings.database_url).render_as_string(hide_password=True)} "
           f"to JetStream stream {settings.nats_stream} ({settings.nats_subject_prefix}.*) "
-          f"on {_without_credentials(nats_url)}; Ctrl-C stops",
+          f"on {without_credentials(nats_url)}; Ctrl-C stops",
           file=sys.stderr, flush=True)
 
 
-async def _until_stopped(relay: EventRelay) -> None:
+class Follower(Protocol):
+    """A follower of the event store that runs until cancelled (the relay, the emails)."""
+
+    async def run(self) -> None:
+        """Follow until cancelled."""
+        ...
+
+
+async def until_stopped(relay: Follower) -> None:
+    """Run `relay` until Ctrl-C or SIGTERM."""
     # Ctrl-C and SIGTERM (docker stop, systemd) stop it alike: the lease is given up at
     # once. SIGINT is handled explicitly too: a process started with SIGINT ignored (as a
     # non-interactive shell starts `cmd &`, and so may CI or a supervisor) inherits that,
@@ -86,7 +95,8 @@ async def _until_stopped(relay: EventRelay) -> None:
     await relay.run()
 
 
-def _without_credentials(servers: str) -> str:
+def without_credentials(servers: str) -> str:
+    """Server URLs as they may be shown: without user names or passwords."""
     shown = []
     for server in filter(None, (part.strip() for part in servers.split(","))):
         address = urlsplit(server)

@@ -29,6 +29,7 @@ from prometheus_client import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from order_service.application.email_messages import OrderEmail
 from order_service.application.views import StoredEventView
 from order_service.domain.errors import OrderServiceError, OutOfStock
 from order_service.domain.events import (
@@ -99,6 +100,14 @@ class Metrics:
         self.relay_lag = Gauge(
             "relay_lag_events", "Stored events the relay has not published yet",
             namespace=NAMESPACE, registry=registry, multiprocess_mode="mostrecent")
+        self.email_lag = Gauge(
+            "email_lag_events", "Stored events the email follower has not gone past yet "
+            "(each order email is sent before its event is passed)",
+            namespace=NAMESPACE, registry=registry, multiprocess_mode="mostrecent")
+        self.emails = Counter(
+            "emails", "Order emails by kind and outcome (sent: the mail server took it; "
+            "refused: it refused the address or message for good)", ("kind", "outcome"),
+            namespace=NAMESPACE, registry=registry)
         self.relay_rewinds = Counter(
             "relay_rewinds", "Times the relay found its JetStream stream behind its checkpoint "
             "(deleted, recreated or restored) and went back to publish what it lacks",
@@ -146,6 +155,14 @@ class Metrics:
     def set_relay_lag(self, events: int) -> None:
         """Record how many stored events the relay has yet to publish."""
         self.relay_lag.set(events)
+
+    def set_email_lag(self, events: int) -> None:
+        """Record how many stored events the email follower has yet to go past."""
+        self.email_lag.set(events)
+
+    def emailed(self, email: OrderEmail, outcome: str) -> None:
+        """Count an order email sent (or refused for good)."""
+        self.emails.labels(email.kind, outcome).inc()
 
     def relay_rewound(self) -> None:
         """Count the relay going back because its stream lacks events it had published."""

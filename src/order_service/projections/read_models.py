@@ -45,6 +45,11 @@ class SqlReadModels:
         row = self._connection.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
         return None if row is None else order_view(row._mapping)
 
+    def order_numbered(self, number: int) -> OrderView | None:
+        """The order with this receipt number, if any."""
+        row = self._connection.execute(select(orders).where(orders.c.number == number)).first()
+        return None if row is None else order_view(row._mapping)
+
     def order_document(self, order_id: UUID, transfer: TransferTerms) -> OrderDocument | None:
         """One order as the JSON document the API sends, built by the database."""
         return order_document(self._connection, order_id, transfer)

@@ -36,6 +36,11 @@ class MemoryReadModels:
         """One order, if it exists."""
         return self._state.rows.orders.get(order_id)
 
+    def order_numbered(self, number: int) -> OrderView | None:
+        """The order with this receipt number, if any."""
+        order_id = self._state.rows.numbers.get(number)
+        return None if order_id is None else self.order(order_id)
+
     def order_document(self, order_id: UUID, transfer: TransferTerms) -> OrderDocument | None:
         """One order as the JSON document the API sends, if it exists."""
         order = self.order(order_id)

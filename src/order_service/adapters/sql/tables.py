@@ -108,3 +108,37 @@ payment_notification_ids = Table(
     Column("order_id", Uuid, nullable=False),
     Column("taken_at", UtcDateTime, nullable=False),
 )
+
+# Every email the email follower handed to the mail server, or that the server refused
+# for good: the order's page lists them, and a resend is asked for by the event's id.
+# The follower's checkpoint and lease are an event_relay row (EMAIL_STREAM).
+email_log = Table(
+    "email_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, index=True),
+    Column("position", Position, nullable=False),
+    Column("order_id", Uuid, nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    # "sent" (the server accepted it) or "refused" (a permanent refusal, in `reason`).
+    Column("outcome", String(10), nullable=False),
+    Column("reason", String(500)),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+# Emails a merchant asked to send again (the back office's Resend): the follower sends
+# each once, with a Message-ID of its own, and marks it done.
+email_resends = Table(
+    "email_resends",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("position", Position, nullable=False),
+    Column("order_id", Uuid, nullable=False, index=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+)

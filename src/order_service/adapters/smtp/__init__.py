@@ -1,0 +1,1 @@
+"""The SMTP server the order emails go through."""
