@@ -137,6 +137,10 @@ class Page:
         assert matching, f"no form posts to {action} with {holding}; forms: {self._read().forms}"
         return matching[0]
 
+    def forms(self) -> list[Form]:
+        """Every form of the page, in the order it shows them."""
+        return self._read().forms
+
     def texts(self, css_class: str) -> list[str]:
         """The text of every element of `css_class`, whitespace collapsed."""
         return self._read().texts.get(css_class, [])

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Response
 
-from order_service.api.admin import after_sale, catalogue, orders, receipts, sales, sign_in
+from order_service.api.admin import (
+    after_sale,
+    catalogue,
+    orders,
+    receipts,
+    resends,
+    sales,
+    sign_in,
+)
 from order_service.api.admin.errors import AdminRoute
 from order_service.api.admin.pages import STATIC, BackOffice
 from order_service.api.admin.sessions import SignedInDep
@@ -36,6 +44,6 @@ def install_admin(app: FastAPI, settings: Settings) -> None:
     app.mount("/admin/static", DocsAssets(directory=STATIC), name="admin-static")
     # receipts and after_sale before orders: their /{order_id}/receipt, .../refund and
     # .../note would otherwise be read as status changes.
-    for router in (sign_in.router, receipts.router, after_sale.router, orders.router,
-                   catalogue.router, sales.router, fallback):
+    for router in (sign_in.router, receipts.router, after_sale.router, resends.router,
+                   orders.router, catalogue.router, sales.router, fallback):
         app.include_router(router)

@@ -16,6 +16,7 @@ from order_service.api.admin import corrections, order_actions, refunds
 from order_service.api.admin.addresses import countries
 from order_service.api.admin.flash import Flash
 from order_service.api.admin.history import timeline
+from order_service.api.admin.order_emails import EMAILS_OFF, email_notes, emails_on
 from order_service.api.admin.order_map import order_map
 from order_service.api.admin.pages import back_office, render
 from order_service.api.admin.receipts import instructions_for
@@ -47,9 +48,11 @@ def show_order(request: Request, session: SignedIn, shop: Shop, order: OrderView
     now = shop.clock()
     shipping_map = order_map(request, back_office(request).map_tiles, order.shipping_address)
     shown = {} if flash is None else {"flash": flash}
+    events = queries.order_history(shop.storage, order.id)
     return render(
         request, "order.html", session, status_code=status_code, order=order,
-        history=timeline(queries.order_history(shop.storage, order.id)),
+        history=timeline(events), emails=email_notes(request, order.id, events),
+        emails_off=None if emails_on(request) else EMAILS_OFF,
         actions=order_actions.legal_actions(order, now), shipping_map=shipping_map,
         instructions=instructions_for(request, order),
         correctable=corrections.correctable(order, now), refund=refunds.offer(order, now),
