@@ -283,7 +283,7 @@ def build_email_follower(settings: Settings, engine: Engine,
     holder = _relay_holder()
     return EmailFollower(
         SqlStorage(engine, clock),
-        SqlRelayCheckpoints(engine, EMAIL_STREAM, holder),
+        SqlRelayCheckpoints(engine, EMAIL_STREAM, holder, from_now=True),
         SqlEmailLedger(engine, holder, clock),
         SmtpMailer(SmtpServer.from_url(settings.smtp_url), settings.mail_from, clock),
         email_composer(settings, engine, clock),

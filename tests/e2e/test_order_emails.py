@@ -20,7 +20,7 @@ from order_service.application.email_messages import EMAIL_KINDS, message_id
 from tests.e2e.builders import create_product, create_shipping_method, line, place_order
 from tests.e2e.live import SERVER_SETTINGS
 from tests.e2e.test_event_relay import holder_pid
-from tests.integration.test_order_emails import SHOP, wait_for_log
+from tests.integration.test_order_emails import SHOP, emails_from_here, wait_for_log
 from tests.jetstream import stored_events
 from tests.mail_server import MailServer, mail_server
 from tests.servers import COMMAND, Server
@@ -58,6 +58,7 @@ def place_orders(client: httpx.Client, count: int) -> None:
 def test_a_server_killed_mid_way_and_restarted_sends_every_email_and_no_second_id(
     database_url_for_test: str, tmp_path: Path, engine: Engine, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     server = emailing_server(database_url_for_test, tmp_path / "server", mail)
     try:
         server.start()
@@ -84,6 +85,7 @@ def test_a_server_killed_mid_way_and_restarted_sends_every_email_and_no_second_i
 def test_of_two_servers_on_one_database_one_sends_and_the_other_takes_over_when_killed(
     database_url_for_test: str, tmp_path: Path, engine: Engine, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     servers = [emailing_server(database_url_for_test, tmp_path / f"server-{n}", mail)
                for n in (1, 2)]
     try:
@@ -129,6 +131,7 @@ def test_preview_email_prints_the_placed_email_as_it_would_be_sent(
 def test_send_emails_sends_in_the_foreground_and_stops_on_ctrl_c(
     database_url_for_test: str, client: TestClient, engine: Engine, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     place_orders(client, 2)
     env = _env(database_url_for_test, smtp_url=mail.url, mail_from=SHOP)
     process = subprocess.Popen([str(COMMAND), "send-emails"], env=env, text=True,

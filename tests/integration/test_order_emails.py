@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 
 from order_service.adapters.smtp.mailer import SmtpMailer, SmtpServer
 from order_service.adapters.sql.email_ledger import SqlEmailHistory
+from order_service.adapters.sql.relay_checkpoints import SqlRelayCheckpoints, relay_lag
 from order_service.adapters.sql.tables import email_log
 from order_service.application.commands import PayOrder
 from order_service.application.email_messages import (
@@ -28,6 +29,7 @@ from order_service.application.email_messages import (
     RenderedEmail,
     message_id,
 )
+from order_service.application.emails import EMAIL_STREAM
 from order_service.application.handlers import Shop
 from order_service.application.ports import CommandContext
 from order_service.application.queries import get_order
@@ -68,6 +70,12 @@ def sending(settings: Settings, engine: Engine, mail: MailServer) -> Iterator[Re
         running.stop()
 
 
+def emails_from_here(engine: Engine) -> None:
+    """Turn the emails on now: the follower's row, made as its first start makes it (at
+    the newest stored event), so that what the test stores next is emailed."""
+    SqlRelayCheckpoints(engine, EMAIL_STREAM, "test", from_now=True).observe()
+
+
 def emailed_events(engine: Engine) -> list[StoredEventView]:
     """The stored events that each make an email, in position order."""
     return [event for event in stored_events(engine) if event.type in EMAIL_KINDS]
@@ -81,6 +89,7 @@ def parts(message: EmailMessage) -> list[str]:
 def test_each_order_event_makes_one_email_to_its_customer_with_both_parts(
     shop: Shop, context: CommandContext, engine: Engine, settings: Settings, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     every_kind_of_event(shop, context)
     expected = emailed_events(engine)
     assert {EMAIL_KINDS[event.type] for event in expected} == set(EMAIL_KINDS.values())
@@ -107,6 +116,7 @@ def test_each_order_event_makes_one_email_to_its_customer_with_both_parts(
 def test_a_mail_server_down_for_a_while_gets_every_email_in_order_once_back(
     shop: Shop, context: CommandContext, engine: Engine, settings: Settings, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     sku, method = add_product(shop, context, stock=20), add_shipping_method(shop, context)
     for _ in range(3):
         place(shop, context, [(sku, 1)], method)
@@ -127,6 +137,7 @@ def test_a_mail_server_down_for_a_while_gets_every_email_in_order_once_back(
 def test_an_address_refused_for_good_is_recorded_and_the_other_emails_go_out(
     shop: Shop, context: CommandContext, engine: Engine, settings: Settings, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
     refused = place(shop, context, [(sku, 1)], method)
     mail.inbox.refused_addresses.add(refused.customer.email)
@@ -148,6 +159,7 @@ def test_an_address_refused_for_good_is_recorded_and_the_other_emails_go_out(
 def test_of_two_followers_on_one_database_one_sends_each_email(
     shop: Shop, context: CommandContext, engine: Engine, settings: Settings, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     sku, method = add_product(shop, context, stock=20), add_shipping_method(shop, context)
     with sending(settings, engine, mail) as first, sending(settings, engine, mail) as second:
         for _ in range(8):
@@ -233,6 +245,7 @@ def test_an_smtp_url_gives_host_port_tls_and_credentials() -> None:
 def test_a_customer_named_like_a_script_gets_an_escaped_name_in_the_html_part(
     shop: Shop, context: CommandContext, engine: Engine, settings: Settings, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
     command = order_of([(sku, 1)], method)
     shop.place_order(replace(command, customer=replace(
@@ -251,6 +264,7 @@ def test_a_customer_named_like_a_script_gets_an_escaped_name_in_the_html_part(
 def test_a_resend_asked_for_goes_out_once_with_a_message_id_of_its_own(
     shop: Shop, context: CommandContext, engine: Engine, settings: Settings, mail: MailServer
 ) -> None:
+    emails_from_here(engine)
     sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
     order = place(shop, context, [(sku, 1)], method)
     [placed] = emailed_events(engine)
@@ -268,3 +282,28 @@ def test_a_resend_asked_for_goes_out_once_with_a_message_id_of_its_own(
     assert [record.message_id for record in history.emails_of(order.id)] == [
         message_id(placed.id), message_id(placed.id, 1)]
     assert history.resends_pending(order.id) == []
+
+
+def test_the_first_start_emails_only_what_happens_from_then_on(
+    shop: Shop, context: CommandContext, engine: Engine, settings: Settings, mail: MailServer
+) -> None:
+    sku, method = add_product(shop, context, stock=5), add_shipping_method(shop, context)
+    place(shop, context, [(sku, 1)], method)  # before the emails were turned on
+    before = emailed_events(engine)
+
+    with sending(settings, engine, mail) as follower:
+        wait_for_checkpoint(engine)
+        place(shop, context, [(sku, 1)], method)
+        mail.inbox.wait_for(1, alive=follower.alive)
+        time.sleep(0.3)
+
+    after = [event for event in emailed_events(engine) if event not in before]
+    assert mail.inbox.message_ids() == [message_id(event.id) for event in after]
+
+
+def wait_for_checkpoint(engine: Engine) -> None:
+    """Wait until the follower made its row (on its first start)."""
+    deadline = time.monotonic() + 30
+    while relay_lag(engine, EMAIL_STREAM).published == 0:
+        assert time.monotonic() < deadline, "the follower never made its checkpoint"
+        time.sleep(0.05)

@@ -28,12 +28,19 @@ _CREATE = {
 
 
 class SqlRelayCheckpoints:
-    """The RelayCheckpoints port of relay `holder` publishing to `stream`."""
+    """The RelayCheckpoints port of relay `holder` publishing to `stream`.
 
-    def __init__(self, engine: Engine, stream: str, holder: str) -> None:
+    A follower's row is made the first time one looks: at position 0 (the whole history
+    follows), or with `from_now` at the newest stored event (only what happens from
+    then on: customers are not emailed about orders of years past).
+    """
+
+    def __init__(self, engine: Engine, stream: str, holder: str, *,
+                 from_now: bool = False) -> None:
         self._engine = engine
         self._stream = stream
         self._holder = holder
+        self._from_now = from_now
 
     @property
     def holder(self) -> str:
@@ -41,12 +48,14 @@ class SqlRelayCheckpoints:
         return self._holder
 
     def observe(self) -> RelayState:
-        """The row as it is now; made (at position 0, held by nobody) the first time."""
+        """The row as it is now; made (held by nobody) the first time."""
         state = self._read()
         if state is None:
             with translated_failures(), self._writing() as connection:
+                start = connection.execute(select(func.max(events.c.position))).scalar_one() \
+                    if self._from_now else 0
                 connection.execute(_CREATE[connection.dialect.name],
-                                   {"stream": self._stream, "position": 0, "beat": 0})
+                                   {"stream": self._stream, "position": start or 0, "beat": 0})
             state = self._read()
         assert state is not None, "the relay row was just made"
         return state
