@@ -118,12 +118,17 @@ def test_preview_email_prints_the_placed_email_as_it_would_be_sent(
     place_orders(client, 1)
 
     shown = _command(database_url_for_test, "preview-email", "--order", "1", "--event", "placed")
+    raw = _command(database_url_for_test, "preview-email", "--order", "1", "--raw")
     missing = _command(database_url_for_test, "preview-email", "--order", "99")
 
     assert shown.returncode == 0, shown.stderr
-    assert "multipart/alternative" in shown.stdout
+    assert "#1" in shown.stdout.splitlines()[0]  # the subject, as the customer reads it
     assert "Message-ID: <" in shown.stdout
-    assert "#1" in shown.stdout
+    assert "--- text/plain ---" in shown.stdout
+    assert "--- text/html ---" in shown.stdout
+    assert raw.returncode == 0, raw.stderr
+    assert "Content-Type: multipart/alternative" in raw.stdout
+    assert "MIME-Version: 1.0" in raw.stdout
     assert missing.returncode != 0
     assert "order #99" in missing.stderr
 

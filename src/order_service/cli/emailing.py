@@ -33,6 +33,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                       help="the order's number (its receipt number)")
     show.add_argument("--event", choices=KINDS, default="placed",
                       help="which of its events (the latest of that kind)")
+    show.add_argument("--raw", action="store_true",
+                      help="the whole MIME message as the mail server gets it (encoded)")
     show.set_defaults(run=_preview)
 
 
@@ -81,9 +83,21 @@ def _preview(args: argparse.Namespace) -> int:
         if email is None:  # only if the order vanished meanwhile
             return fail(f"order #{args.order}'s {args.event} event makes no email")
     sender = settings.mail_from or "shop@example.com (set ORDER_SERVICE_MAIL_FROM)"
-    sys.stdout.write(preview(email.rendered, to=email.to, sender=sender,
-                             message_id=email.message_id))
+    if args.raw:
+        sys.stdout.write(preview(email.rendered, to=email.to, sender=sender,
+                                 message_id=email.message_id))
+    else:
+        sys.stdout.write(_readable(email, sender))
     return 0
+
+
+def _readable(email: OrderEmail, sender: str) -> str:
+    """The email as a merchant checks it: headers and both parts, nothing encoded."""
+    rendered = email.rendered
+    return (f"Subject: {rendered.subject}\nFrom: {sender}\nTo: {email.to}\n"
+            f"Message-ID: {email.message_id}\n"
+            "Content-Type: multipart/alternative (a text/plain part, then a text/html part)\n"
+            f"\n--- text/plain ---\n{rendered.text}\n--- text/html ---\n{rendered.html}\n")
 
 
 def _latest_event(storage: Storage, number: int, kind: str) -> StoredEventView | None:
