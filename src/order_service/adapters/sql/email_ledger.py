@@ -83,7 +83,14 @@ class SqlEmailHistory:
 
     def emails_of(self, order_id: UUID) -> list[EmailRecord]:
         """Every email recorded for the order, oldest first."""
-        return emails_of(self._engine, order_id)
+        with translated_failures(), self._engine.connect() as connection:
+            rows = connection.execute(select(email_log)
+                                      .where(email_log.c.order_id == order_id)
+                                      .order_by(email_log.c.id))
+            return [EmailRecord(event_id=row.event_id, order_id=row.order_id, kind=row.kind,
+                                recipient=row.recipient, subject=row.subject,
+                                message_id=row.message_id, outcome=row.outcome,
+                                reason=row.reason, at=row.at) for row in rows]
 
     def resends_pending(self, order_id: UUID) -> list[str]:
         """The event ids of the order whose resend is asked for and not yet made."""
@@ -96,27 +103,9 @@ class SqlEmailHistory:
     def request_resend(self, *, event_id: str, position: int, order_id: UUID,
                        requested_by: str, now: datetime) -> None:
         """Ask the follower to send the email of an event again."""
-        request_resend(self._engine, event_id=event_id, position=position,
-                       order_id=order_id, requested_by=requested_by, now=now)
-
-
-def emails_of(engine: Engine, order_id: UUID) -> list[EmailRecord]:
-    """Every email recorded for an order, oldest first."""
-    with translated_failures(), engine.connect() as connection:
-        rows = connection.execute(select(email_log).where(email_log.c.order_id == order_id)
-                                  .order_by(email_log.c.id))
-        return [EmailRecord(event_id=row.event_id, order_id=row.order_id, kind=row.kind,
-                            recipient=row.recipient, subject=row.subject,
-                            message_id=row.message_id, outcome=row.outcome,
-                            reason=row.reason, at=row.at) for row in rows]
-
-
-def request_resend(engine: Engine, *, event_id: str, position: int, order_id: UUID,
-                   requested_by: str, now: datetime) -> None:
-    """Ask the follower to send the email of an event again."""
-    with translated_failures(), engine.connect() as connection:
-        connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            connection.execute(insert(email_resends).values(
-                event_id=event_id, position=position, order_id=order_id,
-                requested_by=requested_by, requested_at=now))
+        with translated_failures(), self._engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                connection.execute(insert(email_resends).values(
+                    event_id=event_id, position=position, order_id=order_id,
+                    requested_by=requested_by, requested_at=now))
